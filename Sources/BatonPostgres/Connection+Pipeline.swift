@@ -1,0 +1,79 @@
+internal import CLibPQ
+
+extension Connection {
+    /// One statement of a pipeline.
+    public struct PipelineStatement: Sendable {
+        public var sql: String
+        public var parameters: [PostgresValue]
+        public init(_ sql: String, _ parameters: [any PostgresEncodable] = []) {
+            self.sql = sql
+            self.parameters = parameters.map(\.postgresValue)
+        }
+    }
+
+    /// Sends all statements at once in libpq pipeline mode and reads their results: one
+    /// round trip for the lot instead of one per statement. Run it inside a transaction.
+    ///
+    /// The first failing statement stops the pipeline (the server skips the rest); it is
+    /// thrown as ``PipelineFailure`` with its index.
+    @discardableResult
+    public func pipeline(_ statements: [PipelineStatement]) throws -> [QueryResult] {
+        guard !statements.isEmpty else { return [] }
+        // Prepare outside pipeline mode (once per connection and statement text).
+        var names: [String?] = []
+        names.reserveCapacity(statements.count)
+        for statement in statements { names.append(try ensurePrepared(statement.sql)) }
+
+        guard PQenterPipelineMode(handle) == 1 else {
+            throw error(.client, fallback: "could not enter pipeline mode")
+        }
+        defer { PQexitPipelineMode(handle) }
+
+        for (statement, name) in zip(statements, names) {
+            let sent = ParameterBuffer(statement.parameters).withPointers { count, types, pointers, lengths, formats in
+                if let name {
+                    return name.withCString { PQsendQueryPrepared(handle, $0, count, pointers, lengths, formats, 0) }
+                }
+                return statement.sql.withCString { PQsendQueryParams(handle, $0, count, types, pointers, lengths, formats, 0) }
+            }
+            guard sent == 1 else { throw error(.client, fallback: "could not send pipelined statement") }
+        }
+        guard PQpipelineSync(handle) == 1 else { throw error(.client, fallback: "could not sync pipeline") }
+
+        var results: [QueryResult] = []
+        results.reserveCapacity(statements.count)
+        var firstFailure: PipelineFailure?
+        for index in statements.indices {
+            // Each statement's results end with a NULL from PQgetResult.
+            while let result = PQgetResult(handle) {
+                do {
+                    let checked = try check(result)
+                    if firstFailure == nil { results.append(checked) }
+                } catch let failure as PostgresError {
+                    if firstFailure == nil, failure.code != .pipelineAborted {
+                        firstFailure = PipelineFailure(index: index, error: failure)
+                    }
+                }
+            }
+            if !isHealthy { break }
+        }
+        // The sync point.
+        if isHealthy {
+            while let result = PQgetResult(handle) {
+                let status = PQresultStatus(result)
+                PQclear(result)
+                if status == PGRES_PIPELINE_SYNC { break }
+            }
+        }
+        if let firstFailure { throw firstFailure }
+        guard isHealthy else { throw error(.connectionLost, fallback: "connection lost during pipeline") }
+        return results
+    }
+}
+
+/// A statement of a pipeline failed; `index` is its position in the list.
+public struct PipelineFailure: Error, Sendable, CustomStringConvertible {
+    public var index: Int
+    public var error: PostgresError
+    public var description: String { "statement \(index + 1) of the pipeline failed: \(error)" }
+}

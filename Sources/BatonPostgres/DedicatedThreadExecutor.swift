@@ -1,0 +1,102 @@
+import Foundation
+
+/// A serial executor that runs every job on one OS thread it owns.
+///
+/// libpq calls block. An actor whose `unownedExecutor` is one of these runs its methods on
+/// that thread, so a blocking `PQexec` ties up a thread of ours, never a thread of Swift's
+/// cooperative pool.
+///
+/// `@unchecked Sendable`: the job queue is only touched under `condition`'s lock, and the
+/// thread is the only consumer.
+public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    private var stopping = false
+    private var stopped = false
+
+    /// Starts the thread. `name` shows in debuggers and `top -H`.
+    public init(name: String) {
+        let thread = Thread { [self] in self.runLoop() }
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+
+    /// Lets the thread finish the jobs already queued, then end.
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func runLoop() {
+        var batch: [UnownedJob] = []
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty && stopping {
+                stopped = true
+                condition.unlock()
+                return
+            }
+            swap(&batch, &jobs)
+            condition.unlock()
+            for job in batch { job.runSynchronously(on: asUnownedSerialExecutor()) }
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+}
+
+/// A connection confined to its own thread, usable from async code.
+///
+/// Every method runs on the connection's dedicated thread, so blocking libpq calls never
+/// occupy Swift's cooperative pool. Closures passed to ``withConnection(_:)`` run there too.
+public actor PostgresSession {
+    private let executor: DedicatedThreadExecutor
+    private var connection: Connection?
+    private let config: ConnectionConfig
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// Creates the session; the connection opens lazily on first use and reopens after a
+    /// connection error.
+    public init(config: ConnectionConfig, name: String = "baton-pg") {
+        self.config = config
+        self.executor = DedicatedThreadExecutor(name: name)
+    }
+
+    deinit { executor.shutdown() }
+
+    /// Runs `body` with the connection on the session's thread.
+    public func withConnection<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
+        let connection = try self.connection ?? Connection(config)
+        self.connection = connection
+        do {
+            return try body(connection)
+        } catch let error as PostgresError where error.isConnectionError || !connection.isHealthy {
+            self.connection = nil
+            throw error
+        } catch {
+            if !connection.isHealthy { self.connection = nil }
+            throw error
+        }
+    }
+
+    /// Closes the connection (it reopens on next use).
+    public func close() {
+        connection = nil
+    }
+}
