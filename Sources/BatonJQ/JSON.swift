@@ -16,6 +16,14 @@ public enum JSON: Sendable, Hashable, CustomStringConvertible {
         self = JV.json(of: value)
     }
 
+    /// Parses JSON text and prints it back compact (member order kept), without building
+    /// Swift values: the fast path for normalising input records.
+    public static func compact(_ text: String) throws -> String {
+        let value = try JV.parse(text)
+        defer { jv_free(value) }
+        return JV.dump(value)
+    }
+
     /// Compact JSON text.
     public var serialized: String {
         var out = ""

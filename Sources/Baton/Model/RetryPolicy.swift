@@ -1,0 +1,64 @@
+/// How often and how late a failed item is tried again.
+public struct RetryPolicy: Sendable, Hashable {
+    public enum Backoff: String, Sendable, Hashable, CaseIterable {
+        case exponential, linear, fixed
+    }
+
+    /// Attempts in all, the first included (1 = never retry).
+    public var maxAttempts: Int
+    public var backoff: Backoff
+    /// Delay before the second attempt.
+    public var initial: Duration
+    /// Upper bound of any delay.
+    public var max: Duration
+    /// Fraction of the delay randomised (0…1), so retries of many items spread out.
+    public var jitter: Double
+
+    public init(maxAttempts: Int = 3, backoff: Backoff = .exponential, initial: Duration = .seconds(1),
+                max: Duration = .seconds(300), jitter: Double = 0.2) {
+        self.maxAttempts = Swift.max(1, maxAttempts)
+        self.backoff = backoff
+        self.initial = initial
+        self.max = max
+        self.jitter = Swift.min(1, Swift.max(0, jitter))
+    }
+
+    /// Delay after a failed `attempt` (1-based), before jitter: initial·2^(n−1), initial·n or
+    /// initial, capped at `max`.
+    public func baseDelay(afterAttempt attempt: Int) -> Duration {
+        let n = Swift.max(1, attempt)
+        let seconds = initial.seconds
+        let raw: Double
+        switch backoff {
+        case .exponential: raw = seconds * pow2(n - 1)
+        case .linear: raw = seconds * Double(n)
+        case .fixed: raw = seconds
+        }
+        return .seconds(Swift.min(raw, max.seconds))
+    }
+
+    /// Delay after a failed `attempt` with jitter: a value in [base·(1−jitter), base], so the
+    /// cap is never exceeded. `random` is in [0, 1).
+    public func delay(afterAttempt attempt: Int, random: Double) -> Duration {
+        let base = baseDelay(afterAttempt: attempt).seconds
+        return .seconds(base * (1 - jitter * random))
+    }
+
+    private func pow2(_ exponent: Int) -> Double {
+        exponent >= 1000 ? .infinity : Double(sign: .plus, exponent: exponent, significand: 1)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    public var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) / 1e18
+    }
+
+    /// Whole milliseconds, rounded up.
+    public var milliseconds: Int64 {
+        let (s, attoseconds) = components
+        return s * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,109 @@
+import BatonPostgres
+import Foundation
+import Logging
+
+/// The housekeeping of one process while it works a run, on a connection of its own:
+/// heartbeats for held leases, rescue of expired leases (any process's), backlog checks for
+/// backpressure, and live progress.
+struct Maintenance {
+    let context: RunContext
+    private let session: PostgresSession
+
+    init(context: RunContext) {
+        self.context = context
+        session = PostgresSession(config: context.database, name: "baton-maint")
+    }
+
+    /// Runs until `finished()` says the workers are done.
+    func run(until finished: @Sendable () -> Bool) async {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let heartbeatEvery = (context.pipeline.stages.map(\.lease).min() ?? .seconds(30)) / 3
+        var lastHeartbeat = start
+        var lastRescue = start - context.options.rescueInterval
+        var lastBacklog = start - .seconds(1)
+        var lastProgress = start
+        var previousFinished: [String: (Int, ContinuousClock.Instant)] = [:]
+        let limit = context.pipeline.backlogLimit
+        let run = context.run.id
+        let stageNames = context.pipeline.stages.map(\.name)
+        defer { Task { await session.close() } }
+
+        while !finished() {
+            let now = clock.now
+            do {
+                if now - lastHeartbeat >= heartbeatEvery {
+                    lastHeartbeat = now
+                    let held = context.heartbeatLeases
+                    for (lease, tokens) in held {
+                        try await session.withConnection { _ = try Store.renewLeases($0, tokens: tokens, lease: lease) }
+                    }
+                }
+                if now - lastRescue >= context.options.rescueInterval {
+                    lastRescue = now
+                    let rescued = try await session.withConnection { try Store.rescueExpired($0, runID: run) }
+                    if rescued > 0 {
+                        context.logger.warning("rescued \(rescued) item(s) whose lease expired (their worker stopped)")
+                    }
+                }
+                if now - lastBacklog >= .milliseconds(250) {
+                    lastBacklog = now
+                    for (index, name) in stageNames.enumerated() {
+                        let backlog = try await session.withConnection {
+                            try Store.pendingBacklog($0, runID: run, stage: name, limit: limit + 1)
+                        }
+                        context.setBacklogFull(stage: index, backlog > limit)
+                    }
+                }
+                if let interval = context.options.progressInterval, let report = context.options.progress,
+                   now - lastProgress >= interval {
+                    lastProgress = now
+                    let snapshot = try await progressSnapshot(elapsed: now - start, previous: &previousFinished, at: now)
+                    report(snapshot)
+                }
+            } catch {
+                context.logger.debug("maintenance step failed; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    private func progressSnapshot(
+        elapsed: Duration, previous: inout [String: (Int, ContinuousClock.Instant)], at now: ContinuousClock.Instant
+    ) async throws -> ProgressSnapshot {
+        let run = context.run.id
+        let (counts, record) = try await session.withConnection { conn in
+            (try Store.stageCounts(conn, runID: run), try Store.run(conn, id: run))
+        }
+        let local = context.localStats
+        var stages: [ProgressSnapshot.Stage] = []
+        for (index, stage) in context.pipeline.stages.enumerated() {
+            let c = counts[stage.name] ?? [:]
+            let finished = (c[.done] ?? 0) + (c[.skipped] ?? 0) + (c[.failed] ?? 0)
+            var rate = 0.0
+            if let (before, then) = previous[stage.name] {
+                let seconds = (now - then).seconds
+                if seconds > 0 { rate = Double(finished - before) / seconds }
+            }
+            previous[stage.name] = (finished, now)
+            stages.append(ProgressSnapshot.Stage(
+                name: stage.name, pending: c[.pending] ?? 0, running: c[.running] ?? 0, done: c[.done] ?? 0,
+                skipped: c[.skipped] ?? 0, failed: c[.failed] ?? 0, retried: local.retried[index] ?? 0,
+                itemsPerSecond: max(0, rate)
+            ))
+        }
+        return ProgressSnapshot(
+            runName: context.run.name, stages: stages, seeded: record?.seeded ?? 0, seedDone: record?.seedDone ?? false,
+            elapsed: elapsed
+        )
+    }
+}
+
+extension RunContext {
+    /// Held lease tokens grouped by lease length.
+    var heartbeatLeases: [Duration: [UUID]] {
+        var grouped: [Duration: [UUID]] = [:]
+        for (token, lease) in heldLeases { grouped[lease, default: []].append(token) }
+        return grouped
+    }
+}

@@ -1,0 +1,120 @@
+import BatonPostgres
+import Foundation
+import Logging
+import Synchronization
+
+/// What the workers, the seeder and the maintenance task of one process share while they
+/// work a run.
+final class RunContext: Sendable {
+    let pipeline: Pipeline
+    let run: RunRecord
+    let database: ConnectionConfig
+    let options: RunOptions
+    let controller: RunController
+    /// Per stage: process-wide cap on items in flight (the stage's `concurrency`).
+    let limiters: [AsyncLimiter]
+    /// Per stage: key derivation for items entering the stage.
+    let keys: [KeyDeriver]
+    private let state: Mutex<SharedState>
+    let logger: Logger
+
+    struct SharedState {
+        /// Lease tokens held by this process's workers, with their lease length.
+        var leases: [UUID: Duration] = [:]
+        /// Per stage: producers of this stage pause while true.
+        var backlogFull: [Bool]
+        var complete = false
+        var workersFinished = false
+        var fatal: (any Error)?
+        var processed = LocalStats()
+    }
+
+    init(pipeline: Pipeline, run: RunRecord, database: ConnectionConfig, options: RunOptions, controller: RunController) throws {
+        self.pipeline = pipeline
+        self.run = run
+        self.database = database
+        self.options = options
+        self.controller = controller
+        limiters = pipeline.stages.map { AsyncLimiter(limit: $0.concurrency) }
+        keys = try pipeline.stages.map { stage in
+            KeyDeriver(expression: try stage.key.map { try JQProgramPool($0) })
+        }
+        state = Mutex(SharedState(backlogFull: Array(repeating: false, count: pipeline.stages.count)))
+        var logger = options.logger
+        logger[metadataKey: "run.id"] = "\(run.id)"
+        logger[metadataKey: "run.name"] = "\(run.name)"
+        self.logger = logger
+    }
+
+    // MARK: Leases
+
+    func holdLease(_ token: UUID, lease: Duration) {
+        state.withLock { $0.leases[token] = lease }
+    }
+
+    func dropLease(_ token: UUID) {
+        _ = state.withLock { $0.leases.removeValue(forKey: token) }
+    }
+
+    var heldLeases: [UUID: Duration] { state.withLock { $0.leases } }
+
+    // MARK: Backpressure
+
+    /// Producers of `stage` (the stage before it, or the seeder for stage 0) pause while its
+    /// pending backlog is over the limit.
+    func isBacklogFull(stage: Int) -> Bool {
+        guard stage < pipeline.stages.count else { return false }
+        return state.withLock { $0.backlogFull[stage] }
+    }
+
+    func setBacklogFull(stage: Int, _ full: Bool) {
+        state.withLock { $0.backlogFull[stage] = full }
+    }
+
+    // MARK: Completion
+
+    var isComplete: Bool { state.withLock { $0.complete } }
+
+    func markComplete() { state.withLock { $0.complete = true } }
+
+    /// Set when every worker and the seeder have returned; the maintenance task then ends.
+    var workersFinished: Bool { state.withLock { $0.workersFinished } }
+
+    func markWorkersFinished() { state.withLock { $0.workersFinished = true } }
+
+    /// Stops everything with an error (e.g. the database is gone for good).
+    func fail(_ error: any Error) {
+        state.withLock {
+            if $0.fatal == nil { $0.fatal = error }
+            $0.complete = true
+        }
+    }
+
+    var fatalError: (any Error)? { state.withLock { $0.fatal } }
+
+    var shouldStop: Bool { controller.isStopping || isComplete }
+
+    // MARK: Stats
+
+    func record(stage: Int, _ report: CommitReport) {
+        state.withLock { $0.processed.add(stage: stage, report) }
+    }
+
+    var localStats: LocalStats { state.withLock { $0.processed } }
+}
+
+/// Counts of what this process did, per stage (for live progress; summaries come from the
+/// database and include other processes' work).
+public struct LocalStats: Sendable, Hashable {
+    public var done: [Int: Int] = [:]
+    public var failed: [Int: Int] = [:]
+    public var retried: [Int: Int] = [:]
+    public var leaseLost: [Int: Int] = [:]
+
+    mutating func add(stage: Int, _ report: CommitReport) {
+        done[stage, default: 0] += report.done + report.skipped
+        failed[stage, default: 0] += report.failed
+        retried[stage, default: 0] += report.retried
+        leaseLost[stage, default: 0] += report.leaseLost
+    }
+}

@@ -1,0 +1,117 @@
+public import BatonPostgres
+import Foundation
+import Logging
+
+/// What a run ended with, as seen by this process.
+public struct RunReport: Sendable {
+    public var run: RunRecord
+    public var stages: [StageSummary]
+    /// Time this process spent on the run.
+    public var wallTime: Duration
+    /// Set when the process stopped before the run was complete.
+    public var stopReason: RunController.StopReason
+    /// True when this process found nothing left to do (a resumed, finished run).
+    public var wasAlreadyFinished: Bool
+}
+
+/// Runs pipelines: seeds a run, works all its stages until nothing is pending or running,
+/// and marks it succeeded or failed.
+public enum RunEngine {
+    /// Creates run `runName` of `pipeline` (or resumes it if it exists: no duplicate seeding,
+    /// no duplicate work) and works it to completion with `options.workers` workers.
+    public static func run(
+        _ pipeline: Pipeline, database: ConnectionConfig, runName: String, options: RunOptions = RunOptions(),
+        controller: RunController = RunController()
+    ) async throws -> RunReport {
+        guard !pipeline.stages.isEmpty else { throw BatonError(.config, "pipeline \(pipeline.name) has no stages") }
+        let setup = PostgresSession(config: database, name: "baton-setup")
+        let (run, _) = try await withDatabase {
+            try await setup.withConnection { conn -> (RunRecord, Bool) in
+                if try !Store.isCurrent(conn) { try Store.migrate(conn) }
+                return try Store.createOrFindRun(conn, pipeline: pipeline, name: runName)
+            }
+        }
+        return try await work(pipeline, run: run, database: database, options: options, controller: controller, setup: setup)
+    }
+
+    /// Works an existing run (resume, replay, `baton work`) to completion.
+    public static func work(
+        _ pipeline: Pipeline, run: RunRecord, database: ConnectionConfig, options: RunOptions = RunOptions(),
+        controller: RunController = RunController(), setup: PostgresSession? = nil
+    ) async throws -> RunReport {
+        let setup = setup ?? PostgresSession(config: database, name: "baton-setup")
+        let clock = ContinuousClock()
+        let started = clock.now
+        let stageKeys = pipeline.stages.map { (name: $0.name, hash: Optional($0.definitionHash)) }
+        if run.state == .cancelled {
+            throw BatonError(.usage, "run \(run.name) was cancelled; start a new run instead")
+        }
+        if run.state != .running {
+            let summaries = try await withDatabase {
+                try await setup.withConnection { try Store.stageSummaries($0, runID: run.id, stages: stageKeys) }
+            }
+            return RunReport(run: run, stages: summaries, wallTime: .zero, stopReason: .none, wasAlreadyFinished: true)
+        }
+
+        let context = try RunContext(pipeline: pipeline, run: run, database: database, options: options, controller: controller)
+        let logger = context.logger
+        let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: database, chunkSize: options.seedChunkSize)
+        let seeding = options.seed && !run.seedDone
+        if seeding && run.seedPosition == 0 && pipeline.source.onError == .fail {
+            try await seeder.validateWholeSource()
+        }
+        logger.info("working run", metadata: ["pipeline": "\(pipeline.name)", "workers": "\(options.workers)"])
+
+        try await withDatabase {
+            try await withThrowingTaskGroup(of: Void.self) { outer in
+                outer.addTask {
+                    await Maintenance(context: context).run(until: { context.workersFinished })
+                }
+                outer.addTask {
+                    defer { context.markWorkersFinished() }
+                    try await withThrowingTaskGroup(of: Void.self) { inner in
+                        if seeding {
+                            inner.addTask { try await seedLoop(seeder, context: context) }
+                        }
+                        for index in 0..<options.workers {
+                            inner.addTask { try await Worker(index: index, context: context).run() }
+                        }
+                        try await inner.waitForAll()
+                    }
+                }
+                try await outer.waitForAll()
+            }
+        }
+        if let fatal = context.fatalError { throw fatal }
+
+        let stop = controller.isStopping && !context.isComplete ? controller.stopReason : .none
+        let final = try await withDatabase {
+            try await setup.withConnection { conn -> (RunRecord, [StageSummary]) in
+                if stop == .none { try Store.finishRunIfComplete(conn, runID: run.id) }
+                let record = try Store.run(conn, id: run.id) ?? run
+                return (record, try Store.stageSummaries(conn, runID: run.id, stages: stageKeys))
+            }
+        }
+        return RunReport(run: final.0, stages: final.1, wallTime: clock.now - started, stopReason: stop, wasAlreadyFinished: false)
+    }
+
+    /// Seeds chunk after chunk, pausing while the first stage's backlog is full.
+    private static func seedLoop(_ seeder: Seeder, context: RunContext) async throws {
+        while !context.controller.isStopping && !context.isComplete {
+            if context.isBacklogFull(stage: 0) {
+                try await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            if try await seeder.seedNext() { return }
+        }
+    }
+
+    /// Maps a lost or refused database connection to "unavailable" (exit 69).
+    static func withDatabase<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PostgresError where error.code == .connectionFailed || error.code == .connectionLost {
+            throw BatonError(.unavailable, "database unavailable: \(error)")
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+public import Logging
+
+/// How one process works a run.
+public struct RunOptions: Sendable {
+    /// Worker loops (each with its own database connection).
+    public var workers: Int
+    /// Identifies this process in `leased_by` and the attempt history: `host:pid`.
+    public var workerName: String
+    /// Longest sleep of an idle worker between polls.
+    public var maxIdle: Duration
+    /// Seed the source (false for processes that only help with existing items).
+    public var seed: Bool
+    /// Records per seeding transaction.
+    public var seedChunkSize: Int
+    /// How often expired leases are looked for.
+    public var rescueInterval: Duration
+    /// How often live progress is reported (nil: never).
+    public var progressInterval: Duration?
+    public var progress: (@Sendable (ProgressSnapshot) -> Void)?
+    public var logger: Logger
+
+    public init(
+        workers: Int = 4, workerName: String = RunOptions.defaultWorkerName(), maxIdle: Duration = .milliseconds(500),
+        seed: Bool = true, seedChunkSize: Int = 5_000, rescueInterval: Duration = .seconds(5),
+        progressInterval: Duration? = nil, progress: (@Sendable (ProgressSnapshot) -> Void)? = nil,
+        logger: Logger = Logger(label: "baton")
+    ) {
+        self.workers = max(1, workers)
+        self.workerName = workerName
+        self.maxIdle = maxIdle
+        self.seed = seed
+        self.seedChunkSize = max(1, seedChunkSize)
+        self.rescueInterval = rescueInterval
+        self.progressInterval = progressInterval
+        self.progress = progress
+        self.logger = logger
+    }
+
+    public static func defaultWorkerName() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+    }
+}

@@ -1,0 +1,170 @@
+import BatonPostgres
+import Foundation
+
+/// Reads the pipeline's source and enqueues it as items of the first stage, chunk by chunk,
+/// each chunk in one transaction that also records how far the source was read: a crash
+/// resumes exactly after the last committed chunk.
+///
+/// An actor on a thread of its own: file reads and libpq calls block that thread only.
+actor Seeder {
+    private let executor = DedicatedThreadExecutor(name: "baton-seed")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private let pipeline: Pipeline
+    private let runID: Int64
+    private let database: ConnectionConfig
+    private let chunkSize: Int
+    private var connection: Connection?
+    private var reader: (any SourceReader)?
+    private var sourceConnection: Connection?
+    private let keys: JQProgramPool?
+
+    init(pipeline: Pipeline, runID: Int64, database: ConnectionConfig, chunkSize: Int) throws {
+        self.pipeline = pipeline
+        self.runID = runID
+        self.database = database
+        self.chunkSize = chunkSize
+        keys = try pipeline.source.key.map { try JQProgramPool($0) }
+    }
+
+    deinit { executor.shutdown() }
+
+    private var sourceName: String {
+        switch pipeline.source.kind {
+        case .jsonl(let path), .csv(let path, _): return path
+        case .sql: return "source query"
+        case .items: return "source items"
+        }
+    }
+
+    private func openReader() throws -> any SourceReader {
+        switch pipeline.source.kind {
+        case .jsonl(let path): return try JSONLReader(path: path)
+        case .csv(let path, let options): return try CSVReader(path: path, options: options)
+        case .items(let items): return InlineItemsReader(items: items)
+        case .sql(let query, let url):
+            let config = url.map { ConnectionConfig(url: $0) } ?? database
+            let conn: Connection
+            do {
+                conn = try Connection(config)
+            } catch let error as PostgresError {
+                throw BatonError(.unavailable, "source database: \(error)")
+            }
+            sourceConnection = conn
+            return try QuerySourceReader(connection: conn, query: query)
+        }
+    }
+
+    /// Checks every record of a file source before anything is enqueued, so a malformed
+    /// line fails the run with nothing half-seeded (`on_error: fail`). Throws ``BatonError``
+    /// `.data` naming the file and line.
+    func validateWholeSource() throws {
+        switch pipeline.source.kind {
+        case .jsonl, .csv, .items: break
+        case .sql: return
+        }
+        let reader = try openReader()
+        while let record = try reader.next() {
+            if let error = record.error {
+                throw BatonError(.data, "\(sourceName):\(record.line): \(error)")
+            }
+            if let payload = record.payload, let keys {
+                do {
+                    _ = try keys.singleText(json: payload, what: "source key")
+                } catch {
+                    throw BatonError(.data, "\(sourceName):\(record.line): \(error)")
+                }
+            }
+        }
+    }
+
+    /// Where the next chunk starts; nil until read from the run.
+    private var expected: (position: Int64, line: Int64)?
+
+    /// Reads and enqueues one chunk. Returns true when the source is fully seeded (by this
+    /// process or another one).
+    func seedNext() throws -> Bool {
+        if expected == nil {
+            let stored = try storedPosition()
+            if stored.done { return true }
+            expected = (stored.position, stored.line)
+        }
+        let start = expected!
+        if reader == nil || reader!.position != start.position {
+            let reader = try self.reader ?? openReader()
+            try reader.resume(position: start.position, line: start.line)
+            self.reader = reader
+        }
+        let reader = self.reader!
+        var chunk = SeedChunk(startPosition: start.position, startLine: start.line, endPosition: 0, endLine: 0, isLast: false)
+        var bytes = 0
+        while chunk.records.count < chunkSize && bytes < 8 << 20 {
+            guard let record = try reader.next() else {
+                chunk.isLast = true
+                break
+            }
+            bytes += record.payload?.utf8.count ?? 0
+            chunk.records.append(try prepare(record))
+        }
+        chunk.endPosition = reader.position
+        chunk.endLine = reader.line
+        let conn = try self.connection ?? Connection(database)
+        connection = conn
+        let outcome = try Store.seedChunk(
+            conn, runID: runID, pipeline: pipeline.name, firstStage: pipeline.stages[0].name,
+            maxAttempts: pipeline.stages[0].retry.maxAttempts, chunk: chunk, dedupeWindow: pipeline.source.dedupeWindow
+        )
+        switch outcome {
+        case .seeded:
+            expected = (chunk.endPosition, chunk.endLine)
+            return chunk.isLast
+        case .moved(let position, let line, let done):
+            // Another process seeded past us: continue from where it got to.
+            expected = (position, line)
+            return done
+        }
+    }
+
+    /// A record with its key, or marked malformed; `on_error: fail` turns a malformed record
+    /// into an error.
+    private func prepare(_ record: SourceRecord) throws -> SeedChunk.Record {
+        var error = record.error
+        var key: String?
+        if error == nil, let payload = record.payload {
+            if let keys {
+                do {
+                    key = try keys.singleText(json: payload, what: "source key")
+                } catch {
+                    let message = (error as? StageError)?.message ?? String(describing: error)
+                    if pipeline.source.onError == .fail {
+                        throw BatonError(.data, "\(sourceName):\(record.line): \(message)")
+                    }
+                    return SeedChunk.Record(key: nil, payload: nil, line: record.line, error: message, raw: String(payload.prefix(1000)))
+                }
+            } else {
+                key = StableHash.hex(payload)
+            }
+        }
+        if let message = error {
+            if pipeline.source.onError == .fail {
+                throw BatonError(.data, "\(sourceName):\(record.line): \(message)")
+            }
+            error = message
+        }
+        return SeedChunk.Record(key: key, payload: error == nil ? record.payload : nil, line: record.line, error: error, raw: record.raw)
+    }
+
+    /// The run's seed position as stored.
+    func storedPosition() throws -> (position: Int64, line: Int64, done: Bool) {
+        let conn = try self.connection ?? Connection(database)
+        connection = conn
+        guard let run = try Store.run(conn, id: runID) else { throw BatonError(.temporary, "run \(runID) no longer exists") }
+        return (run.seedPosition, run.seedLine, run.seedDone)
+    }
+
+    func backlog(stage: String, limit: Int) throws -> Int {
+        let conn = try self.connection ?? Connection(database)
+        connection = conn
+        return try Store.pendingBacklog(conn, runID: runID, stage: stage, limit: limit)
+    }
+}

@@ -1,0 +1,29 @@
+import BatonJQ
+
+/// A JSONL file: one JSON value per line; blank lines are ignored.
+final class JSONLReader: SourceReader {
+    private let lines: LineReader
+
+    init(path: String) throws {
+        lines = try LineReader(path: path)
+    }
+
+    var position: Int64 { lines.offset }
+    var line: Int64 { lines.lineNumber }
+
+    func resume(position: Int64, line: Int64) throws {
+        try lines.seek(offset: position, line: line)
+    }
+
+    func next() throws -> SourceRecord? {
+        while let text = try lines.next() {
+            if text.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            do {
+                return SourceRecord(line: lines.lineNumber, payload: try JSON.compact(text))
+            } catch let error as JQError {
+                return SourceRecord(line: lines.lineNumber, error: "invalid JSON: \(error.message)", raw: String(text.prefix(1000)))
+            }
+        }
+        return nil
+    }
+}

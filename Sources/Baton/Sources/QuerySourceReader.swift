@@ -1,0 +1,70 @@
+import BatonJQ
+import BatonPostgres
+
+/// A SQL query as a source: each row becomes one JSON object (`to_jsonb` of the row, so
+/// numbers, booleans and nested JSON keep their types). Rows are streamed, never held all at
+/// once. The position is the number of rows read: a resumed seeding re-runs the query and
+/// skips that many rows, so give the query an `ORDER BY` that makes its order stable.
+final class QuerySourceReader: SourceReader {
+    private let connection: Connection
+    private var rows: RowStream
+    private let query: String
+    private(set) var position: Int64 = 0
+    var line: Int64 { position }
+
+    init(connection: Connection, query: String) throws {
+        self.connection = connection
+        self.query = query
+        rows = try connection.stream(QuerySourceReader.wrap(query))
+    }
+
+    static func wrap(_ query: String) -> String {
+        var body = query.trimmingTrailingSemicolons()
+        if body.isEmpty { body = "SELECT NULL WHERE false" }
+        return "SELECT to_jsonb(baton_source)::text FROM (\(body)) AS baton_source"
+    }
+
+    func resume(position: Int64, line: Int64) throws {
+        while self.position < position {
+            guard try next() != nil else { return }
+        }
+    }
+
+    func next() throws -> SourceRecord? {
+        let row: QueryResult?
+        do {
+            row = try rows.next()
+        } catch let error as PostgresError {
+            throw BatonError(.data, "source query failed: \(error)")
+        }
+        guard let row else { return nil }
+        position += 1
+        return SourceRecord(line: position, payload: try row.decode(String.self, row: 0, column: 0))
+    }
+}
+
+/// Items listed in the pipeline file itself.
+final class InlineItemsReader: SourceReader {
+    private let items: [JSON]
+    private(set) var position: Int64 = 0
+    var line: Int64 { position }
+
+    init(items: [JSON]) { self.items = items }
+
+    func resume(position: Int64, line: Int64) throws { self.position = min(position, Int64(items.count)) }
+
+    func next() throws -> SourceRecord? {
+        guard position < Int64(items.count) else { return nil }
+        let item = items[Int(position)]
+        position += 1
+        return SourceRecord(line: position, payload: item.serialized)
+    }
+}
+
+extension String {
+    func trimmingTrailingSemicolons() -> String {
+        var text = Substring(self)
+        while let last = text.last, last == ";" || last.isWhitespace { text.removeLast() }
+        return String(text)
+    }
+}

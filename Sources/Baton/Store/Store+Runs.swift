@@ -1,0 +1,170 @@
+public import BatonPostgres
+import BatonJQ
+public import Foundation
+
+/// A row of `baton.runs`.
+public struct RunRecord: Sendable, Hashable {
+    public enum State: String, Sendable, Codable {
+        case running, succeeded, failed, cancelled
+    }
+    public var id: Int64
+    public var pipeline: String
+    public var name: String
+    public var state: State
+    public var seedDone: Bool
+    public var seedPosition: Int64
+    public var seedLine: Int64
+    public var seeded: Int64
+    public var definitionText: String?
+    public var definitionHash: String
+    public var file: String?
+    public var createdAt: Date
+    public var finishedAt: Date?
+}
+
+/// How far a run is: what is left to do.
+public struct RunProgress: Sendable, Hashable {
+    /// Pending items that can be claimed now.
+    public var ready: Int
+    /// Pending items waiting for their backoff to end.
+    public var delayed: Int
+    /// Seconds until the earliest delayed item becomes claimable.
+    public var nextAvailableIn: Double?
+    public var running: Int
+    public var seedDone: Bool
+    /// Nothing pending, nothing running, source fully seeded.
+    public var isComplete: Bool { seedDone && ready == 0 && delayed == 0 && running == 0 }
+}
+
+extension Store {
+    static let runColumns = """
+        id, pipeline, name, state, seed_done, seed_position, seed_line, seeded, definition_text, definition_hash, file,
+        created_at, finished_at
+        """
+
+    static func decodeRun(_ row: Row) throws -> RunRecord {
+        RunRecord(
+            id: try row.decode(Int64.self, 0),
+            pipeline: try row.decode(String.self, 1),
+            name: try row.decode(String.self, 2),
+            state: RunRecord.State(rawValue: try row.decode(String.self, 3)) ?? .running,
+            seedDone: try row.decode(Bool.self, 4),
+            seedPosition: try row.decode(Int64.self, 5),
+            seedLine: try row.decode(Int64.self, 6),
+            seeded: try row.decode(Int64.self, 7),
+            definitionText: try row.decode(String?.self, 8),
+            definitionHash: try row.decode(String.self, 9),
+            file: try row.decode(String?.self, 10),
+            createdAt: try row.decode(Date.self, 11),
+            finishedAt: try row.decode(Date?.self, 12)
+        )
+    }
+
+    /// Creates the run `name` of `pipeline`, or returns the existing one (a resume): never a
+    /// second run of the same name. `created` says which.
+    public static func createOrFindRun(_ conn: Connection, pipeline: Pipeline, name: String) throws -> (run: RunRecord, created: Bool) {
+        let stages: [JSON] = pipeline.stages.map { stage in
+            JSON.object([
+                ("name", .string(stage.name)), ("kind", .string(stage.transform.kindName)), ("hash", .string(stage.definitionHash)),
+            ])
+        }
+        let file: JSON = pipeline.file.map { JSON.string($0) } ?? .null
+        let summary = JSON.object([("pipeline", .string(pipeline.name)), ("file", file), ("stages", .array(stages))])
+        let inserted = try conn.query("""
+            INSERT INTO baton.runs (pipeline, name, definition, definition_text, definition_hash, file)
+            VALUES ($1, $2, $3::jsonb, $4, $5, $6)
+            ON CONFLICT (pipeline, name) DO NOTHING
+            RETURNING \(runColumns)
+            """, [pipeline.name, name, summary.serialized, pipeline.definitionText, pipeline.definitionHash, pipeline.file])
+        if let row = inserted.rows.first { return (try decodeRun(row), true) }
+        let existing = try conn.query("SELECT \(runColumns) FROM baton.runs WHERE pipeline = $1 AND name = $2", [pipeline.name, name])
+        guard let row = existing.rows.first else {
+            throw BatonError(.temporary, "run \(name) was deleted while being resumed; try again")
+        }
+        return (try decodeRun(row), false)
+    }
+
+    public static func run(_ conn: Connection, id: Int64) throws -> RunRecord? {
+        try conn.query("SELECT \(runColumns) FROM baton.runs WHERE id = $1", [id]).rows.first.map(decodeRun)
+    }
+
+    /// Finds a run by id or by name (names are unique per pipeline; a name used by two
+    /// pipelines must be given as an id or `pipeline/name`).
+    public static func findRun(_ conn: Connection, _ reference: String) throws -> RunRecord {
+        if let id = Int64(reference), let run = try run(conn, id: id) { return run }
+        var matches = try conn.query("SELECT \(runColumns) FROM baton.runs WHERE name = $1 ORDER BY id", [reference]).rows.map(decodeRun)
+        if matches.isEmpty, let slash = reference.firstIndex(of: "/") {
+            let pipeline = String(reference[..<slash])
+            let name = String(reference[reference.index(after: slash)...])
+            matches = try conn.query("SELECT \(runColumns) FROM baton.runs WHERE pipeline = $1 AND name = $2", [pipeline, name]).rows.map(decodeRun)
+        }
+        guard let first = matches.first else {
+            throw BatonError(.usage, "no run named \(reference) (see `baton status` for recent runs)")
+        }
+        guard matches.count == 1 else {
+            let names = matches.map { "\($0.pipeline)/\($0.name) (id \($0.id))" }.joined(separator: ", ")
+            throw BatonError(.usage, "run name \(reference) is ambiguous: \(names); give the id or pipeline/name")
+        }
+        return first
+    }
+
+    /// Runs, newest first.
+    public static func recentRuns(_ conn: Connection, limit: Int) throws -> [RunRecord] {
+        try conn.query("SELECT \(runColumns) FROM baton.runs ORDER BY id DESC LIMIT $1", [limit]).rows.map(decodeRun)
+    }
+
+    /// Runs in state `running`, oldest first (for `baton work`).
+    public static func activeRuns(_ conn: Connection) throws -> [RunRecord] {
+        try conn.query("SELECT \(runColumns) FROM baton.runs WHERE state = 'running' ORDER BY id").rows.map(decodeRun)
+    }
+
+    /// What is left of a run.
+    public static func progress(_ conn: Connection, runID: Int64) throws -> RunProgress {
+        let row = try conn.query("""
+            SELECT
+              (SELECT count(*) FROM baton.items WHERE run_id = $1 AND state = 'pending' AND available_at <= now()),
+              (SELECT count(*) FROM baton.items WHERE run_id = $1 AND state = 'pending' AND available_at > now()),
+              (SELECT extract(epoch FROM min(available_at) - now())::float8 FROM baton.items
+                 WHERE run_id = $1 AND state = 'pending' AND available_at > now()),
+              (SELECT count(*) FROM baton.items WHERE run_id = $1 AND state = 'running'),
+              (SELECT seed_done FROM baton.runs WHERE id = $1)
+            """, [runID]).rows[0]
+        return RunProgress(
+            ready: try row.decode(Int.self, 0),
+            delayed: try row.decode(Int.self, 1),
+            nextAvailableIn: try row.decode(Double?.self, 2),
+            running: try row.decode(Int.self, 3),
+            seedDone: try row.decode(Bool?.self, 4) ?? true
+        )
+    }
+
+    /// Marks a complete run `succeeded` (no failed item) or `failed`. Does nothing if items
+    /// are still pending or running, or the run is no longer `running`. Returns the state.
+    @discardableResult
+    public static func finishRunIfComplete(_ conn: Connection, runID: Int64) throws -> RunRecord.State? {
+        let result = try conn.query("""
+            UPDATE baton.runs r
+            SET state = CASE WHEN EXISTS (SELECT 1 FROM baton.items WHERE run_id = r.id AND state = 'failed')
+                             THEN 'failed' ELSE 'succeeded' END,
+                finished_at = now(), updated_at = now()
+            WHERE r.id = $1 AND r.state = 'running' AND r.seed_done
+              AND NOT EXISTS (SELECT 1 FROM baton.items WHERE run_id = r.id AND state IN ('pending', 'running'))
+            RETURNING r.state
+            """, [runID])
+        guard let row = result.rows.first else { return nil }
+        return RunRecord.State(rawValue: try row.decode(String.self, 0))
+    }
+
+    /// Sets a run back to `running` (resume, replay) and refreshes its stored definition.
+    public static func reopenRun(_ conn: Connection, runID: Int64, pipeline: Pipeline?) throws {
+        if let pipeline {
+            try conn.query("""
+                UPDATE baton.runs SET state = 'running', finished_at = NULL, updated_at = now(),
+                       definition_text = $2, definition_hash = $3, file = coalesce($4, file)
+                WHERE id = $1
+                """, [runID, pipeline.definitionText, pipeline.definitionHash, pipeline.file])
+        } else {
+            try conn.query("UPDATE baton.runs SET state = 'running', finished_at = NULL, updated_at = now() WHERE id = $1", [runID])
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import BatonJQ
+
+/// A `jq` stage: every output of the program becomes an item of the next stage; no output
+/// means the item is skipped; a runtime error fails the item permanently with jq's message.
+public struct JQTransform: StageTransform {
+    public let pool: JQProgramPool
+
+    public init(program: String) throws {
+        pool = try JQProgramPool(program)
+    }
+
+    public func process(_ item: StageInput) async throws -> StageOutput {
+        do {
+            return .outputs(try pool.run(json: item.payload))
+        } catch let error as JQError {
+            throw StageError.permanent(error.description, class: "jq")
+        }
+    }
+
+    public var fingerprint: String { "jq:\(pool.source)" }
+    public var kindName: String { "jq" }
+    public var defaultBatchSize: Int { 200 }
+}
+
+/// A stage written in Swift: a closure from item to outputs.
+public struct SwiftTransform: StageTransform {
+    private let body: @Sendable (StageInput) async throws -> StageOutput
+    private let version: String
+
+    /// `version` goes into the stage hash: change it when the closure's behaviour changes.
+    public init(version: String = "1", _ body: @escaping @Sendable (StageInput) async throws -> StageOutput) {
+        self.body = body
+        self.version = version
+    }
+
+    public func process(_ item: StageInput) async throws -> StageOutput { try await body(item) }
+    public var fingerprint: String { "swift:\(version)" }
+}

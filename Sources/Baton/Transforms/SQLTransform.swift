@@ -1,0 +1,74 @@
+import BatonJQ
+
+/// A `sql` stage: a statement with named parameters bound from the item, run inside the
+/// item's commit transaction, so its write is exactly-once with the item's completion.
+public struct SQLTransform: StageTransform {
+    /// What the stage passes on to the next stage.
+    public enum Outputs: String, Sendable, CaseIterable {
+        /// The input item, unchanged.
+        case input
+        /// The rows of the statement's `RETURNING` clause, one item each.
+        case returning
+        /// Nothing.
+        case none
+    }
+
+    public let template: SQLTemplate
+    public let outputs: Outputs
+    /// The statement as written.
+    public let statement: String
+
+    public init(statement: String, outputs: Outputs = .input) {
+        self.statement = statement
+        self.template = SQLTemplate(statement)
+        self.outputs = outputs
+    }
+
+    /// The text actually run: with `outputs: returning`, wrapped so each returned row comes
+    /// back as one JSON object.
+    public var effectiveSQL: String {
+        guard outputs == .returning else { return template.sql }
+        return "WITH baton_returning AS (\(template.sql)) SELECT to_jsonb(baton_returning)::text FROM baton_returning"
+    }
+
+    public func process(_ item: StageInput) async throws -> StageOutput {
+        let payload = try item.json()
+        var values: [String?] = []
+        values.reserveCapacity(template.parameters.count)
+        for name in template.parameters {
+            values.append(try SQLTransform.value(of: name, in: payload, item: item))
+        }
+        let effect = SQLEffect(sql: effectiveSQL, parameters: values)
+        switch outputs {
+        case .input: return StageOutput(outputs: [OutputItem(payload: item.payload)], effects: [effect])
+        case .returning: return StageOutput(effects: [effect], outputsFromEffects: true)
+        case .none: return StageOutput(effects: [effect])
+        }
+    }
+
+    /// The text bound for a parameter: `_key`, `_run`, `_stage`, `_payload` are the item's
+    /// own; other names are field paths in the payload. A missing field fails the item.
+    static func value(of name: String, in payload: JSON, item: StageInput) throws -> String? {
+        switch name {
+        case "_key": return item.key
+        case "_run": return item.runName
+        case "_run_id": return String(item.runID)
+        case "_stage": return item.stage
+        case "_payload": return payload.serialized
+        default: break
+        }
+        var current = payload
+        for field in name.split(separator: ".") {
+            guard case .object = current, let member = current[String(field)] else {
+                throw StageError.permanent("parameter :\(name) has no value: the item has no field \(name)", class: "data")
+            }
+            current = member
+        }
+        return current.plainText
+    }
+
+    public var fingerprint: String { "sql:\(outputs.rawValue):\(statement)" }
+    public var kindName: String { "sql" }
+    public var writesResultsWhenLast: Bool { false }
+    public var defaultBatchSize: Int { 200 }
+}
