@@ -17,11 +17,13 @@ public struct Pipeline: Sendable {
     public var definitionHash: String
     /// Pending items a stage may accumulate before its producers pause.
     public var backlogLimit: Int
+    /// Values that came from the environment (`${VAR}`): redacted from every message.
+    public var secrets: [String]
 
     public init(
         name: String, description: String? = nil, source: SourceSpec, stages: [Stage],
         file: String? = nil, definitionText: String? = nil, definitionHash: String? = nil,
-        backlogLimit: Int = 20_000
+        backlogLimit: Int = 20_000, secrets: [String] = []
     ) {
         self.name = name
         self.description = description
@@ -31,6 +33,12 @@ public struct Pipeline: Sendable {
         self.definitionText = definitionText
         self.definitionHash = definitionHash ?? StableHash.hex(([name] + stages.map(\.definitionHash)).joined(separator: "\u{1}"))
         self.backlogLimit = backlogLimit
+        self.secrets = secrets
+    }
+
+    /// `text` with every secret replaced by `***`.
+    public func redact(_ text: String) -> String {
+        Redactor(secrets: secrets).redact(text)
     }
 
     public func stage(named name: String) -> Stage? { stages.first { $0.name == name } }
