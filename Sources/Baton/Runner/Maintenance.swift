@@ -52,7 +52,7 @@ struct Maintenance {
                         let backlog = try await session.withConnection {
                             try Store.pendingBacklog($0, runID: run, stage: name, limit: limit + 1)
                         }
-                        context.setBacklogFull(stage: index, backlog > limit)
+                        context.setBacklog(stage: index, backlog)
                     }
                 }
                 if let interval = context.options.progressInterval, let report = context.options.progress,

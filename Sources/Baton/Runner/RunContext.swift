@@ -21,8 +21,10 @@ final class RunContext: Sendable {
     struct SharedState {
         /// Lease tokens held by this process's workers, with their lease length.
         var leases: [UUID: Duration] = [:]
-        /// Per stage: producers of this stage pause while true.
-        var backlogFull: [Bool]
+        /// Per stage: pending items, as last counted (up to the limit + 1) and adjusted since by
+        /// this process's own enqueues and claims. Producers of a stage pause while it is over
+        /// the limit.
+        var backlog: [Int]
         var complete = false
         var workersFinished = false
         var fatal: (any Error)?
@@ -39,7 +41,7 @@ final class RunContext: Sendable {
         keys = try pipeline.stages.map { stage in
             KeyDeriver(expression: try stage.key.map { try JQProgramPool($0) })
         }
-        state = Mutex(SharedState(backlogFull: Array(repeating: false, count: pipeline.stages.count)))
+        state = Mutex(SharedState(backlog: Array(repeating: 0, count: pipeline.stages.count)))
         var logger = options.logger
         logger[metadataKey: "run.id"] = "\(run.id)"
         logger[metadataKey: "run.name"] = "\(run.name)"
@@ -64,11 +66,18 @@ final class RunContext: Sendable {
     /// pending backlog is over the limit.
     func isBacklogFull(stage: Int) -> Bool {
         guard stage < pipeline.stages.count else { return false }
-        return state.withLock { $0.backlogFull[stage] }
+        return state.withLock { $0.backlog[stage] } > pipeline.backlogLimit
     }
 
-    func setBacklogFull(stage: Int, _ full: Bool) {
-        state.withLock { $0.backlogFull[stage] = full }
+    /// The counted backlog of a stage (maintenance, every 250 ms).
+    func setBacklog(stage: Int, _ count: Int) {
+        state.withLock { $0.backlog[stage] = count }
+    }
+
+    /// Adjusts the estimate between counts: + enqueued, − claimed.
+    func adjustBacklog(stage: Int, by delta: Int) {
+        guard stage < pipeline.stages.count, delta != 0 else { return }
+        state.withLock { $0.backlog[stage] = max(0, $0.backlog[stage] + delta) }
     }
 
     // MARK: Completion

@@ -102,7 +102,9 @@ public enum RunEngine {
                 try await Task.sleep(for: .milliseconds(100))
                 continue
             }
-            if try await seeder.seedNext() { return }
+            let (done, inserted) = try await seeder.seedNext()
+            context.adjustBacklog(stage: 0, by: inserted)
+            if done { return }
         }
     }
 

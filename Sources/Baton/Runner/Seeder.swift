@@ -83,10 +83,10 @@ actor Seeder {
 
     /// Reads and enqueues one chunk. Returns true when the source is fully seeded (by this
     /// process or another one).
-    func seedNext() throws -> Bool {
+    func seedNext() throws -> (done: Bool, inserted: Int) {
         if expected == nil {
             let stored = try storedPosition()
-            if stored.done { return true }
+            if stored.done { return (true, 0) }
             expected = (stored.position, stored.line)
         }
         let start = expected!
@@ -115,13 +115,13 @@ actor Seeder {
             maxAttempts: pipeline.stages[0].retry.maxAttempts, chunk: chunk, dedupeWindow: pipeline.source.dedupeWindow
         )
         switch outcome {
-        case .seeded:
+        case .seeded(let inserted, _, _):
             expected = (chunk.endPosition, chunk.endLine)
-            return chunk.isLast
+            return (chunk.isLast, inserted)
         case .moved(let position, let line, let done):
             // Another process seeded past us: continue from where it got to.
             expected = (position, line)
-            return done
+            return (done, 0)
         }
     }
 

@@ -74,6 +74,7 @@ struct Worker {
                 emptyUntil[s] = now + .milliseconds(25)
                 continue
             }
+            context.adjustBacklog(stage: s, by: -batch.count)
             context.holdLease(token, lease: stage.lease)
             defer { context.dropLease(token) }
             let (completions, failures) = await transform(batch, stage: s)
@@ -87,6 +88,7 @@ struct Worker {
                     try Store.commit(conn, target: target, completions: completions, failures: failures)
                 }
                 context.record(stage: s, report)
+                context.adjustBacklog(stage: s + 1, by: report.enqueued)
                 if report.leaseLost > 0 {
                     context.logger.warning("lease lost: outputs of \(report.leaseLost) item(s) discarded (another worker has them)",
                                            metadata: ["stage.name": "\(stage.name)"])
