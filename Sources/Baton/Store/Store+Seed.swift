@@ -11,6 +11,14 @@ public struct SeedChunk: Sendable {
         /// Why the record is malformed.
         public var error: String?
         public var raw: String?
+
+        public init(key: String?, payload: String?, line: Int64, error: String? = nil, raw: String? = nil) {
+            self.key = key
+            self.payload = payload
+            self.line = line
+            self.error = error
+            self.raw = raw
+        }
     }
     public var records: [Record] = []
     /// Reader position and line before the first record of the chunk.
@@ -21,6 +29,15 @@ public struct SeedChunk: Sendable {
     public var endLine: Int64
     /// The source has no more records after this chunk.
     public var isLast: Bool
+
+    public init(records: [Record] = [], startPosition: Int64, startLine: Int64, endPosition: Int64, endLine: Int64, isLast: Bool) {
+        self.records = records
+        self.startPosition = startPosition
+        self.startLine = startLine
+        self.endPosition = endPosition
+        self.endLine = endLine
+        self.isLast = isLast
+    }
 }
 
 public enum SeedOutcome: Sendable, Equatable {

@@ -1,0 +1,159 @@
+import Baton
+import BatonJQ
+import BatonPostgres
+import BatonTestSupport
+import Foundation
+import Testing
+
+/// The lease protocol, driven step by step through the store (no sleeps, no races).
+@Suite("Leases and fencing")
+struct FencingTests {
+    /// A run with `count` items in stage "a" (next stage "b"), ready to claim.
+    private func seededRun(_ conn: Connection, count: Int) throws -> RunRecord {
+        try Store.migrate(conn)
+        let pipeline = Pipeline(name: "fence", source: SourceSpec(.items([])), stages: [
+            Stage(name: "a", transform: SwiftTransform { _ in StageOutput() }),
+            Stage(name: "b", transform: SwiftTransform { _ in StageOutput() }),
+        ])
+        let run = try Store.createOrFindRun(conn, pipeline: pipeline, name: "r").run
+        let chunk = SeedChunk(
+            records: (1...count).map { SeedChunk.Record(key: "k\($0)", payload: #"{"n": \#($0)}"#, line: Int64($0)) },
+            startPosition: 0, startLine: 0, endPosition: Int64(count), endLine: Int64(count), isLast: true
+        )
+        _ = try Store.seedChunk(conn, runID: run.id, pipeline: "fence", firstStage: "a", maxAttempts: 3, chunk: chunk, dedupeWindow: nil)
+        return run
+    }
+
+    private func target(_ run: RunRecord, worker: String) -> CommitTarget {
+        CommitTarget(runID: run.id, stage: "a", stageHash: "h", nextStage: "b", nextMaxAttempts: 3, writesResults: false,
+                     worker: worker, keys: KeyDeriver(expression: nil), retry: RetryPolicy())
+    }
+
+    private func expireLeases(_ conn: Connection) throws {
+        try conn.execute("UPDATE baton.items SET leased_until = now() - interval '1 second' WHERE state = 'running'")
+    }
+
+    @Test func aLateWorkerWhoseItemWasReclaimedAndFinishedCommitsNothing() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let run = try seededRun(conn, count: 1)
+            try conn.execute("CREATE TABLE effects (who text)")
+
+            // Worker A claims the item, then stalls past its lease.
+            let a = try Store.claim(conn, runID: run.id, stage: "a", limit: 10, lease: .seconds(30), worker: "A")
+            #expect(a.count == 1)
+            try expireLeases(conn)
+            #expect(try Store.rescueExpired(conn, runID: run.id) == 1)
+
+            // Worker B claims it again and finishes it.
+            let b = try Store.claim(conn, runID: run.id, stage: "a", limit: 10, lease: .seconds(30), worker: "B")
+            #expect(b.count == 1)
+            #expect(b[0].attempt == 2)
+            let bReport = try Store.commit(conn, target: target(run, worker: "B"), completions: [
+                ItemCompletion(item: b[0], children: [ChildItem(key: "from-B", payload: #"{"by": "B"}"#)],
+                               effects: [SQLEffect(sql: "INSERT INTO effects VALUES ($1)", parameters: ["B"])]),
+            ], failures: [])
+            #expect(bReport.done == 1)
+
+            // A wakes up and commits its own outputs and effect: all refused.
+            let aReport = try Store.commit(conn, target: target(run, worker: "A"), completions: [
+                ItemCompletion(item: a[0], children: [ChildItem(key: "from-A", payload: #"{"by": "A"}"#)],
+                               effects: [SQLEffect(sql: "INSERT INTO effects VALUES ($1)", parameters: ["A"])]),
+            ], failures: [])
+            #expect(aReport.leaseLost == 1)
+            #expect(aReport.done == 0)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM effects WHERE who = 'A'") == 0)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM effects") == 1)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE stage = 'b'") == 1)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE key = 'from-A'") == 0)
+            #expect(try EngineFixture.count(conn, "SELECT sum(amount)::int FROM baton.counters WHERE counter = 'lease_lost'") == 1)
+        }
+    }
+
+    @Test func aLateFailureReportDoesNotOverwriteAnotherWorkersResult() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let run = try seededRun(conn, count: 1)
+            let a = try Store.claim(conn, runID: run.id, stage: "a", limit: 1, lease: .seconds(30), worker: "A")
+            try expireLeases(conn)
+            try Store.rescueExpired(conn, runID: run.id)
+            let b = try Store.claim(conn, runID: run.id, stage: "a", limit: 1, lease: .seconds(30), worker: "B")
+            _ = try Store.commit(conn, target: target(run, worker: "B"), completions: [ItemCompletion(item: b[0], children: [])], failures: [])
+            let late = try Store.commit(conn, target: target(run, worker: "A"), completions: [], failures: [
+                ItemFailure(item: a[0], isPermanent: true, delay: .zero, errorClass: "x", message: "late failure"),
+            ])
+            #expect(late.leaseLost == 1)
+            #expect(late.failed == 0)
+            #expect(try conn.query("SELECT state FROM baton.items WHERE key = 'k1'").rows[0].decode(String.self, 0) == "skipped")
+        }
+    }
+
+    @Test func aHeldLeaseIsNotRescuedAndARenewedLeaseOutlivesItsFirstDeadline() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let run = try seededRun(conn, count: 2)
+            let claimed = try Store.claim(conn, runID: run.id, stage: "a", limit: 2, lease: .milliseconds(500), worker: "A")
+            #expect(try Store.rescueExpired(conn, runID: run.id) == 0)
+            #expect(try Store.renewLeases(conn, tokens: [claimed[0].leaseToken], lease: .seconds(60)) == 2)
+            let remaining = try conn.query("SELECT min(extract(epoch FROM leased_until - now()))::float8 FROM baton.items").rows[0].decode(Double.self, 0)
+            #expect(remaining > 50)
+        }
+    }
+
+    @Test func rescueReturnsExpiredItemsToPendingOrFailsThemWhenOutOfAttempts() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let run = try seededRun(conn, count: 2)
+            try conn.execute("UPDATE baton.items SET max_attempts = 1 WHERE key = 'k2'")
+            _ = try Store.claim(conn, runID: run.id, stage: "a", limit: 2, lease: .seconds(30), worker: "dead-worker")
+            try expireLeases(conn)
+            #expect(try Store.rescueExpired(conn, runID: run.id) == 2)
+            let states = try conn.query("SELECT key, state, last_error FROM baton.items ORDER BY key").rows.map {
+                try [$0.decode(String.self, 0), $0.decode(String.self, 1), $0.decode(String.self, 2)]
+            }
+            #expect(states[0][0] == "k1" && states[0][1] == "pending")
+            #expect(states[1][0] == "k2" && states[1][1] == "failed")
+            #expect(states[0][2].contains("dead-worker"))
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.attempts WHERE outcome = 'lease_expired'") == 1)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.attempts WHERE outcome = 'failed'") == 1)
+        }
+    }
+
+    @Test func concurrentClaimsNeverTakeTheSameItem() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let run = try seededRun(conn, count: 400)
+            let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for w in 0..<4 {
+                    let config = db.config
+                    group.addTask {
+                        let session = PostgresSession(config: config)
+                        var mine: [Int64] = []
+                        while true {
+                            let batch = try await session.withConnection {
+                                try Store.claim($0, runID: run.id, stage: "a", limit: 7, lease: .seconds(30), worker: "w\(w)")
+                            }
+                            if batch.isEmpty { return mine }
+                            mine += batch.map(\.id)
+                        }
+                    }
+                }
+                var all: [Int64] = []
+                for try await ids in group { all += ids }
+                return all
+            }
+            #expect(claims.count == 400)
+            #expect(Set(claims).count == 400)
+        }
+    }
+
+    @Test func releasedLeasesGiveItemsBackWithoutUsingAnAttempt() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let run = try seededRun(conn, count: 3)
+            let claimed = try Store.claim(conn, runID: run.id, stage: "a", limit: 3, lease: .seconds(30), worker: "A")
+            #expect(try Store.releaseLeases(conn, tokens: [claimed[0].leaseToken]) == 3)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'pending' AND attempt = 0") == 3)
+        }
+    }
+}
