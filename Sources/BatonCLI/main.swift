@@ -1,1 +1,2 @@
-print("baton")
+// The `baton` executable. All exit codes are decided in ExitStatus.swift.
+await BatonMain.main()

@@ -18,9 +18,12 @@ struct Maintenance {
     func run(until finished: @Sendable () -> Bool) async {
         let clock = ContinuousClock()
         let start = clock.now
-        let heartbeatEvery = (context.pipeline.stages.map(\.lease).min() ?? .seconds(30)) / 3
+        let shortestLease = context.pipeline.stages.map(\.lease).min() ?? .seconds(30)
+        let heartbeatEvery = shortestLease / 3
+        // Look for expired leases at least as often as the shortest lease.
+        let rescueEvery = min(context.options.rescueInterval, shortestLease)
         var lastHeartbeat = start
-        var lastRescue = start - context.options.rescueInterval
+        var lastRescue = start - rescueEvery
         var lastBacklog = start - .seconds(1)
         var lastProgress = start
         var previousFinished: [String: (Int, ContinuousClock.Instant)] = [:]
@@ -39,7 +42,7 @@ struct Maintenance {
                         try await session.withConnection { _ = try Store.renewLeases($0, tokens: tokens, lease: lease) }
                     }
                 }
-                if now - lastRescue >= context.options.rescueInterval {
+                if now - lastRescue >= rescueEvery {
                     lastRescue = now
                     let rescued = try await session.withConnection { try Store.rescueExpired($0, runID: run) }
                     if rescued > 0 {

@@ -1,0 +1,116 @@
+public import BatonPostgres
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The local Postgres cluster Baton starts itself when no database is configured: data and
+/// unix socket under `.baton/postgres` in the current directory, no TCP port. As root, the
+/// server runs as the `postgres` system user (Postgres refuses to run as root).
+public struct EmbeddedPostgres: Sendable {
+    /// `.baton/postgres` (absolute).
+    public let directory: String
+    public var dataDirectory: String { directory + "/data" }
+    public var logFile: String { directory + "/server.log" }
+    public static let databaseName = "baton"
+
+    public init(directory: String? = nil) {
+        self.directory = directory ?? FileManager.default.currentDirectoryPath + "/.baton/postgres"
+    }
+
+    /// How to connect once it runs.
+    public var config: ConnectionConfig {
+        ConnectionConfig(parameters: [("host", directory), ("user", "postgres"), ("dbname", EmbeddedPostgres.databaseName)])
+    }
+
+    /// The folder holding `initdb` and `pg_ctl`: on PATH, else the newest `/usr/lib/postgresql/*/bin`.
+    public static func serverBinaries() -> String? {
+        let fm = FileManager.default
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        where fm.isExecutableFile(atPath: dir + "/pg_ctl") && fm.isExecutableFile(atPath: dir + "/initdb") {
+            return dir
+        }
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).compactMap { Int($0) }.sorted(by: >)
+        for version in versions where fm.isExecutableFile(atPath: "\(root)/\(version)/bin/pg_ctl") {
+            return "\(root)/\(version)/bin"
+        }
+        return nil
+    }
+
+    private func binaries() throws -> String {
+        guard let bin = EmbeddedPostgres.serverBinaries() else {
+            throw BatonError(.unavailable, """
+                no database configured and no Postgres server to start one: install the `postgresql` package \
+                (apt-get install postgresql), or point Baton at a database with --database-url or BATON_DATABASE_URL
+                """)
+        }
+        return bin
+    }
+
+    /// Whether the server answers on its socket.
+    public var isRunning: Bool {
+        guard FileManager.default.fileExists(atPath: dataDirectory + "/postmaster.pid") else { return false }
+        return (try? Connection(config.with("dbname", "postgres"))) != nil
+    }
+
+    /// Creates the cluster if needed and starts it if it is not running. Returns what it did,
+    /// for the one-line notice on stderr. Serialised across processes with a file lock.
+    public func start() throws -> String {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let socketPath = directory + "/.s.PGSQL.5432"
+        if socketPath.utf8.count > 107 {
+            throw BatonError(.unavailable, "the folder \(directory) is too deep for a unix socket path (max 107 bytes); set BATON_DATABASE_URL instead")
+        }
+        let lock = open(directory + "/.lock", O_CREAT | O_RDWR, 0o644)
+        guard lock >= 0 else { throw BatonError(.unavailable, "cannot create \(directory)/.lock") }
+        defer { close(lock) }
+        flock(lock, LOCK_EX)
+        defer { flock(lock, LOCK_UN) }
+
+        if isRunning { return "using the local Postgres in \(directory)" }
+        let bin = try binaries()
+        let asRoot = getuid() == 0
+        let owner = asRoot ? "postgres" : nil
+        if asRoot {
+            _ = try ProcessRunner.run("/bin/chown", ["postgres:postgres", directory])
+        }
+        var did = "started"
+        if !fm.fileExists(atPath: dataDirectory + "/PG_VERSION") {
+            let initdb = try ProcessRunner.run(bin + "/initdb", [
+                "-D", dataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
+            ], asUser: owner)
+            guard initdb.status == 0 else {
+                throw BatonError(.unavailable, "initdb failed for \(dataDirectory):\n\(initdb.output)")
+            }
+            did = "created and started"
+        }
+        // A stale pid file from a killed server is handled by pg_ctl itself.
+        let started = try ProcessRunner.run(bin + "/pg_ctl", [
+            "-D", dataDirectory, "-l", logFile, "-w", "-t", "60", "start",
+            "-o", "-k \(directory) -c listen_addresses='' -c max_connections=200",
+        ], asUser: owner)
+        guard started.status == 0 else {
+            let log = (try? String(contentsOfFile: logFile, encoding: .utf8))?.split(separator: "\n").suffix(10).joined(separator: "\n") ?? ""
+            throw BatonError(.unavailable, "could not start the local Postgres in \(directory):\n\(started.output)\(log)")
+        }
+        let admin = try Connection(config.with("dbname", "postgres"))
+        let exists = try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [EmbeddedPostgres.databaseName]).rowCount > 0
+        if !exists { try admin.execute("CREATE DATABASE \(EmbeddedPostgres.databaseName)") }
+        return "\(did) a local Postgres in \(directory) (stop it with `baton postgres stop`)"
+    }
+
+    /// Stops the server (fast shutdown). Returns false if it was not running.
+    @discardableResult
+    public func stop() throws -> Bool {
+        guard FileManager.default.fileExists(atPath: dataDirectory + "/postmaster.pid") else { return false }
+        let bin = try binaries()
+        let result = try ProcessRunner.run(bin + "/pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "stop"],
+                                           asUser: getuid() == 0 ? "postgres" : nil)
+        guard result.status == 0 else {
+            throw BatonError(.unavailable, "could not stop the local Postgres in \(directory): \(result.output)")
+        }
+        return true
+    }
+}

@@ -1,0 +1,163 @@
+public import BatonPostgres
+
+/// Which finished items a replay puts back in the queue.
+public struct ReplaySelection: Sendable, Hashable {
+    public var stages: [String]?
+    public var keys: [String]?
+    /// A substring of the last error (case-insensitive).
+    public var errorPattern: String?
+    /// Also replay items that succeeded (done or skipped); their downstream items are
+    /// deleted and produced again (same keys), so nothing is duplicated.
+    public var includeDone: Bool
+
+    public init(stages: [String]? = nil, keys: [String]? = nil, errorPattern: String? = nil, includeDone: Bool = false) {
+        self.stages = stages
+        self.keys = keys
+        self.errorPattern = errorPattern
+        self.includeDone = includeDone
+    }
+
+    var states: [String] { includeDone ? ["failed", "done", "skipped"] : ["failed"] }
+}
+
+/// What a replay changes (or, dry-run, would change).
+public struct ReplayPlan: Sendable, Hashable {
+    /// Selected items per stage, in stage order of the data.
+    public var perStage: [(stage: String, items: Int)]
+    /// Items downstream of the selected ones that are deleted to be produced again.
+    public var downstream: Int
+
+    public var total: Int { perStage.reduce(0) { $0 + $1.items } }
+
+    public static func == (a: ReplayPlan, b: ReplayPlan) -> Bool {
+        a.downstream == b.downstream && a.perStage.map(\.stage) == b.perStage.map(\.stage) && a.perStage.map(\.items) == b.perStage.map(\.items)
+    }
+    public func hash(into hasher: inout Hasher) { hasher.combine(total) }
+}
+
+/// What `baton prune` removed (or would remove).
+public struct PruneReport: Sendable, Hashable {
+    public var runs: [String]
+    public var items: Int
+}
+
+extension Store {
+    private static let selectionSQL = """
+        SELECT id FROM baton.items
+        WHERE run_id = $1 AND state = ANY($2::text[])
+          AND ($3::text[] IS NULL OR stage = ANY($3::text[]))
+          AND ($4::text[] IS NULL OR key = ANY($4::text[]))
+          AND ($5::text IS NULL OR last_error ILIKE '%' || $5 || '%')
+        """
+
+    private static func selectionParameters(runID: Int64, _ selection: ReplaySelection) -> [any PostgresEncodable] {
+        [
+            runID, PostgresArray(selection.states),
+            selection.stages.map { PostgresArray($0) }.map { $0.postgresValue } ?? PostgresValue.null,
+            selection.keys.map { PostgresArray($0) }.map { $0.postgresValue } ?? PostgresValue.null,
+            selection.errorPattern,
+        ]
+    }
+
+    /// Counts what a replay would do, changing nothing.
+    public static func planReplay(_ conn: Connection, runID: Int64, selection: ReplaySelection) throws -> ReplayPlan {
+        let perStage = try conn.query("""
+            SELECT i.stage, count(*) FROM baton.items i WHERE i.id IN (\(selectionSQL))
+            GROUP BY 1 ORDER BY min(i.id)
+            """, selectionParameters(runID: runID, selection)).rows.map { (try $0.decode(String.self, 0), try $0.decode(Int.self, 1)) }
+        var downstream = 0
+        if selection.includeDone {
+            downstream = try conn.query("""
+                WITH RECURSIVE down AS (
+                    SELECT i.id FROM baton.items i WHERE i.parent_id IN (\(selectionSQL))
+                    UNION
+                    SELECT i.id FROM baton.items i JOIN down ON i.parent_id = down.id
+                )
+                SELECT count(*) FROM down
+                """, selectionParameters(runID: runID, selection)).rows[0].decode(Int.self, 0)
+        }
+        return ReplayPlan(perStage: perStage, downstream: downstream)
+    }
+
+    /// Puts the selected items back to `pending` (attempts reset, history kept, max attempts
+    /// from the current definition), deletes the downstream items of replayed successes so
+    /// they are produced again, and reopens the run — in one transaction.
+    public static func replay(
+        _ conn: Connection, runID: Int64, selection: ReplaySelection, maxAttempts: [String: Int], pipeline: Pipeline
+    ) throws -> ReplayPlan {
+        try conn.transaction { conn in
+            let plan = try planReplay(conn, runID: runID, selection: selection)
+            if selection.includeDone {
+                try conn.query("""
+                    WITH RECURSIVE down AS (
+                        SELECT i.id FROM baton.items i WHERE i.parent_id IN (\(selectionSQL))
+                        UNION
+                        SELECT i.id FROM baton.items i JOIN down ON i.parent_id = down.id
+                    ), gone_results AS (
+                        DELETE FROM baton.results r WHERE r.run_id = $1 AND r.item_id IN (SELECT id FROM down)
+                    )
+                    DELETE FROM baton.items WHERE id IN (SELECT id FROM down)
+                    """, selectionParameters(runID: runID, selection))
+                try conn.query("""
+                    DELETE FROM baton.results WHERE run_id = $1 AND item_id IN (\(selectionSQL))
+                    """, selectionParameters(runID: runID, selection))
+            }
+            try conn.query("""
+                UPDATE baton.items i
+                SET state = 'pending', attempt = 0, available_at = now(), finished_at = NULL, claimed_at = NULL,
+                    lease_token = NULL, leased_until = NULL,
+                    max_attempts = coalesce(m.max_attempts, i.max_attempts)
+                FROM (SELECT * FROM unnest($6::text[], $7::int[]) AS m(stage, max_attempts)) m
+                WHERE i.id IN (\(selectionSQL)) AND m.stage = i.stage
+                """, selectionParameters(runID: runID, selection) + [
+                    PostgresArray(Array(maxAttempts.keys)), PostgresArray(maxAttempts.keys.map { maxAttempts[$0]! }),
+                ])
+            try reopenRun(conn, runID: runID, pipeline: pipeline)
+            return plan
+        }
+    }
+
+    /// Cancels a run: pending items become `cancelled`, running ones finish. Returns how many
+    /// items were cancelled.
+    @discardableResult
+    public static func cancel(_ conn: Connection, runID: Int64) throws -> Int {
+        try conn.transaction { conn in
+            let cancelled = try conn.query("""
+                UPDATE baton.items SET state = 'cancelled', finished_at = now() WHERE run_id = $1 AND state = 'pending'
+                """, [runID]).affectedRows
+            try conn.query("""
+                UPDATE baton.runs SET state = 'cancelled', finished_at = coalesce(finished_at, now()), updated_at = now(),
+                       seed_done = true
+                WHERE id = $1
+                """, [runID])
+            return cancelled
+        }
+    }
+
+    /// Deletes finished runs (succeeded, failed, cancelled) older than `seconds`, with all
+    /// their rows. `dryRun` only counts.
+    public static func prune(_ conn: Connection, olderThanSeconds seconds: Double, dryRun: Bool) throws -> PruneReport {
+        try conn.transaction { conn in
+            let runs = try conn.query("""
+                SELECT id, pipeline || '/' || name FROM baton.runs
+                WHERE state <> 'running' AND coalesce(finished_at, updated_at) < now() - $1 * interval '1 second'
+                ORDER BY id
+                """, [seconds]).rows.map { (try $0.decode(Int64.self, 0), try $0.decode(String.self, 1)) }
+            guard !runs.isEmpty else { return PruneReport(runs: [], items: 0) }
+            let ids = PostgresArray(runs.map { String($0.0) })
+            let items = try conn.query("SELECT count(*) FROM baton.items WHERE run_id = ANY($1::bigint[])", [ids]).rows[0].decode(Int.self, 0)
+            if !dryRun {
+                try conn.query("DELETE FROM baton.runs WHERE id = ANY($1::bigint[])", [ids])
+            }
+            return PruneReport(runs: runs.map(\.1), items: items)
+        }
+    }
+
+    /// Streams a run's results (key, payload JSON) in key order.
+    public static func results(_ conn: Connection, runID: Int64, _ each: (String, String) throws -> Void) throws {
+        let stream = try conn.stream("SELECT key, payload::text FROM baton.results WHERE run_id = $1 ORDER BY key", [runID])
+        while let row = try stream.next() {
+            try each(try row.decode(String.self, row: 0, column: 0), try row.decode(String.self, row: 0, column: 1))
+        }
+    }
+}

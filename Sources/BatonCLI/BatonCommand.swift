@@ -1,0 +1,32 @@
+import ArgumentParser
+
+struct BatonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baton",
+        abstract: "Run data pipelines on a Postgres transactional outbox.",
+        discussion: """
+            A pipeline file (YAML) declares a source and a chain of stages (jq, sql, http, exec). \
+            Every stage claims items from a Postgres queue, transforms them, and commits its results, \
+            the next stage's items and its own completion in ONE transaction: a crash leaves nothing \
+            half-written, and reruns never duplicate effects inside Postgres.
+
+            Examples:
+              baton validate pipelines/orders.yaml
+              baton run pipelines/orders.yaml --run nightly
+              baton status nightly
+              baton failures nightly
+              baton replay nightly --stage enrich --dry-run
+
+            Exit codes: 0 all items done or skipped, 1 finished with failed items, 64 usage, \
+            65 bad input data, 69 database or service unavailable, 75 temporary failure (safe to rerun), \
+            78 pipeline configuration error, 130 interrupted.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            RunCommand.self,
+            ValidateCommand.self,
+            MigrateCommand.self,
+            PostgresCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Baton
+import Foundation
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Create or upgrade Baton's schema (idempotent).",
+        discussion: """
+            Applies the numbered migrations of schema `baton` in one transaction, under a \
+            transaction-scoped advisory lock: running it twice at once is safe. `baton run` \
+            migrates by itself when needed.
+
+            Examples:
+              baton migrate
+              baton migrate --status
+            """
+    )
+
+    @Flag(help: "List applied and pending migrations; change nothing.")
+    var status = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        _ = global.logger()
+        if status {
+            let rows = try await global.withConnection { try Store.migrationStatus($0) }
+            for row in rows {
+                let state = row.appliedAt.map { "applied \($0) UTC" } ?? "pending"
+                print("\(row.version)  \(row.name)  \(state)")
+            }
+            return
+        }
+        let (applied, tables) = try await global.withConnection { conn in
+            let applied = try Store.migrate(conn)
+            let tables = try conn.query("""
+                SELECT count(*) FROM information_schema.tables WHERE table_schema = 'baton'
+                """).rows[0].decode(Int.self, 0)
+            return (applied, tables)
+        }
+        if applied.isEmpty {
+            print("schema baton is up to date (\(tables) tables)")
+        } else {
+            print("applied migration\(applied.count == 1 ? "" : "s") \(applied.map(String.init).joined(separator: ", ")); schema baton has \(tables) tables")
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Baton
+import BatonPostgres
+import Foundation
+import Logging
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: ArgumentHelp(
+        "Postgres URL (else BATON_DATABASE_URL, DATABASE_URL, PGHOST/PGDATABASE/PGSERVICE, else a local cluster in .baton/postgres).",
+        valueName: "url"))
+    var databaseURL: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: LogLevelOption = .notice
+
+    @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line on stderr).")
+    var logFormat: LogFormat = .text
+
+    /// Sets up logging (once) and returns the root logger.
+    func logger() -> Logger {
+        LogSetup.bootstrap(level: logLevel.level, format: logFormat)
+        var logger = Logger(label: "baton")
+        logger.logLevel = logLevel.level
+        return logger
+    }
+
+    /// Connection settings, starting the embedded cluster if no database is configured.
+    func database() throws -> ConnectionConfig {
+        try DatabaseLocator().resolve(explicitURL: databaseURL) { notice in
+            FileHandle.standardError.write(Data("baton: \(notice)\n".utf8))
+        }
+    }
+
+    /// Runs `body` on a connection (on a thread of its own, not the cooperative pool).
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        let config = try database()
+        let session = PostgresSession(config: config, name: "baton-cli")
+        do {
+            return try await session.withConnection(body)
+        } catch let error as PostgresError where error.code == .connectionFailed {
+            throw BatonError(.unavailable, "database unavailable: \(error)")
+        }
+    }
+}
+
+enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+    var level: Logger.Level { Logger.Level(rawValue: rawValue) ?? .notice }
+}
+
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
