@@ -25,6 +25,15 @@ struct BatonCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self,
             ValidateCommand.self,
+            StatusCommand.self,
+            FailuresCommand.self,
+            ExplainCommand.self,
+            ReplayCommand.self,
+            ResumeCommand.self,
+            CancelCommand.self,
+            ResultsCommand.self,
+            PruneCommand.self,
+            WorkCommand.self,
             MigrateCommand.self,
             PostgresCommand.self,
         ]

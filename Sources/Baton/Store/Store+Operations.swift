@@ -39,6 +39,10 @@ public struct ReplayPlan: Sendable, Hashable {
 public struct PruneReport: Sendable, Hashable {
     public var runs: [String]
     public var items: Int
+    public init(runs: [String], items: Int) {
+        self.runs = runs
+        self.items = items
+    }
 }
 
 extension Store {

@@ -21,6 +21,9 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "The pipeline file.")
     var file: String
 
+    @Option(name: .customLong("run"), help: "Run name; an existing run's name resumes it. Default: PIPELINE-YYYYMMDD-HHMMSS (UTC).")
+    var runName: String?
+
     @OptionGroup var runOptions: RunDisplayOptions
     @OptionGroup var global: GlobalOptions
 
@@ -29,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
         let pipeline = try PipelineLoader.load(path: file)
         Secrets.register(pipeline.secrets)
         let database = try global.database()
-        let name = runOptions.runName ?? RunDisplayOptions.defaultRunName(for: pipeline.name)
+        let name = runName ?? RunDisplayOptions.defaultRunName(for: pipeline.name)
         try await RunSession(display: runOptions, logger: logger).execute(pipeline, database: database) { options, controller in
             try await RunEngine.run(pipeline, database: database, runName: name, options: options, controller: controller)
         }

@@ -1,11 +1,8 @@
 import ArgumentParser
 import Foundation
 
-/// Options of the commands that work a run (run, resume, replay).
+/// Options of the commands that work a run (run, resume, replay, work).
 struct RunDisplayOptions: ParsableArguments {
-    @Option(name: .customLong("run"), help: "Run name; an existing run's name resumes it. Default: PIPELINE-YYYYMMDD-HHMMSS (UTC).")
-    var runName: String?
-
     @Option(help: "Worker loops in this process (each with its own database connection).")
     var workers: Int = 4
 

@@ -42,17 +42,7 @@ struct SummaryRenderer {
     }
 
     func json() -> String {
-        let stages: [JSON] = report.stages.map { s in
-            .object([
-                ("name", .string(s.name)), ("done", .number(Double(s.done))), ("skipped", .number(Double(s.skipped))),
-                ("failed", .number(Double(s.failed))), ("retried", .number(Double(s.retried))),
-                ("deduplicated", .number(Double(s.deduplicated))), ("lease_lost", .number(Double(s.leaseLost))),
-                ("pending", .number(Double(s.pending))), ("running", .number(Double(s.running))),
-                ("cancelled", .number(Double(s.cancelled))),
-                ("items_per_second", Self.optional(s.itemsPerSecond)), ("p50_ms", Self.optional(s.p50Milliseconds)),
-                ("p95_ms", Self.optional(s.p95Milliseconds)), ("older_version", .number(Double(s.olderVersion))),
-            ])
-        }
+        let stages = report.stages.map(Format.json)
         let document = JSON.object([
             ("run", .object([
                 ("id", .number(Double(report.run.id))), ("name", .string(report.run.name)),

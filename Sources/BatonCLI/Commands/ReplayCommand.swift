@@ -1,0 +1,175 @@
+import ArgumentParser
+import Baton
+import Foundation
+
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Put a run's failed items back in the queue and run them to completion.",
+        discussion: """
+            Re-reads the pipeline file as it is now (so a fixed transform is used), moves the \
+            selected failed items back to pending (attempts reset, history kept) and works the run \
+            to the end like `baton run`. Refuses if a selected stage no longer exists in the file. \
+            --dry-run changes nothing and prints how many items per stage would be re-run.
+            --done also replays items that succeeded: the items they produced downstream are \
+            deleted and produced again under the same keys, so downstream work is replaced, \
+            not duplicated.
+
+            Examples:
+              baton replay nightly --stage enrich --dry-run
+              baton replay nightly --stage enrich
+              baton replay nightly --error "timed out" --key 42 --key 43
+              baton replay nightly --stage shape --done
+            """
+    )
+
+    @Argument(help: "Run name or id.")
+    var run: String
+
+    @Option(name: .customLong("stage"), help: "Only items of this stage (repeatable).")
+    var stages: [String] = []
+
+    @Option(name: .customLong("key"), help: "Only the item with this key (repeatable).")
+    var keys: [String] = []
+
+    @Option(name: .customLong("error"), help: "Only items whose last error contains this text (case-insensitive).")
+    var errorPattern: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Change nothing; print what would be re-run.")
+    var dryRun = false
+
+    @Flag(name: .customLong("done"), help: "Also replay items that succeeded (their downstream items are produced again).")
+    var includeDone = false
+
+    @Option(help: "Pipeline file to use instead of the run's own file.")
+    var file: String?
+
+    @OptionGroup var display: RunDisplayOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let logger = global.logger()
+        let record = try await RunReference.find(run, global: global)
+        let pipeline = try RunReference.pipeline(for: record, file: file)
+        Secrets.register(pipeline.secrets)
+        for stage in stages where pipeline.stage(named: stage) == nil {
+            throw BatonError(.config, "stage \(stage) does not exist in \(pipeline.file ?? "the pipeline") any more (stages: \(pipeline.stages.map(\.name).joined(separator: ", ")))")
+        }
+        let selection = ReplaySelection(
+            stages: stages.isEmpty ? nil : stages, keys: keys.isEmpty ? nil : keys,
+            errorPattern: errorPattern, includeDone: includeDone
+        )
+        let runID = record.id
+        let plan = try await global.withConnection { try Store.planReplay($0, runID: runID, selection: selection) }
+        for (stage, _) in plan.perStage where pipeline.stage(named: stage) == nil {
+            throw BatonError(.config, "stage \(stage) of run \(record.name) no longer exists in \(pipeline.file ?? "the pipeline"); select other stages with --stage, or restore it")
+        }
+        if dryRun || plan.total == 0 {
+            print(describe(plan, record: record, pipeline: pipeline))
+            return
+        }
+        let maxAttempts = Dictionary(uniqueKeysWithValues: pipeline.stages.map { ($0.name, $0.retry.maxAttempts) })
+        let applied = try await global.withConnection {
+            try Store.replay($0, runID: runID, selection: selection, maxAttempts: maxAttempts, pipeline: pipeline)
+        }
+        FileHandle.standardError.write(Data("baton: replaying \(applied.total) item(s) of run \(record.name)\n".utf8))
+        let database = try global.database()
+        let reopened = try await RunReference.find(String(record.id), global: global)
+        try await RunSession(display: display, logger: logger).execute(pipeline, database: database) { options, controller in
+            try await RunEngine.work(pipeline, run: reopened, database: database, options: options, controller: controller)
+        }
+    }
+
+    private func describe(_ plan: ReplayPlan, record: RunRecord, pipeline: Pipeline) -> String {
+        guard plan.total > 0 else {
+            return "nothing to replay in run \(record.name): no \(includeDone ? "finished" : "failed") item matches"
+        }
+        var out = "\(dryRun ? "would re-run" : "re-running") \(plan.total) item\(plan.total == 1 ? "" : "s") of run \(record.name):\n"
+        for (stage, count) in plan.perStage {
+            out += "  \(stage): \(count)\n"
+        }
+        if plan.downstream > 0 {
+            out += "  and delete \(plan.downstream) downstream item(s) they produced, to produce them again\n"
+        }
+        if let last = plan.perStage.compactMap({ pipeline.stageIndex($0.stage) }).min(), last + 1 < pipeline.stages.count {
+            let after = pipeline.stages[(last + 1)...].map(\.name).joined(separator: " → ")
+            out += "their outputs then flow on through \(after)\n"
+        }
+        return out
+    }
+}
+
+struct PruneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Delete finished runs older than a duration, with all their rows.",
+        discussion: """
+            Removes succeeded, failed and cancelled runs (never running ones) whose end is older \
+            than --older-than, with their items, attempts, results and counters.
+
+            Examples:
+              baton prune --older-than 7d --dry-run
+              baton prune --older-than 12h
+            """
+    )
+
+    @Option(name: .customLong("older-than"), help: "Age such as 30m, 12h, 7d.")
+    var olderThan: String
+
+    @Flag(name: .customLong("dry-run"), help: "Change nothing; print what would be removed.")
+    var dryRun = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        _ = global.logger()
+        guard let age = DurationSyntax.parse(olderThan) else {
+            throw BatonError(.usage, "--older-than \(olderThan): not a duration (write e.g. 30m, 12h, 7d)")
+        }
+        let dryRun = self.dryRun
+        let report = try await global.withConnection { conn -> PruneReport in
+            guard try Store.isCurrent(conn) else { return PruneReport(runs: [], items: 0) }
+            return try Store.prune(conn, olderThanSeconds: age.seconds, dryRun: dryRun)
+        }
+        if report.runs.isEmpty {
+            print("no finished run older than \(olderThan)")
+            return
+        }
+        print("\(dryRun ? "would remove" : "removed") \(report.runs.count) run\(report.runs.count == 1 ? "" : "s") and \(report.items) item\(report.items == 1 ? "" : "s"):")
+        for run in report.runs { print("  \(run)") }
+    }
+}
+
+struct ResultsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "results",
+        abstract: "Stream the outputs of a run's last stage (baton.results).",
+        discussion: """
+            Only for pipelines whose last stage is not a sql stage (a sql stage writes to your own \
+            tables instead). Streams in key order without loading everything in memory.
+
+            Examples:
+              baton results nightly
+              baton results nightly --jsonl > out.jsonl
+            """
+    )
+
+    @Argument(help: "Run name or id.")
+    var run: String
+
+    @Flag(help: "Only the JSON payloads, one per line.")
+    var jsonl = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        _ = global.logger()
+        let record = try await RunReference.find(run, global: global)
+        let jsonl = self.jsonl
+        try await global.withConnection { conn in
+            try Store.results(conn, runID: record.id) { key, payload in
+                print(jsonl ? payload : "\(key)\t\(payload)")
+            }
+        }
+    }
+}

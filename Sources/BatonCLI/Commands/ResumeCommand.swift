@@ -1,0 +1,64 @@
+import ArgumentParser
+import Baton
+import Foundation
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue an interrupted run until it completes.",
+        discussion: """
+            Works the run's remaining items (and the rest of its source, if seeding was cut short) \
+            with the pipeline file as it is now. Items the stopped process held are taken over \
+            once their lease expires. Same as `baton run FILE --run NAME`.
+
+            Example:
+              baton resume nightly
+            """
+    )
+
+    @Argument(help: "Run name or id.")
+    var run: String
+
+    @Option(help: "Pipeline file to use instead of the run's own file.")
+    var file: String?
+
+    @OptionGroup var display: RunDisplayOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let logger = global.logger()
+        let record = try await RunReference.find(run, global: global)
+        let pipeline = try RunReference.pipeline(for: record, file: file)
+        Secrets.register(pipeline.secrets)
+        let database = try global.database()
+        try await RunSession(display: display, logger: logger).execute(pipeline, database: database) { options, controller in
+            try await RunEngine.work(pipeline, run: record, database: database, options: options, controller: controller)
+        }
+    }
+}
+
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Stop a run: pending items become cancelled, running ones finish.",
+        discussion: """
+            Processes working the run stop claiming within a second. A cancelled run cannot be \
+            resumed; start a new one.
+
+            Example:
+              baton cancel nightly
+            """
+    )
+
+    @Argument(help: "Run name or id.")
+    var run: String
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        _ = global.logger()
+        let record = try await RunReference.find(run, global: global)
+        let cancelled = try await global.withConnection { try Store.cancel($0, runID: record.id) }
+        print("cancelled run \(record.name): \(cancelled) pending item\(cancelled == 1 ? "" : "s") will not run")
+    }
+}
