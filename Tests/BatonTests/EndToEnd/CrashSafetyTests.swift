@@ -7,7 +7,7 @@ import Testing
 /// every effect exactly once.
 @Suite("Crash safety (end to end)", .serialized)
 struct CrashSafetyTests {
-    static let items = 3000
+    static let items = 20_000
 
     static func pipeline(_ ws: Workspace) throws -> String {
         let lines = (1...items).map { #"{"id": \#($0), "name": "item-\#($0)"}"# }
@@ -16,17 +16,17 @@ struct CrashSafetyTests {
             pipeline: crash
             defaults:
               lease: 1s
-              batch_size: 25
+              batch_size: 10
             source:
               jsonl: \(ws.url.path)/fixtures/items.jsonl
               key: .id
             stages:
               - name: shape
-                jq: '{id, label: (.name | ascii_upcase), double: (.id * 2)}'
+                jq: '{id, tag: (.name | ascii_upcase), double: (.id * 2)}'
               - name: fan
-                jq: '{id, label, double}, {id: (.id + 1000000), label, double: (.double + 1)}'
+                jq: '{id, tag, double}, {id: (.id + 1000000), tag, double: (.double + 1)}'
               - name: load
-                sql: insert into crash_out (id, label, double) values (:id, :label, :double)
+                sql: insert into crash_out (id, tag, double) values (:id, :tag, :double)
             """)
     }
 
@@ -37,7 +37,7 @@ struct CrashSafetyTests {
             let file = try Self.pipeline(ws)
             let conn = try db.connect()
             // No unique constraint: a duplicate effect would show as a second row.
-            try conn.execute("CREATE TABLE crash_out (id bigint, label text, double bigint)")
+            try conn.execute("CREATE TABLE crash_out (id bigint, tag text, double bigint)")
 
             var kills = 0
             var finished = false
@@ -45,7 +45,7 @@ struct CrashSafetyTests {
             while !finished {
                 let process = try BatonProcess.start(["run", file, "--run", "crashy", "--workers", "3", "--progress", "none"], database: db)
                 if kills < 20 {
-                    try await Task.sleep(for: .milliseconds(Int.random(in: 150...900, using: &rng)))
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 100...600, using: &rng)))
                     if process.process.isRunning {
                         process.signal(SIGKILL)
                         _ = try await process.wait()
@@ -67,8 +67,8 @@ struct CrashSafetyTests {
             #expect(try EngineFixture.count(conn, "SELECT count(DISTINCT id) FROM crash_out") == expected)
             #expect(try EngineFixture.count(conn, """
                 SELECT count(*) FROM crash_out
-                WHERE (id <= 1000000 AND (double <> id * 2 OR label <> 'ITEM-' || id))
-                   OR (id > 1000000 AND (double <> (id - 1000000) * 2 + 1 OR label <> 'ITEM-' || (id - 1000000)))
+                WHERE (id <= 1000000 AND (double <> id * 2 OR tag <> 'ITEM-' || id))
+                   OR (id > 1000000 AND (double <> (id - 1000000) * 2 + 1 OR tag <> 'ITEM-' || (id - 1000000)))
                 """) == 0)
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state <> 'done'") == 0)
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE stage = 'load'") == expected)
@@ -82,7 +82,7 @@ struct CrashSafetyTests {
             defer { ws.remove() }
             let file = try Self.pipeline(ws)
             let conn = try db.connect()
-            try conn.execute("CREATE TABLE crash_out (id bigint, label text, double bigint)")
+            try conn.execute("CREATE TABLE crash_out (id bigint, tag text, double bigint)")
             let processes = try (0..<4).map { _ in
                 try BatonProcess.start(["run", file, "--run", "shared", "--workers", "2", "--json", "--progress", "none"], database: db)
             }
