@@ -20,6 +20,7 @@ static inline CURLcode baton_curl_easy_setopt_pointer(CURL *h, CURLoption o, voi
 static inline CURLcode baton_curl_easy_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) {
     return curl_easy_setopt(h, o, v);
 }
+/* Also used for CURLOPT_HEADERFUNCTION, which has the same signature. */
 static inline CURLcode baton_curl_easy_setopt_write_callback(CURL *h, CURLoption o,
         size_t (*cb)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(h, o, cb);
