@@ -119,7 +119,10 @@ public struct StageError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// Earliest next attempt requested by the remote side (`Retry-After`).
     public var retryAfter: Duration?
-    /// When true, a success-equivalent outcome (e.g. `success_on: [409]`) — not used for errors.
+    /// The stage cannot go on (e.g. its failure budget is used up): the item is given back
+    /// untouched, and the process stops with this message (exit 69).
+    public var haltsRun = false
+
     public init(isPermanent: Bool, errorClass: String, message: String, retryAfter: Duration? = nil) {
         self.isPermanent = isPermanent
         self.errorClass = errorClass

@@ -1,0 +1,181 @@
+import Foundation
+import Yams
+
+/// `defaults:`, `stages:` and the settings they share.
+extension PipelineDecoder {
+    func decodeDefaults(_ node: Node, _ path: String) -> (settings: StageSettings, backlog: Int?) {
+        guard let defaults = fields(node, path, allowed: PipelineKeys.defaults, what: "a mapping of stage settings") else {
+            return (StageSettings(), nil)
+        }
+        let backlog = defaults["backlog"].flatMap { integer($0, defaults.path("backlog"), minimum: 1) }
+        return (decodeSettings(defaults), backlog)
+    }
+
+    /// `retry`, `concurrency`, `batch_size` and `lease` of a stage or of `defaults:`.
+    private func decodeSettings(_ fields: MappingFields) -> StageSettings {
+        var settings = StageSettings()
+        if let node = fields["retry"] { decodeRetry(node, fields.path("retry"), into: &settings) }
+        settings.concurrency = fields["concurrency"].flatMap { integer($0, fields.path("concurrency"), minimum: 1) }
+        settings.batchSize = fields["batch_size"].flatMap { integer($0, fields.path("batch_size"), minimum: 1) }
+        settings.lease = fields["lease"].flatMap { duration($0, fields.path("lease")) }
+        return settings
+    }
+
+    private func decodeRetry(_ node: Node, _ path: String, into settings: inout StageSettings) {
+        guard let retry = fields(node, path, allowed: PipelineKeys.retry, what: "a mapping of retry settings") else { return }
+        settings.maxAttempts = retry["max_attempts"].flatMap { integer($0, retry.path("max_attempts"), minimum: 1) }
+        settings.backoff = retry["backoff"].flatMap { choice($0, retry.path("backoff"), RetryPolicy.Backoff.self) }
+        settings.initial = retry["initial"].flatMap { duration($0, retry.path("initial"), allowZero: true) }
+        settings.maxDelay = retry["max"].flatMap { duration($0, retry.path("max")) }
+        settings.jitter = retry["jitter"].flatMap { number($0, retry.path("jitter"), range: 0...1) }
+        if let initial = settings.initial, let maxDelay = settings.maxDelay, let maxNode = retry["max"], let initialNode = retry["initial"],
+           maxDelay < initial {
+            report(maxNode, retry.path("max"), "the longest delay (\(shown(maxNode))) is shorter than the first one (\(shown(initialNode)))",
+                   hint: "make `max` at least as long as `initial`")
+        }
+    }
+
+    func decodeStages(_ node: Node, _ path: String, defaults: StageSettings) -> [StageDraft] {
+        guard let elements = sequence(node, path, what: "stages") else { return [] }
+        if elements.isEmpty {
+            report(node, path, "the pipeline has no stages", hint: "add at least one, e.g. `- { name: shape, jq: '.' }`")
+        }
+        var seen: [String: Int] = [:]
+        return elements.enumerated().map { index, element in
+            decodeStage(element, FieldPath.element(path, index), defaults: defaults, seen: &seen)
+        }
+    }
+
+    /// One stage; `seen` maps the names of earlier stages to their lines.
+    private func decodeStage(_ node: Node, _ path: String, defaults: StageSettings, seen: inout [String: Int]) -> StageDraft {
+        var draft = StageDraft(node: node, path: path)
+        let before = errors.count
+        guard let stage = fields(node, path, allowed: PipelineKeys.stage,
+                                 what: "a stage (a mapping with a name and one of jq, sql, http, exec)") else { return draft }
+        if let nameNode = stage["name"] {
+            if let name = text(nameNode, stage.path("name")) {
+                if !PipelineDecoder.isName(name, requireLeadingLetter: false) {
+                    report(nameNode, stage.path("name"), "invalid stage name \(shown(nameNode))", hint: "use letters, digits, _ and -, e.g. load-orders")
+                } else if let line = seen[name] {
+                    report(nameNode, stage.path("name"), "stage name \(shown(nameNode)) is already used by the stage at line \(line)",
+                           hint: "give each stage its own name")
+                } else {
+                    seen[name] = line(of: nameNode)
+                    draft.name = name
+                }
+            }
+        } else {
+            report(node, stage.path("name"), "missing required key `name`", hint: "name the stage, e.g. `name: shape` (letters, digits, _ and -)")
+        }
+
+        let kinds = stage.entries.filter { PipelineKeys.stageKinds.contains($0.key) }
+        if kinds.isEmpty {
+            report(node, path, "the stage does nothing: it needs one of jq, sql, http, exec",
+                   hint: "e.g. `jq: '.'` to reshape items, `sql: insert …` to write them, `http: { url: … }` to call a service")
+        }
+        if let first = kinds.first {
+            for extra in kinds.dropFirst() {
+                report(extra.keyNode, stage.path(extra.key),
+                       "a stage does one thing, but this one has both `\(first.key)` (line \(line(of: first.keyNode))) and `\(extra.key)`",
+                       hint: "split it into two stages, one after the other")
+            }
+        }
+        var outputs = SQLTransform.Outputs.input
+        if let outputsNode = stage["outputs"] {
+            if !kinds.contains(where: { $0.key == "sql" }) {
+                report(stage.keyNode("outputs"), stage.path("outputs"), "`outputs` applies only to sql stages",
+                       hint: "remove it: other stages pass on what they produce")
+            } else if let value = choice(outputsNode, stage.path("outputs"), SQLTransform.Outputs.self) {
+                outputs = value
+            }
+        }
+        var transform: (any StageTransform)?
+        for entry in kinds {
+            let built = decodeKind(entry, stage, outputs: outputs, draft: &draft)
+            if kinds.count == 1 { transform = built }
+        }
+        var key: String?
+        if let keyNode = stage["key"],
+           let program = nonEmptyText(keyNode, stage.path("key"), what: "a jq expression", interpolate: false),
+           compileJQ(program, keyNode, stage.path("key"), what: "the key expression") {
+            key = program
+        }
+        let settings = decodeSettings(stage).over(defaults)
+
+        guard errors.count == before, let name = draft.name, let transform else { return draft }
+        draft.stage = Stage(
+            name: name, transform: transform, key: key, retry: settings.retryPolicy,
+            concurrency: settings.concurrency, batchSize: settings.batchSize, lease: settings.lease ?? .seconds(30),
+            definitionHash: StableHash.hex(CanonicalYAML.text(of: node)), location: location(of: node)
+        )
+        return draft
+    }
+
+    /// The `jq`, `sql`, `http` or `exec` entry of a stage.
+    private func decodeKind(_ entry: MappingFields.Entry, _ stage: MappingFields, outputs: SQLTransform.Outputs,
+                            draft: inout StageDraft) -> (any StageTransform)? {
+        let path = stage.path(entry.key)
+        switch entry.key {
+        case "jq":
+            guard let program = nonEmptyText(entry.value, path, what: "a jq program", interpolate: false),
+                  compileJQ(program, entry.value, path) else { return nil }
+            draft.kind = .jq(program: program)
+            return build(entry.value, path) { try JQTransform(program: program) }
+        case "sql":
+            guard let statement = nonEmptyText(entry.value, path, what: "a SQL statement") else { return nil }
+            if outputs == .returning, !PipelineDecoder.hasReturningClause(statement), let outputsNode = stage["outputs"] {
+                report(outputsNode, stage.path("outputs"), "`outputs: returning` needs a RETURNING clause in the statement",
+                       hint: "add `returning …` to the statement, or use `outputs: input`")
+            }
+            draft.kind = .sql(statement: statement, node: entry.value, outputs: outputs)
+            return SQLTransform(statement: statement, outputs: outputs)
+        case "http":
+            guard let config = decodeHTTP(entry.value, path) else { return nil }
+            draft.kind = .http
+            return build(entry.value, path) { try HTTPTransform(config: config) }
+        default:
+            guard let config = decodeExec(entry.value, path) else { return nil }
+            draft.kind = .exec
+            return build(entry.value, path) { try ExecTransform(config: config) }
+        }
+    }
+
+    private func build(_ node: Node, _ path: String, _ make: () throws -> any StageTransform) -> (any StageTransform)? {
+        do {
+            return try make()
+        } catch {
+            report(node, path, "cannot set up the stage: \(error)")
+            return nil
+        }
+    }
+
+    /// Whether `sql` has the word RETURNING outside quotes and comments (a rough check).
+    static func hasReturningClause(_ sql: String) -> Bool {
+        var words: [String] = []
+        var word = ""
+        var quote: Character?
+        var previous: Character = " "
+        var inComment = false
+        for character in sql {
+            defer { previous = character }
+            if inComment {
+                if character == "\n" { inComment = false }
+                continue
+            }
+            if let open = quote {
+                if character == open { quote = nil }
+                continue
+            }
+            if character == "-", previous == "-" { inComment = true; word = ""; continue }
+            if character == "'" || character == "\"" { quote = character }
+            if character.isLetter || character == "_" {
+                word.append(character)
+            } else if !word.isEmpty {
+                words.append(word.lowercased())
+                word = ""
+            }
+        }
+        if !word.isEmpty { words.append(word.lowercased()) }
+        return words.contains("returning")
+    }
+}

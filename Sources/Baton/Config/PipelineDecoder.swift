@@ -1,0 +1,137 @@
+import BatonJQ
+import Foundation
+import Yams
+
+/// Builds a ``Pipeline`` from a parsed pipeline file, collecting every problem on the way
+/// instead of stopping at the first.
+///
+/// Each `decode…` method validates one part of the file, reports what is wrong with
+/// ``report(_:_:_:hint:)`` and returns what it could build (nil when that part is unusable).
+/// A pipeline is returned only if nothing was reported.
+final class PipelineDecoder {
+    let file: String
+    let document: YAMLDocument
+    let interpolator: EnvironmentInterpolator
+    /// The pipeline file's folder: relative paths not found in the current directory are
+    /// looked up there.
+    let fileDirectory: String
+    let currentDirectory: String
+    private(set) var errors: [PipelineError] = []
+    /// Values taken from the environment, in order of first use.
+    private(set) var secrets: [String] = []
+
+    init(file: String, document: YAMLDocument, environment: [String: String], currentDirectory: String) {
+        self.file = file
+        self.document = document
+        self.interpolator = EnvironmentInterpolator(environment: environment)
+        self.currentDirectory = currentDirectory
+        self.fileDirectory = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: currentDirectory, isDirectory: true))
+            .deletingLastPathComponent().standardizedFileURL.path
+    }
+
+    /// Records a problem at `node`'s position (the start of the file if there is none).
+    func report(_ node: Node?, _ field: String, _ message: String, hint: String? = nil) {
+        let position = node.flatMap { document.position(of: $0) } ?? YAMLDocument.Position(line: 1, column: 1)
+        // One error per line: fold line breaks a message may quote (jq's, a multi-line value).
+        func oneLine(_ text: String) -> String { text.split(whereSeparator: \.isNewline).joined(separator: " ") }
+        errors.append(PipelineError(file: file, line: position.line, column: position.column, field: field,
+                                    message: oneLine(message), hint: hint.map(oneLine)))
+    }
+
+    func addSecrets(_ values: [String]) {
+        for value in values where !value.isEmpty && !secrets.contains(value) {
+            secrets.append(value)
+        }
+    }
+
+    /// `file:line` of a node, for `Stage.location` and `SourceSpec.location`.
+    func location(of node: Node) -> String {
+        "\(file):\(document.position(of: node)?.line ?? 1)"
+    }
+
+    /// The whole pipeline; nil if anything was reported.
+    func decode(text: String) -> Pipeline? {
+        guard let root = document.root else {
+            report(nil, "", "the file is empty", hint: "a pipeline needs at least `pipeline: NAME`, `source:` and `stages:`")
+            return nil
+        }
+        reportDuplicateKeys(in: root, path: "")
+        guard case .mapping = root else {
+            report(root, "", "a pipeline file must be a mapping with the keys pipeline, source and stages, found \(describe(root))",
+                   hint: "start the file with `pipeline: NAME`")
+            return nil
+        }
+        guard let top = fields(root, "", allowed: PipelineKeys.top, what: "a mapping") else { return nil }
+
+        let name = pipelineName(in: top)
+        let description = top["description"].flatMap { self.text($0, top.path("description")) }
+        var defaults = StageSettings()
+        var backlog: Int?
+        if let node = top["defaults"] {
+            (defaults, backlog) = decodeDefaults(node, top.path("defaults"))
+        }
+        var source: SourceDraft?
+        if let node = top["source"] {
+            source = decodeSource(node, top.path("source"), declaredAt: top.keyNode("source") ?? node)
+        } else {
+            report(root, "source", "missing required key `source`", hint: "add where items come from, e.g. `source: { jsonl: data/orders.jsonl }` (kinds: jsonl, csv, sql, items)")
+        }
+        var stages: [StageDraft] = []
+        if let node = top["stages"] {
+            stages = decodeStages(node, top.path("stages"), defaults: defaults)
+        } else {
+            report(root, "stages", "missing required key `stages`", hint: "add a list of stages, e.g. `stages: [ { name: shape, jq: '.' } ]`")
+        }
+        checkSQLParameters(stages: stages, source: source)
+
+        guard errors.isEmpty, let name, let spec = source?.spec else { return nil }
+        let built = stages.compactMap(\.stage)
+        guard built.count == stages.count, !built.isEmpty else { return nil }
+        return Pipeline(
+            name: name, description: description, source: spec, stages: built, file: file, definitionText: text,
+            definitionHash: StableHash.hex(text), backlogLimit: backlog ?? 20_000, secrets: secrets
+        )
+    }
+
+    private func pipelineName(in top: MappingFields) -> String? {
+        guard let node = top["pipeline"] else {
+            report(top.node, "pipeline", "missing required key `pipeline`", hint: "name the pipeline, e.g. `pipeline: orders` (letters, digits, _ and -, starting with a letter)")
+            return nil
+        }
+        guard let name = text(node, "pipeline") else { return nil }
+        guard PipelineDecoder.isName(name, requireLeadingLetter: true) else {
+            report(node, "pipeline", "invalid pipeline name \(shown(node))", hint: "use letters, digits, _ and -, starting with a letter, e.g. orders-sync")
+            return nil
+        }
+        return name
+    }
+
+    /// ASCII letters, digits, `_` and `-`; non-empty.
+    static func isName(_ text: String, requireLeadingLetter: Bool) -> Bool {
+        guard let first = text.first, !requireLeadingLetter || (first.isASCII && first.isLetter) else { return false }
+        return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+    }
+
+    /// Reports every duplicate-key marker left by ``YAMLDocument``.
+    private func reportDuplicateKeys(in node: Node, path: String) {
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                let keyText = key.scalar?.string ?? ""
+                if let duplicate = document.duplicates[keyText] {
+                    report(key, FieldPath.child(path, duplicate.name),
+                           "duplicate key `\(duplicate.name)`: it is already set at line \(duplicate.first.line)",
+                           hint: "a key may appear only once in a mapping; keep one of them")
+                    continue
+                }
+                reportDuplicateKeys(in: value, path: FieldPath.child(path, keyText))
+            }
+        case .sequence(let sequence):
+            for (index, element) in sequence.enumerated() {
+                reportDuplicateKeys(in: element, path: FieldPath.element(path, index))
+            }
+        case .scalar, .alias:
+            break
+        }
+    }
+}

@@ -1,0 +1,72 @@
+/// A string with `{{ jq }}` parts, compiled once and rendered per item.
+struct Template: Sendable {
+    enum Encoding: Sendable {
+        /// As is (headers, raw bodies).
+        case none
+        /// Percent-encoded: every byte but RFC 3986 unreserved characters (URL parts, query values).
+        case urlComponent
+    }
+
+    private enum Part: Sendable {
+        case literal(String)
+        case expression(JQProgramPool)
+    }
+
+    private let parts: [Part]
+    let source: String
+
+    /// Compiles the `{{ … }}` parts; throws the jq compile error of the first bad part.
+    init(_ source: String) throws {
+        self.source = source
+        switch TemplateSyntax.pieces(of: source) {
+        case .failure(let problem):
+            throw StageError.permanent("template \(source): \(problem == .unclosed ? "`{{` without `}}`" : "empty `{{ }}`")", class: "config")
+        case .success(let pieces):
+            parts = try pieces.map { piece in
+                switch piece {
+                case .literal(let text): return .literal(text)
+                case .expression(let program): return .expression(try JQProgramPool(program))
+                }
+            }
+        }
+    }
+
+    var isConstant: Bool {
+        parts.allSatisfy { if case .literal = $0 { return true } else { return false } }
+    }
+
+    /// The text for one item (JSON text). Each part must give exactly one value: strings are
+    /// inserted without quotes, other values as JSON, null as an empty string.
+    func render(_ payload: String, encoding: Encoding) throws -> String {
+        var out = ""
+        for part in parts {
+            switch part {
+            case .literal(let text):
+                out += text
+            case .expression(let pool):
+                let outputs = try pool.values(json: payload)
+                guard outputs.count == 1 else {
+                    throw StageError.permanent("template part {{ \(pool.source) }} gave \(outputs.count) values, expected 1", class: "template")
+                }
+                let text = outputs[0].plainText ?? ""
+                out += encoding == .urlComponent ? Template.percentEncode(text) : text
+            }
+        }
+        return out
+    }
+
+    static func percentEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+}
