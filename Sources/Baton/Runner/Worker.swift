@@ -77,7 +77,7 @@ struct Worker {
             context.adjustBacklog(stage: s, by: -batch.count)
             context.holdLease(token, lease: stage.lease)
             defer { context.dropLease(token) }
-            let (completions, failures) = await transform(batch, stage: s)
+            let (completions, failures, halt) = await transform(batch, stage: s)
             if context.controller.isAborting || Task.isCancelled {
                 try await session.withConnection { _ = try Store.releaseLeases($0, tokens: [token]) }
                 return true
@@ -98,6 +98,11 @@ struct Worker {
                 _ = try? await session.withConnection { try Store.releaseLeases($0, tokens: [token]) }
                 throw error
             }
+            if let halt {
+                // Items not committed above are still ours: give them back without using an attempt.
+                _ = try? await session.withConnection { try Store.releaseLeases($0, tokens: [token]) }
+                context.fail(BatonError(.unavailable, context.pipeline.redact(halt.message)))
+            }
             return true
         }
         return false
@@ -117,11 +122,13 @@ struct Worker {
     private enum Outcome: Sendable {
         case completed(ItemCompletion)
         case failed(ItemFailure)
+        /// The stage cannot go on: give the item back untouched and stop the process.
+        case halted(StageError)
     }
 
     /// Runs the stage's transform on every item (up to the stage's concurrency at once across
     /// the process) and sorts the results into completions and failures.
-    private func transform(_ batch: [ClaimedItem], stage s: Int) async -> ([ItemCompletion], [ItemFailure]) {
+    private func transform(_ batch: [ClaimedItem], stage s: Int) async -> ([ItemCompletion], [ItemFailure], StageError?) {
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(batch.count)
         if stages[s].concurrency == 1 || batch.count == 1 {
@@ -138,13 +145,15 @@ struct Worker {
         }
         var completions: [ItemCompletion] = []
         var failures: [ItemFailure] = []
+        var halt: StageError?
         for outcome in outcomes {
             switch outcome {
             case .completed(let completion): completions.append(completion)
             case .failed(let failure): failures.append(failure)
+            case .halted(let error): halt = halt ?? error
             }
         }
-        return (completions, failures)
+        return (completions, failures, halt)
     }
 
     private func process(_ item: ClaimedItem, stage s: Int) async -> Outcome {
@@ -170,7 +179,10 @@ struct Worker {
                 outputsFromEffects: output.outputsFromEffects && (!isLast || stage.transform.writesResultsWhenLast)
             ))
         } catch {
-            let classified = Store.classify(error)
+            var classified = Store.classify(error)
+            if classified.haltsRun { return .halted(classified) }
+            // Messages are stored and printed: never with a value that came from the environment.
+            classified.message = context.pipeline.redact(classified.message)
             var delay = stage.retry.delay(afterAttempt: item.attempt, random: Double.random(in: 0..<1))
             if let requested = classified.retryAfter, requested > delay { delay = requested }
             if item.attempt < item.maxAttempts, !classified.isPermanent {
