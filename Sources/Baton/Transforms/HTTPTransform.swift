@@ -81,7 +81,8 @@ public struct HTTPTransform: StageTransform {
         var target = try url.render(item.payload, encoding: .urlComponent)
         if !query.isEmpty {
             let pairs = try query.map { name, value in
-                Template.percentEncode(name) + "=" + (try value.render(item.payload, encoding: .urlComponent))
+                // A query value is data as a whole: its literal text is encoded too.
+                Template.percentEncode(name) + "=" + Template.percentEncode(try value.render(item.payload, encoding: .none))
             }
             target += (target.contains("?") ? "&" : "?") + pairs.joined(separator: "&")
         }

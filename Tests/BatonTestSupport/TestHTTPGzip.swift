@@ -1,7 +1,7 @@
 import Foundation
 
 /// `bytes` compressed by `/bin/gzip -c`.
-func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
+public func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/bin/gzip")
     process.arguments = ["-c"]

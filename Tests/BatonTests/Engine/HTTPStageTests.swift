@@ -1,0 +1,264 @@
+import Baton
+import BatonJQ
+import BatonPostgres
+import BatonTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// The `http` stage against a real HTTP server on 127.0.0.1, through the engine.
+@Suite("HTTP stage")
+struct HTTPStageTests {
+    typealias Box = TestHTTPServer.LockedBox
+
+    private func run(
+        _ db: TestDatabase, server: TestHTTPServer, items: Int = 1, retry: RetryPolicy = EngineFixture.fastRetry(3),
+        concurrency: Int? = nil, configure: (inout HTTPStageConfig) -> Void = { _ in }
+    ) async throws -> RunReport {
+        var config = HTTPStageConfig(url: server.baseURL + "/things/{{ .id }}")
+        config.timeout = .milliseconds(800)
+        configure(&config)
+        let pipeline = Pipeline(name: "http", source: EngineFixture.items(items), stages: [
+            Stage(name: "fetch", transform: try HTTPTransform(config: config), retry: retry, concurrency: concurrency),
+        ])
+        return try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options())
+    }
+
+    private func failure(_ conn: Connection) throws -> (attempt: Int, errorClass: String, error: String) {
+        let row = try conn.query("SELECT attempt, error_class, last_error FROM baton.items WHERE state = 'failed'").rows[0]
+        return (try row.decode(Int.self, 0), try row.decode(String.self, 1), try row.decode(String.self, 2))
+    }
+
+    @Test func aJSONResponseReplacesTheItemOrMergesInto() async throws {
+        let server = try TestHTTPServer.start { request in
+            .json(#"{"path": "\#(request.path)", "stars": 42}"#)
+        }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let report = try await run(db, server: server, items: 2) { config in
+                config.into = "remote"
+                config.statusField = "status"
+            }
+            #expect(report.run.state == .succeeded)
+            let payloads = try conn.query("SELECT payload::text FROM baton.results ORDER BY key").rows.map { try $0.decode(String.self, 0) }
+            #expect(payloads == [
+                #"{"id": 1, "remote": {"path": "/things/1", "stars": 42}, "status": 200}"#,
+                #"{"id": 2, "remote": {"path": "/things/2", "stars": 42}, "status": 200}"#,
+            ])
+        }
+    }
+
+    @Test func a404FailsAfterOneAttempt() async throws {
+        let server = try TestHTTPServer.start { _ in .text("no such thing", status: 404) }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let report = try await run(db, server: server)
+            #expect(report.stage("fetch")?.failed == 1)
+            #expect(server.requestCount == 1)
+            let failed = try failure(conn)
+            #expect(failed.attempt == 1)
+            #expect(failed.errorClass == "http 404")
+            #expect(failed.error.contains("GET \(server.baseURL)/things/1: http 404 (no such thing)"))
+            #expect(failed.error.hasPrefix("fetch 1: "))
+        }
+    }
+
+    @Test func a500ThenA200IsRetriedAndDone() async throws {
+        let calls = Box(0)
+        let server = try TestHTTPServer.start { _ in
+            calls.withLock { $0 += 1; return $0 } == 1 ? .text("oops", status: 500) : .json(#"{"ok": true}"#)
+        }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let report = try await run(db, server: server)
+            #expect(report.run.state == .succeeded)
+            #expect(report.stage("fetch")?.retried == 1)
+            #expect(try conn.query("SELECT attempt FROM baton.items").rows[0].decode(Int.self, 0) == 2)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.attempts WHERE error_class = 'http 500'") == 1)
+        }
+    }
+
+    @Test func retryAfterMovesTheNextAttempt() async throws {
+        let server = try TestHTTPServer.start { _ in .text("slow down", status: 429, headers: [("Retry-After", "2")]) }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            var config = HTTPStageConfig(url: server.baseURL + "/x/{{ .id }}")
+            config.timeout = .seconds(2)
+            let pipeline = Pipeline(name: "http", source: EngineFixture.items(1), stages: [
+                Stage(name: "fetch", transform: try HTTPTransform(config: config), retry: EngineFixture.fastRetry(3)),
+            ])
+            let controller = RunController()
+            let task = Task { try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options(), controller: controller) }
+            var waited = 0
+            while ((try? EngineFixture.count(conn, "SELECT count(*) FROM baton.attempts")) ?? 0) == 0, waited < 200 {
+                try await Task.sleep(for: .milliseconds(20))
+                waited += 1
+            }
+            let delay = try conn.query("SELECT extract(epoch FROM available_at - now())::float8 FROM baton.items").rows[0].decode(Double.self, 0)
+            controller.requestStop(.interrupt)
+            _ = try await task.value
+            // The policy alone would retry after 5 ms; the server asked for 2 s.
+            #expect(delay > 1.5 && delay <= 2.0)
+            #expect(try conn.query("SELECT error_class FROM baton.attempts").rows[0].decode(String.self, 0) == "http 429")
+        }
+    }
+
+    @Test func aHangPastTheTimeoutIsATransientFailure() async throws {
+        let server = try TestHTTPServer.start { _ in .hang(.seconds(5)) }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let start = ContinuousClock.now
+            let report = try await run(db, server: server, retry: EngineFixture.fastRetry(2)) { $0.timeout = .milliseconds(300) }
+            #expect(ContinuousClock.now - start < .seconds(4))
+            #expect(report.stage("fetch")?.failed == 1)
+            #expect(report.stage("fetch")?.retried == 1)
+            let failed = try failure(conn)
+            #expect(failed.attempt == 2)
+            #expect(failed.errorClass == "http timeout")
+        }
+    }
+
+    @Test func aResetConnectionIsRetried() async throws {
+        let calls = Box(0)
+        let server = try TestHTTPServer.start { _ in
+            calls.withLock { $0 += 1; return $0 } == 1 ? .reset : .json("[1, 2]")
+        }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let report = try await run(db, server: server)
+            #expect(report.run.state == .succeeded)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.attempts WHERE error_class = 'http connectionReset'") == 1)
+            #expect(try conn.query("SELECT payload::text FROM baton.results").rows[0].decode(String.self, 0) == "[1, 2]")
+        }
+    }
+
+    @Test func aTwentyMebibyteBodyIsAPermanentFailure() async throws {
+        let big = [UInt8](repeating: UInt8(ascii: "x"), count: 20 << 20)
+        let server = try TestHTTPServer.start { _ in .respond(status: 200, headers: [], body: big) }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let report = try await run(db, server: server) { $0.timeout = .seconds(10) }
+            #expect(report.stage("fetch")?.failed == 1)
+            let failed = try failure(conn)
+            #expect(failed.attempt == 1)
+            #expect(failed.errorClass == "http tooLarge")
+        }
+    }
+
+    @Test func aRedirectToANonHTTPSchemeIsRefused() async throws {
+        let server = try TestHTTPServer.start { _ in .redirect(to: "file:///etc/passwd") }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let report = try await run(db, server: server)
+            #expect(report.stage("fetch")?.failed == 1)
+            let failed = try failure(conn)
+            #expect(failed.attempt == 1)
+            #expect(failed.errorClass == "http protocolRefused")
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results") == 0)
+        }
+    }
+
+    @Test func aGzipBodyIsDecoded() async throws {
+        let compressed = try gzip(Array(#"{"zipped": true}"#.utf8))
+        let server = try TestHTTPServer.start { _ in
+            .respond(status: 200, headers: [("Content-Encoding", "gzip"), ("Content-Type", "application/json")], body: compressed)
+        }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let report = try await run(db, server: server)
+            #expect(report.run.state == .succeeded)
+            #expect(try conn.query("SELECT payload::text FROM baton.results").rows[0].decode(String.self, 0) == #"{"zipped": true}"#)
+        }
+    }
+
+    @Test func aPOSTSendsTheSameIdempotencyKeyOnEveryRetry() async throws {
+        let calls = Box(0)
+        let server = try TestHTTPServer.start { _ in
+            calls.withLock { $0 += 1; return $0 } <= 2 ? .status(503) : .json(#"{"created": true}"#, status: 201)
+        }
+        try await TestDatabase.with { db in
+            let report = try await run(db, server: server, retry: EngineFixture.fastRetry(5)) { config in
+                config.method = "POST"
+                config.body = .json(program: "{name: (\"n\" + (.id | tostring))}")
+            }
+            #expect(report.run.state == .succeeded)
+            let requests = server.requests
+            #expect(requests.count == 3)
+            let keys = Set(requests.compactMap { $0.header("Idempotency-Key") })
+            #expect(keys.count == 1)
+            #expect(keys.first?.hasPrefix("baton-") == true)
+            #expect(requests.allSatisfy { $0.bodyString == #"{"name":"n1"}"# })
+            #expect(requests.allSatisfy { $0.header("Content-Type") == "application/json" })
+        }
+    }
+
+    @Test func successOnTreatsA409AsDone() async throws {
+        let server = try TestHTTPServer.start { _ in .json(#"{"error": "exists"}"#, status: 409) }
+        try await TestDatabase.with { db in
+            let report = try await run(db, server: server) { config in
+                config.method = "PUT"
+                config.successOn = HTTPStageConfig.StatusSet([409...409])
+            }
+            #expect(report.run.state == .succeeded)
+        }
+    }
+
+    @Test func queryParametersAreEncodedAndRedactedInErrors() async throws {
+        let server = try TestHTTPServer.start { _ in .status(400) }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            _ = try await run(db, server: server) { config in
+                config.url = server.baseURL + "/search"
+                config.query = [(name: "q", value: "a b/{{ .id }}"), (name: "token", value: "sk-very-secret")]
+                config.redact = ["token"]
+            }
+            #expect(server.requests.first?.query == "q=a%20b%2F1&token=sk-very-secret")
+            let failed = try failure(conn)
+            #expect(failed.error.contains("token=***"))
+            #expect(!failed.error.contains("sk-very-secret"))
+        }
+    }
+
+    @Test func aFailureBudgetStopsTheStageInsteadOfBurningEveryItem() async throws {
+        let server = try TestHTTPServer.start { _ in .status(503) }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let error = try await #require(throws: BatonError.self) {
+                _ = try await run(db, server: server, items: 200, retry: EngineFixture.fastRetry(3), concurrency: 1) { config in
+                    config.failureBudget = 5
+                }
+            }
+            #expect(error.category == .unavailable)
+            #expect(error.message.contains("stopped after 5 consecutive failed requests"))
+            // Far fewer requests than 200 items × 3 attempts, and no item used up its attempts.
+            #expect(server.requestCount < 60)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'failed'") == 0)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'running'") == 0)
+        }
+    }
+
+    @Test func aRateLimitSpacesRequestsToOneHost() async throws {
+        let server = try TestHTTPServer.start { _ in .json("{}") }
+        try await TestDatabase.with { db in
+            let start = ContinuousClock.now
+            let report = try await run(db, server: server, items: 21, concurrency: 8) { $0.rate = 20 }
+            #expect(report.run.state == .succeeded)
+            // 21 requests at 20/s need at least one second.
+            #expect(ContinuousClock.now - start >= .seconds(1))
+        }
+    }
+
+    @Test func tenThousandItemsAtConcurrency64ReuseConnections() async throws {
+        let server = try TestHTTPServer.start { request in .json(#"{"n": "\#(request.path)"}"#) }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let report = try await run(db, server: server, items: 10_000, concurrency: 64) { $0.timeout = .seconds(10) }
+            #expect(report.run.state == .succeeded)
+            #expect(report.stage("fetch")?.done == 10_000)
+            #expect(server.requestCount == 10_000)
+            #expect(server.connectionCount <= 128)
+            #expect(server.connectionCount * 50 < server.requestCount)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results") == 10_000)
+        }
+    }
+}
