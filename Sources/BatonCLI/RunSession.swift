@@ -57,7 +57,9 @@ final class SignalHandlers {
     init(controller: RunController) {
         var sources: [any DispatchSourceSignal] = []
         for (number, reason) in [(SIGINT, RunController.StopReason.interrupt), (SIGTERM, .terminate)] {
-            signal(number, SIG_IGN)
+            // A no-op handler rather than SIG_IGN: an ignored disposition would be inherited by
+            // the programs of exec stages (they could then not be interrupted).
+            signal(number, { _ in })
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 let again = controller.isStopping
