@@ -28,8 +28,11 @@ start)
     as_owner "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
+  # Tests trade durability for speed; benchmarks (BATON_CLUSTER_DURABLE=1) keep the defaults.
+  settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${BATON_CLUSTER_DURABLE:-0}" = 1 ] && settings=""
   as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
-    "-k $dir -c listen_addresses='' -c max_connections=400 -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_locks_per_transaction=256" \
+    "-k $dir -c listen_addresses='' -c max_connections=400 -c shared_buffers=256MB -c max_locks_per_transaction=256 $settings" \
     >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   echo "postgresql:///postgres?host=$dir&user=postgres"
   ;;

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Baton
 import Foundation
+import Logging
 
 enum BatonMain {
     static func main() async {
@@ -21,7 +22,7 @@ enum BatonMain {
         } catch {
             if let status = ExitStatus(error) {
                 if !status.message.isEmpty {
-                    FileHandle.standardError.write(Data(Secrets.redact("baton: \(status.message)\n").utf8))
+                    LogSetup.message(status.message, level: .error)
                 }
                 exit(status.code)
             }

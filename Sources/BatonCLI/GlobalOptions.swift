@@ -28,7 +28,7 @@ struct GlobalOptions: ParsableArguments {
     /// Connection settings, starting the embedded cluster if no database is configured.
     func database() throws -> ConnectionConfig {
         try DatabaseLocator().resolve(explicitURL: databaseURL) { notice in
-            FileHandle.standardError.write(Data("baton: \(notice)\n".utf8))
+            LogSetup.message(notice)
         }
     }
 

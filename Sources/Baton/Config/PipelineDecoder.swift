@@ -65,6 +65,12 @@ final class PipelineDecoder {
 
         let name = pipelineName(in: top)
         let description = top["description"].flatMap { self.text($0, top.path("description")) }
+        var setup: [String] = []
+        if let node = top["setup"], let statements = sequence(node, top.path("setup"), what: "SQL statements", allowSingle: true) {
+            setup = statements.enumerated().compactMap { index, statement in
+                nonEmptyText(statement, statements.count == 1 && node == statement ? top.path("setup") : "\(top.path("setup"))[\(index)]", what: "SQL")
+            }
+        }
         var defaults = StageSettings()
         var backlog: Int?
         if let node = top["defaults"] {
@@ -89,7 +95,7 @@ final class PipelineDecoder {
         guard built.count == stages.count, !built.isEmpty else { return nil }
         return Pipeline(
             name: name, description: description, source: spec, stages: built, file: file, definitionText: text,
-            definitionHash: StableHash.hex(text), backlogLimit: backlog ?? 20_000, secrets: secrets
+            definitionHash: StableHash.hex(text), backlogLimit: backlog ?? 20_000, secrets: secrets, setup: setup
         )
     }
 

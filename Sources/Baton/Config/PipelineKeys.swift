@@ -1,6 +1,6 @@
 /// The keys a pipeline file may use at each level (see ``PipelineLoader`` for their meaning).
 enum PipelineKeys {
-    static let top = ["pipeline", "description", "defaults", "source", "stages"]
+    static let top = ["pipeline", "description", "setup", "defaults", "source", "stages"]
     static let defaults = ["retry", "concurrency", "batch_size", "lease", "backlog"]
     static let retry = ["max_attempts", "backoff", "initial", "max", "jitter"]
     static let sourceKinds = ["jsonl", "csv", "sql", "items"]

@@ -19,11 +19,14 @@ public struct Pipeline: Sendable {
     public var backlogLimit: Int
     /// Values that came from the environment (`${VAR}`): redacted from every message.
     public var secrets: [String]
+    /// SQL run (in one transaction) each time a process starts working a run of the
+    /// pipeline, before seeding: idempotent set-up such as `CREATE TABLE IF NOT EXISTS`.
+    public var setup: [String]
 
     public init(
         name: String, description: String? = nil, source: SourceSpec, stages: [Stage],
         file: String? = nil, definitionText: String? = nil, definitionHash: String? = nil,
-        backlogLimit: Int = 20_000, secrets: [String] = []
+        backlogLimit: Int = 20_000, secrets: [String] = [], setup: [String] = []
     ) {
         self.name = name
         self.description = description
@@ -34,6 +37,7 @@ public struct Pipeline: Sendable {
         self.definitionHash = definitionHash ?? StableHash.hex(([name] + stages.map(\.definitionHash)).joined(separator: "\u{1}"))
         self.backlogLimit = backlogLimit
         self.secrets = secrets
+        self.setup = setup
     }
 
     /// `text` with every secret replaced by `***`.

@@ -28,6 +28,7 @@ public enum RunEngine {
         let (run, _) = try await withDatabase {
             try await setup.withConnection { conn -> (RunRecord, Bool) in
                 if try !Store.isCurrent(conn) { try Store.migrate(conn) }
+                try runSetup(pipeline, conn)
                 return try Store.createOrFindRun(conn, pipeline: pipeline, name: runName)
             }
         }
@@ -53,6 +54,9 @@ public enum RunEngine {
             return RunReport(run: run, stages: summaries, wallTime: .zero, stopReason: .none, wasAlreadyFinished: true)
         }
 
+        if !pipeline.setup.isEmpty {
+            try await withDatabase { try await setup.withConnection { try runSetup(pipeline, $0) } }
+        }
         let context = try RunContext(pipeline: pipeline, run: run, database: database, options: options, controller: controller)
         let logger = context.logger
         let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: database, chunkSize: options.seedChunkSize)
@@ -93,6 +97,18 @@ public enum RunEngine {
             }
         }
         return RunReport(run: final.0, stages: final.1, wallTime: clock.now - started, stopReason: stop, wasAlreadyFinished: false)
+    }
+
+    /// Runs the pipeline's `setup:` SQL in one transaction; an error is a configuration error.
+    static func runSetup(_ pipeline: Pipeline, _ conn: Connection) throws {
+        guard !pipeline.setup.isEmpty else { return }
+        do {
+            try conn.transaction { conn in
+                for statement in pipeline.setup { try conn.execute(statement) }
+            }
+        } catch let error as PostgresError where !error.isConnectionError {
+            throw BatonError(.config, "\(pipeline.file ?? pipeline.name): setup SQL failed: \(pipeline.redact(error.description))")
+        }
     }
 
     /// Seeds chunk after chunk, pausing while the first stage's backlog is full.

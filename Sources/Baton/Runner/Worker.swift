@@ -97,6 +97,12 @@ struct Worker {
                 // Give the items back (fenced: a no-op if the commit did land).
                 _ = try? await session.withConnection { try Store.releaseLeases($0, tokens: [token]) }
                 throw error
+            } catch let error as PostgresError where error.isTransient {
+                // A deadlock or serialization failure that outlasted the commit's own retries:
+                // nothing was written; give the items back for another try.
+                context.logger.warning("commit failed, items given back: \(error)", metadata: ["stage.name": "\(stage.name)"])
+                _ = try? await session.withConnection { try Store.releaseLeases($0, tokens: [token]) }
+                return true
             }
             if let halt {
                 // Items not committed above are still ours: give them back without using an attempt.

@@ -57,9 +57,16 @@ extension Store {
     @discardableResult
     public static func renewLeases(_ conn: Connection, tokens: [UUID], lease: Duration) throws -> Int {
         guard !tokens.isEmpty else { return 0 }
+        // SKIP LOCKED: a row locked right now is being committed by its worker; waiting for it
+        // would chain this statement into that worker's lock waits (and deadlocks).
         return try conn.query("""
-            UPDATE baton.items SET leased_until = now() + $2 * interval '1 millisecond'
-            WHERE state = 'running' AND lease_token = ANY($1::uuid[])
+            WITH mine AS (
+                SELECT id FROM baton.items
+                WHERE state = 'running' AND lease_token = ANY($1::uuid[])
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE baton.items i SET leased_until = now() + $2 * interval '1 millisecond'
+            FROM mine WHERE i.id = mine.id
             """, [PostgresArray(tokens.map(\.uuidString)), Int(lease.milliseconds)]).affectedRows
     }
 

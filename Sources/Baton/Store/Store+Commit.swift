@@ -1,5 +1,8 @@
 public import BatonPostgres
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A transformed item, ready for its fenced commit.
 public struct ItemCompletion: Sendable {
@@ -126,42 +129,71 @@ extension Store {
         _ conn: Connection, target: CommitTarget, completions: [ItemCompletion], failures: [ItemFailure]
     ) throws -> CommitReport {
         if completions.isEmpty && failures.isEmpty { return CommitReport() }
-        do {
-            return try conn.transaction { conn in
-                var report = try completeBatch(conn, target: target, completions: completions)
-                report = report + (try recordFailures(conn, target: target, failures: failures))
-                try recordCounters(conn, target: target, report: report)
-                return report
+        // Deadlocks and serialization failures roll the whole transaction back: try again
+        // (after a short random pause) before going item by item.
+        for attempt in 1...3 {
+            do {
+                return try conn.transaction { conn in
+                    var report = try completeBatch(conn, target: target, completions: completions)
+                    report = report + (try recordFailures(conn, target: target, failures: failures))
+                    try recordCounters(conn, target: target, report: report)
+                    return report
+                }
+            } catch let error as PostgresError where error.isConnectionError {
+                throw error
+            } catch let error where isRetryable(error) && attempt < 3 {
+                pauseBeforeRetry(attempt)
+                continue
+            } catch is PostgresError, is PipelineFailure, is StageError {
+                // One item's effect (or data) broke the batch: redo it item by item.
+                break
             }
-        } catch let error as PostgresError where error.isConnectionError {
-            throw error
-        } catch is PostgresError, is PipelineFailure, is StageError {
-            // One item's effect (or data) broke the batch: redo it item by item.
         }
         return try conn.transaction { conn in
             var report = CommitReport()
             var moreFailures: [ItemFailure] = []
             for (index, completion) in completions.enumerated() {
-                do {
-                    let one = try conn.savepoint("baton_item") { conn in
-                        try completeBatch(conn, target: target, completions: [completion])
+                var attempt = 0
+                while true {
+                    attempt += 1
+                    do {
+                        let one = try conn.savepoint("baton_item") { conn in
+                            try completeBatch(conn, target: target, completions: [completion])
+                        }
+                        report = report + one
+                    } catch let error as PostgresError where error.isConnectionError {
+                        throw error
+                    } catch let error where isRetryable(error) && attempt < 3 {
+                        pauseBeforeRetry(attempt)
+                        continue
+                    } catch {
+                        let classified = classify(error)
+                        moreFailures.append(ItemFailure(
+                            item: completion.item, isPermanent: classified.isPermanent,
+                            delay: target.retry.delay(afterAttempt: completion.item.attempt, random: jitterSample(index)),
+                            errorClass: classified.errorClass, message: classified.message
+                        ))
                     }
-                    report = report + one
-                } catch let error as PostgresError where error.isConnectionError {
-                    throw error
-                } catch {
-                    let classified = classify(error)
-                    moreFailures.append(ItemFailure(
-                        item: completion.item, isPermanent: classified.isPermanent,
-                        delay: target.retry.delay(afterAttempt: completion.item.attempt, random: jitterSample(index)),
-                        errorClass: classified.errorClass, message: classified.message
-                    ))
+                    break
                 }
             }
             report = report + (try recordFailures(conn, target: target, failures: failures + moreFailures))
             try recordCounters(conn, target: target, report: report)
             return report
         }
+    }
+
+    /// Deadlock victims, serialization failures, lock timeouts: worth running again as is.
+    static func isRetryable(_ error: any Error) -> Bool {
+        switch error {
+        case let failure as PipelineFailure: return isRetryable(failure.error)
+        case let error as PostgresError: return ["40P01", "40001", "55P03"].contains(error.sqlState ?? "")
+        default: return false
+        }
+    }
+
+    private static func pauseBeforeRetry(_ attempt: Int) {
+        usleep(UInt32.random(in: 5_000...(20_000 * UInt32(attempt))))
     }
 
     private static func jitterSample(_ salt: Int) -> Double {
@@ -210,7 +242,12 @@ extension Store {
         var valid = Set<Int64>()
         for row in marked.rows { valid.insert(try row.decode(Int64.self, 0)) }
         report.leaseLost = completions.count - valid.count
-        let live = completions.filter { valid.contains($0.item.id) }
+        // Effects run in a stable order (by statement and parameters): batches that touch the
+        // same rows (e.g. counters keyed by the parameters) then lock them in the same order
+        // and do not deadlock each other.
+        let live = completions.filter { valid.contains($0.item.id) }.sorted { a, b in
+            effectOrderKey(a).lexicographicallyPrecedes(effectOrderKey(b))
+        }
         for completion in live {
             if completion.finalState == .done { report.done += 1 } else { report.skipped += 1 }
             report.committed.append(completion.item.id)
@@ -278,6 +315,10 @@ extension Store {
             }
         }
         return report
+    }
+
+    private static func effectOrderKey(_ completion: ItemCompletion) -> [String] {
+        completion.effects.flatMap { [$0.sql] + $0.parameters.map { $0 ?? "" } }
     }
 
     /// Fenced failure records: back to `pending` after a backoff, or `failed` for good;

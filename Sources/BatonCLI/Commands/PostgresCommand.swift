@@ -18,7 +18,15 @@ struct PostgresCommand: ParsableCommand {
     )
 
     struct Stop: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop the local Postgres (.baton/postgres).")
+        static let configuration = CommandConfiguration(
+            abstract: "Stop the local Postgres (.baton/postgres).",
+            discussion: """
+                Its data stays in .baton/postgres; the next command that uses it starts it again.
+
+                Example:
+                  baton postgres stop
+                """
+        )
         func run() throws {
             let embedded = EmbeddedPostgres()
             if try embedded.stop() {
@@ -30,14 +38,28 @@ struct PostgresCommand: ParsableCommand {
     }
 
     struct Start: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create and start the local Postgres (.baton/postgres).")
+        static let configuration = CommandConfiguration(
+            abstract: "Create and start the local Postgres (.baton/postgres).",
+            discussion: """
+                Creates the cluster on first use. Commands that need a database start it by themselves.
+
+                Example:
+                  baton postgres start
+                """
+        )
         func run() throws {
             print(try EmbeddedPostgres().start())
         }
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Say whether the local Postgres runs.")
+        static let configuration = CommandConfiguration(
+            abstract: "Say whether the local Postgres runs.",
+            discussion: """
+                Example:
+                  baton postgres status
+                """
+        )
         func run() throws {
             let embedded = EmbeddedPostgres()
             print(embedded.isRunning ? "running in \(embedded.directory)" : "not running (\(embedded.directory))")

@@ -50,6 +50,10 @@ struct ReplayCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.logger()
         let record = try await RunReference.find(run, global: global)
+        if record.state == .cancelled {
+            // Replaying would reopen it and could mark it succeeded with its cancelled items never run.
+            throw BatonError(.usage, "run \(record.name) was cancelled; start a new run instead")
+        }
         let pipeline = try RunReference.pipeline(for: record, file: file)
         Secrets.register(pipeline.secrets)
         for stage in stages where pipeline.stage(named: stage) == nil {
@@ -65,14 +69,14 @@ struct ReplayCommand: AsyncParsableCommand {
             throw BatonError(.config, "stage \(stage) of run \(record.name) no longer exists in \(pipeline.file ?? "the pipeline"); select other stages with --stage, or restore it")
         }
         if dryRun || plan.total == 0 {
-            print(describe(plan, record: record, pipeline: pipeline))
+            print(describe(plan, record: record, pipeline: pipeline), terminator: "")
             return
         }
         let maxAttempts = Dictionary(uniqueKeysWithValues: pipeline.stages.map { ($0.name, $0.retry.maxAttempts) })
         let applied = try await global.withConnection {
             try Store.replay($0, runID: runID, selection: selection, maxAttempts: maxAttempts, pipeline: pipeline)
         }
-        FileHandle.standardError.write(Data("baton: replaying \(applied.total) item(s) of run \(record.name)\n".utf8))
+        LogSetup.message("replaying \(applied.total) item(s) of run \(record.name)", metadata: ["run.id": "\(record.id)", "run.name": "\(record.name)"])
         let database = try global.database()
         let reopened = try await RunReference.find(String(record.id), global: global)
         try await RunSession(display: display, logger: logger).execute(pipeline, database: database) { options, controller in
@@ -82,7 +86,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     private func describe(_ plan: ReplayPlan, record: RunRecord, pipeline: Pipeline) -> String {
         guard plan.total > 0 else {
-            return "nothing to replay in run \(record.name): no \(includeDone ? "finished" : "failed") item matches"
+            return "nothing to replay in run \(record.name): no \(includeDone ? "finished" : "failed") item matches\n"
         }
         var out = "\(dryRun ? "would re-run" : "re-running") \(plan.total) item\(plan.total == 1 ? "" : "s") of run \(record.name):\n"
         for (stage, count) in plan.perStage {

@@ -43,7 +43,7 @@ struct CancelCommand: AsyncParsableCommand {
         abstract: "Stop a run: pending items become cancelled, running ones finish.",
         discussion: """
             Processes working the run stop claiming within a second. A cancelled run cannot be \
-            resumed; start a new one.
+            resumed or replayed; start a new one. Only a running run can be cancelled.
 
             Example:
               baton cancel nightly
@@ -58,6 +58,16 @@ struct CancelCommand: AsyncParsableCommand {
     func run() async throws {
         _ = global.logger()
         let record = try await RunReference.find(run, global: global)
+        switch record.state {
+        case .running:
+            break
+        case .cancelled:
+            print("run \(record.name) is already cancelled")
+            return
+        case .succeeded, .failed:
+            // Cancelling would overwrite the outcome (and make `replay` refuse the run).
+            throw BatonError(.usage, "run \(record.name) already \(record.state.rawValue); only a running run can be cancelled")
+        }
         let cancelled = try await global.withConnection { try Store.cancel($0, runID: record.id) }
         print("cancelled run \(record.name): \(cancelled) pending item\(cancelled == 1 ? "" : "s") will not run")
     }

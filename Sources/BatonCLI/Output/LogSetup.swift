@@ -6,12 +6,13 @@ import Synchronization
 /// line with the dotted metadata keys (`run.id`, `stage.name`, `item.key`…). Secrets are
 /// redacted.
 enum LogSetup {
-    private static let done = Mutex(false)
+    /// The format chosen by the first `bootstrap`; nil before.
+    private static let chosen = Mutex<LogFormat?>(nil)
 
     static func bootstrap(level: Logger.Level, format: LogFormat) {
-        let first = done.withLock { done -> Bool in
-            defer { done = true }
-            return !done
+        let first = chosen.withLock { chosen -> Bool in
+            defer { chosen = chosen ?? format }
+            return chosen == nil
         }
         guard first else { return }
         LoggingSystem.bootstrap { label in
@@ -19,6 +20,22 @@ enum LogSetup {
             handler.logLevel = level
             return handler
         }
+    }
+}
+
+extension LogSetup {
+    /// True once `--log-format json` is in effect: everything on stderr is then one JSON
+    /// object per line.
+    static var isJSON: Bool { chosen.withLock { $0 } == .json }
+
+    /// A message for people on stderr that does not go through a logger (the final error,
+    /// progress lines, notices): `baton: TEXT` in text mode, one JSON object with the same
+    /// fields as a log line in json mode. Secrets are redacted.
+    static func message(_ text: String, level: Logger.Level = .notice, label: String = "baton", metadata: Logger.Metadata = [:]) {
+        let line = isJSON
+            ? StderrLogHandler.jsonLine(level: level, label: label, message: text, metadata: metadata)
+            : "baton: \(text)"
+        FileHandle.standardError.write(Data((Secrets.redact(line) + "\n").utf8))
     }
 }
 
@@ -41,20 +58,26 @@ struct StderrLogHandler: LogHandler {
     func log(event: LogEvent) {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { _, new in new } }
-        let time = ISO8601DateFormatter().string(from: Date())
         let line: String
         if json {
-            var fields: [(String, String)] = [("ts", time), ("level", event.level.rawValue), ("logger", label), ("message", "\(event.message)")]
-            for (key, value) in all.sorted(by: { $0.key < $1.key }) { fields.append((key, "\(value)")) }
-            line = "{" + fields.map { "\(quote($0.0)):\(quote($0.1))" }.joined(separator: ",") + "}"
+            line = Self.jsonLine(level: event.level, label: label, message: "\(event.message)", metadata: all)
         } else {
+            let time = ISO8601DateFormatter().string(from: Date())
             let meta = all.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             line = "\(time) \(event.level.rawValue) \(event.message)\(meta.isEmpty ? "" : " " + meta)"
         }
         FileHandle.standardError.write(Data((Secrets.redact(line) + "\n").utf8))
     }
 
-    private func quote(_ text: String) -> String {
+    /// One log line as a JSON object: ts, level, logger, message, then the metadata keys.
+    static func jsonLine(level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
+        let time = ISO8601DateFormatter().string(from: Date())
+        var fields: [(String, String)] = [("ts", time), ("level", level.rawValue), ("logger", label), ("message", message)]
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { fields.append((key, "\(value)")) }
+        return "{" + fields.map { "\(quote($0.0)):\(quote($0.1))" }.joined(separator: ",") + "}"
+    }
+
+    private static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -1,9 +1,11 @@
 import Baton
 import Foundation
+import Logging
 import Synchronization
 
 /// Live progress on stderr (never stdout). On a terminal: a per-stage block redrawn in place
-/// (twice a second); otherwise one plain line every 5 seconds.
+/// (twice a second); otherwise one plain line every 5 seconds (a JSON object with
+/// `--log-format json`).
 final class ProgressRenderer: Sendable {
     private let tty: Bool
     private let enabled: Bool
@@ -23,6 +25,11 @@ final class ProgressRenderer: Sendable {
     var interval: Duration? { enabled ? (tty ? .milliseconds(500) : .seconds(5)) : nil }
 
     func render(_ snapshot: ProgressSnapshot) {
+        if !tty && LogSetup.isJSON {
+            // Keep stderr one JSON object per line.
+            LogSetup.message(plainLine(snapshot), level: .info, label: "baton.progress", metadata: ["run.name": "\(snapshot.runName)"])
+            return
+        }
         let lines = tty ? block(snapshot) : [plainLine(snapshot)]
         var out = ""
         drawnLines.withLock { drawn in

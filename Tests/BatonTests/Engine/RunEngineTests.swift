@@ -296,4 +296,29 @@ struct RunEngineTests {
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE stage = 'sink'") == 30_000)
         }
     }
+
+    @Test func concurrentIncrementsOfSharedRowsCountExactlyOnceWithoutDeadlocks() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE tally (bucket int PRIMARY KEY, n int NOT NULL)")
+            // 2 000 items increment 20 shared rows, from 4 workers with large, slow batches and
+            // short leases (frequent heartbeats): batches overlap on every row while leases are
+            // renewed, the worst case for lock-order deadlocks.
+            // Buckets in scrambled order, so two batches lock the same rows in different orders.
+            let source = EngineFixture.items(2000) { i in
+                .object([("id", .number(Double(i))), ("bucket", .number(Double(((i &* 2_654_435_761) >> 11) % 20)))])
+            }
+            let pipeline = Pipeline(name: "tally", source: source, stages: [
+                Stage(name: "count", transform: SQLTransform(statement: """
+                    INSERT INTO tally AS t (bucket, n) SELECT :bucket, 1 FROM pg_sleep(0.001)
+                    ON CONFLICT (bucket) DO UPDATE SET n = t.n + 1
+                    """), retry: EngineFixture.fastRetry(1), batchSize: 250, lease: .milliseconds(300)),
+            ])
+            let report = try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options(workers: 4))
+            #expect(report.run.state == .succeeded)
+            #expect(report.stage("count")?.failed == 0)
+            #expect(try EngineFixture.count(conn, "SELECT sum(n)::int FROM tally") == 2000)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM tally") == 20)
+        }
+    }
 }

@@ -1,0 +1,102 @@
+import BatonPostgres
+import BatonTestSupport
+import Foundation
+import Testing
+
+/// The exit codes scripts rely on (sysexits family) and the message that goes with each.
+@Suite("Exit codes (end to end)")
+struct ExitCodeOperationsTests {
+    @Test func statusOfAnUnknownRunIsAUsageErrorNamingTheRun() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            // With a schema and one real run, so the lookup itself is what fails.
+            let file = try ws.write("one.yaml", """
+                pipeline: one
+                source: { items: [{id: 1}], key: .id }
+                stages: [{name: pass, jq: .}]
+                """)
+            #expect(try await BatonProcess.run(["run", file, "--run", "real", "--progress", "none"], database: db).status == 0)
+            let status = try await BatonProcess.run(["status", "no-such-run"], database: db)
+            #expect(status.status == 64, "\(status)")
+            #expect(status.stderr.contains("no run named no-such-run"), "\(status)")
+            #expect(status.stdout.isEmpty, "\(status)")
+        }
+    }
+
+    @Test func aPipelineConfigurationErrorExits78WithFileAndLine() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let file = try ws.write("typo.yaml", """
+                pipeline: typo
+                source:
+                  items: [{id: 1}]
+                  key: .id
+                stages:
+                  - name: pass
+                    jq: .
+                    concurency: 4
+                """)
+            let run = try await BatonProcess.run(["run", file, "--progress", "none"], database: db)
+            #expect(run.status == 78, "\(run)")
+            #expect(run.stderr.contains("\(file):8:5"), "\(run)")
+            #expect(run.stderr.contains("concurency"), "\(run)")
+            #expect(run.stdout.isEmpty, "\(run)")
+            // Nothing was created: not even the schema.
+            let conn = try db.connect()
+            #expect(try Ops.count(conn, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'baton'") == 0)
+        }
+    }
+
+    @Test func aMalformedSourceLineExits65NamingFileAndLineAndEnqueuesNothing() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let data = try ws.write("fixtures/people.jsonl", """
+                {"id": 1, "name": "Ada"}
+                {"id": 2, "name": "Grace"}
+                {"id": 3, "name": "Edsger"
+                {"id": 4, "name": "Barbara"}
+
+                """)
+            let file = try ws.write("people.yaml", """
+                pipeline: people
+                source:
+                  jsonl: \(data)
+                  key: .id
+                stages:
+                  - name: pass
+                    jq: .
+                """)
+            let run = try await BatonProcess.run(["run", file, "--run", "p", "--progress", "none"], database: db)
+            #expect(run.status == 65, "\(run)")
+            #expect(run.stderr.contains("\(data):3"), "\(run)")
+            let conn = try db.connect()
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.items") == 0)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.results") == 0)
+        }
+    }
+
+    @Test(arguments: [["status"], ["status", "nightly"], ["failures", "nightly"], ["prune", "--older-than", "1d"], ["migrate"]])
+    func anUnreachableDatabaseExits69(_ command: [String]) async throws {
+        let output = try await BatonProcess.run(command + ["--database-url", "postgresql:///x?host=/nonexistent"], database: nil)
+        #expect(output.status == 69, "\(output)")
+        #expect(output.stderr.contains("database unavailable"), "\(output)")
+        #expect(output.stdout.isEmpty, "\(output)")
+    }
+
+    @Test func runWithAnUnreachableDatabaseExits69() async throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let file = try ws.write("one.yaml", """
+            pipeline: one
+            source: { items: [{id: 1}], key: .id }
+            stages: [{name: pass, jq: .}]
+            """)
+        let output = try await BatonProcess.run(
+            ["run", file, "--progress", "none", "--database-url", "postgresql:///x?host=/nonexistent"], database: nil)
+        #expect(output.status == 69, "\(output)")
+        #expect(output.stderr.contains("database unavailable"), "\(output)")
+    }
+}
