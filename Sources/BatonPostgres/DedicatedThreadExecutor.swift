@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A serial executor that runs every job on one OS thread it owns.
 ///
@@ -13,13 +16,38 @@ public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable 
     private var jobs: [UnownedJob] = []
     private var stopping = false
     private var stopped = false
+    private var threadID: pthread_t?
 
-    /// Starts the thread. `name` shows in debuggers and `top -H`.
+    /// Starts the thread. `name` (at most 15 characters are kept) shows in debuggers and
+    /// `top -H`.
     public init(name: String) {
-        let thread = Thread { [self] in self.runLoop() }
-        thread.name = name
+        let thread = Thread { [self] in
+            DedicatedThreadExecutor.nameCurrentThread(name)
+            self.condition.lock()
+            self.threadID = pthread_self()
+            self.condition.unlock()
+            self.runLoop()
+        }
         thread.stackSize = 1 << 20
         thread.start()
+    }
+
+    /// True when called on this executor's thread.
+    public var isCurrentThread: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let threadID else { return false }
+        return pthread_equal(threadID, pthread_self()) != 0
+    }
+
+    /// Sets the system name of the calling thread (what `top -H` and debuggers show; 15 bytes
+    /// kept). Written to /proc: Foundation's `Thread.name` does not reliably reach the kernel.
+    private static func nameCurrentThread(_ name: String) {
+        let fd = open("/proc/thread-self/comm", O_WRONLY)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
@@ -94,6 +122,10 @@ public actor PostgresSession {
             throw error
         }
     }
+
+    /// True when called on the session's own thread (as every method and `withConnection`
+    /// body is).
+    public nonisolated var isOnSessionThread: Bool { executor.isCurrentThread }
 
     /// Closes the connection (it reopens on next use).
     public func close() {

@@ -7,7 +7,9 @@ struct HTTPClientFailureTests {
     let client = HTTPClient()
 
     @Test func hangPastTheTimeoutThrowsTimeoutQuickly() async throws {
-        let server = try TestHTTPServer.start { _ in .hang(.seconds(10)) }
+        // The server would hang for a minute: finishing well before shows the timeout cut it
+        // short (bounds are loose on purpose: a loaded machine must not fail this test).
+        let server = try TestHTTPServer.start { _ in .hang(.seconds(60)) }
         defer { server.stop() }
         var request = HTTPRequest(url: "\(server.baseURL)/slow")
         request.timeout = .milliseconds(500)
@@ -20,7 +22,7 @@ struct HTTPClientFailureTests {
         #expect(error.isTransient)
         #expect(error.curlCode == 28)
         #expect(elapsed >= .milliseconds(450))
-        #expect(elapsed < .seconds(3))
+        #expect(elapsed < .seconds(30))
     }
 
     @Test func connectionResetIsATransientError() async throws {

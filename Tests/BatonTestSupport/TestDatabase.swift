@@ -19,24 +19,30 @@ public struct TestDatabase: Sendable {
     public let url: String
     public var config: ConnectionConfig { ConnectionConfig(url: url) }
 
-    /// Creates a database, runs `body`, drops the database.
+    /// Creates a database, runs `body`, drops the database. Creating and dropping run on a
+    /// connection thread of their own, not on the cooperative pool the tests share.
     public static func with<T>(_ body: (TestDatabase) async throws -> T) async throws -> T {
-        let database = try create()
-        defer { database.drop() }
-        return try await body(database)
+        let admin = PostgresSession(config: ConnectionConfig(url: try clusterURL()), name: "baton-test-admin")
+        let database = try await admin.withConnection { try create(using: $0) }
+        do {
+            let value = try await body(database)
+            _ = try? await admin.withConnection { try database.drop(using: $0) }
+            return value
+        } catch {
+            _ = try? await admin.withConnection { try database.drop(using: $0) }
+            throw error
+        }
     }
 
-    public static func create() throws -> TestDatabase {
+    static func create(using admin: Connection) throws -> TestDatabase {
         let cluster = try clusterURL()
         let name = "baton_t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
-        let admin = try Connection(ConnectionConfig(url: cluster))
         try admin.execute("CREATE DATABASE \(name)")
         return TestDatabase(name: String(name), url: urlReplacingDatabase(cluster, with: String(name)))
     }
 
-    public func drop() {
-        guard let cluster = try? TestDatabase.clusterURL(), let admin = try? Connection(ConnectionConfig(url: cluster)) else { return }
-        _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    func drop(using admin: Connection) throws {
+        try admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
     public func connect() throws -> Connection {

@@ -52,10 +52,13 @@ struct Maintenance {
                 if now - lastBacklog >= .milliseconds(250) {
                     lastBacklog = now
                     for (index, name) in stageNames.enumerated() {
+                        context.beginBacklogCount(stage: index)
+                        // Counted up to 4 × the limit (cheap on any queue size): a saturated count
+                        // then stays above the limit until claims really bring it down.
                         let backlog = try await session.withConnection {
-                            try Store.pendingBacklog($0, runID: run, stage: name, limit: limit + 1)
+                            try Store.pendingBacklog($0, runID: run, stage: name, limit: 4 * limit + 1)
                         }
-                        context.setBacklog(stage: index, backlog)
+                        context.finishBacklogCount(stage: index, backlog)
                     }
                 }
                 if let interval = context.options.progressInterval, let report = context.options.progress,
@@ -83,10 +86,13 @@ struct Maintenance {
         for (index, stage) in context.pipeline.stages.enumerated() {
             let c = counts[stage.name] ?? [:]
             let finished = (c[.done] ?? 0) + (c[.skipped] ?? 0) + (c[.failed] ?? 0)
+            // Rate since the last report; the first report averages since the start.
             var rate = 0.0
             if let (before, then) = previous[stage.name] {
                 let seconds = (now - then).seconds
                 if seconds > 0 { rate = Double(finished - before) / seconds }
+            } else if elapsed > .zero {
+                rate = Double(finished) / elapsed.seconds
             }
             previous[stage.name] = (finished, now)
             stages.append(ProgressSnapshot.Stage(

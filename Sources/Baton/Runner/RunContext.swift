@@ -25,6 +25,9 @@ final class RunContext: Sendable {
         /// this process's own enqueues and claims. Producers of a stage pause while it is over
         /// the limit.
         var backlog: [Int]
+        /// Per stage: adjustments made since the count in progress started (nil: no count
+        /// in progress), so a slow count never overwrites newer enqueues.
+        var sinceCount: [Int?]
         var complete = false
         var workersFinished = false
         var fatal: (any Error)?
@@ -41,7 +44,10 @@ final class RunContext: Sendable {
         keys = try pipeline.stages.map { stage in
             KeyDeriver(expression: try stage.key.map { try JQProgramPool($0) })
         }
-        state = Mutex(SharedState(backlog: Array(repeating: 0, count: pipeline.stages.count)))
+        state = Mutex(SharedState(
+            backlog: Array(repeating: 0, count: pipeline.stages.count),
+            sinceCount: Array(repeating: nil, count: pipeline.stages.count)
+        ))
         var logger = options.logger
         logger[metadataKey: "run.id"] = "\(run.id)"
         logger[metadataKey: "run.name"] = "\(run.name)"
@@ -69,15 +75,29 @@ final class RunContext: Sendable {
         return state.withLock { $0.backlog[stage] } > pipeline.backlogLimit
     }
 
-    /// The counted backlog of a stage (maintenance, every 250 ms).
-    func setBacklog(stage: Int, _ count: Int) {
-        state.withLock { $0.backlog[stage] = count }
+    /// Call before counting a stage's backlog in the database (maintenance, every 250 ms).
+    func beginBacklogCount(stage: Int) {
+        state.withLock { $0.sinceCount[stage] = 0 }
+    }
+
+    /// The counted backlog, plus what this process enqueued or claimed while counting.
+    func finishBacklogCount(stage: Int, _ count: Int) {
+        state.withLock { state in
+            state.backlog[stage] = max(0, count + (state.sinceCount[stage] ?? 0))
+            state.sinceCount[stage] = nil
+        }
     }
 
     /// Adjusts the estimate between counts: + enqueued, − claimed.
     func adjustBacklog(stage: Int, by delta: Int) {
         guard stage < pipeline.stages.count, delta != 0 else { return }
-        state.withLock { $0.backlog[stage] = max(0, $0.backlog[stage] + delta) }
+        state.withLock { state in
+            state.backlog[stage] = max(0, state.backlog[stage] + delta)
+            // While a count is in progress, keep only enqueues: they may have committed after
+            // the count's snapshot. Claims are left out, so the estimate errs high (producers
+            // pause a little early) rather than low (the queue overshoots).
+            if delta > 0, let since = state.sinceCount[stage] { state.sinceCount[stage] = since + delta }
+        }
     }
 
     // MARK: Completion

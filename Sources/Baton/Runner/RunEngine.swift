@@ -25,22 +25,37 @@ public enum RunEngine {
     ) async throws -> RunReport {
         guard !pipeline.stages.isEmpty else { throw BatonError(.config, "pipeline \(pipeline.name) has no stages") }
         let setup = PostgresSession(config: database, name: "baton-setup")
-        let (run, _) = try await withDatabase {
-            try await setup.withConnection { conn -> (RunRecord, Bool) in
+        let existing = try await withDatabase {
+            try await setup.withConnection { conn -> RunRecord? in
                 if try !Store.isCurrent(conn) { try Store.migrate(conn) }
-                try runSetup(pipeline, conn)
-                return try Store.createOrFindRun(conn, pipeline: pipeline, name: runName)
+                return try Store.findRun(conn, pipeline: pipeline.name, name: runName)
             }
         }
-        return try await work(pipeline, run: run, database: database, options: options, controller: controller, setup: setup)
+        // A malformed source fails before the run exists: nothing is left behind.
+        let validate = options.seed && existing.map { !$0.seedDone && $0.seedPosition == 0 } ?? true
+        if validate && pipeline.source.onError == .fail {
+            try await Seeder(pipeline: pipeline, runID: 0, database: database, chunkSize: 1).validateWholeSource()
+        }
+        let run = try await withDatabase {
+            try await setup.withConnection { try Store.createOrFindRun($0, pipeline: pipeline, name: runName).run }
+        }
+        return try await perform(pipeline, run: run, database: database, options: options, controller: controller,
+                                 setup: setup, sourceValidated: validate)
     }
 
     /// Works an existing run (resume, replay, `baton work`) to completion.
     public static func work(
         _ pipeline: Pipeline, run: RunRecord, database: ConnectionConfig, options: RunOptions = RunOptions(),
-        controller: RunController = RunController(), setup: PostgresSession? = nil
+        controller: RunController = RunController()
     ) async throws -> RunReport {
-        let setup = setup ?? PostgresSession(config: database, name: "baton-setup")
+        try await perform(pipeline, run: run, database: database, options: options, controller: controller,
+                          setup: PostgresSession(config: database, name: "baton-setup"), sourceValidated: false)
+    }
+
+    private static func perform(
+        _ pipeline: Pipeline, run: RunRecord, database: ConnectionConfig, options: RunOptions,
+        controller: RunController, setup: PostgresSession, sourceValidated: Bool
+    ) async throws -> RunReport {
         let clock = ContinuousClock()
         let started = clock.now
         let stageKeys = pipeline.stages.map { (name: $0.name, hash: Optional($0.definitionHash)) }
@@ -61,7 +76,7 @@ public enum RunEngine {
         let logger = context.logger
         let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: database, chunkSize: options.seedChunkSize)
         let seeding = options.seed && !run.seedDone
-        if seeding && run.seedPosition == 0 && pipeline.source.onError == .fail {
+        if seeding && !sourceValidated && run.seedPosition == 0 && pipeline.source.onError == .fail {
             try await seeder.validateWholeSource()
         }
         logger.info("working run", metadata: ["pipeline": "\(pipeline.name)", "workers": "\(options.workers)"])

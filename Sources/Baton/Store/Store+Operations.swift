@@ -90,6 +90,11 @@ extension Store {
         _ conn: Connection, runID: Int64, selection: ReplaySelection, maxAttempts: [String: Int], pipeline: Pipeline
     ) throws -> ReplayPlan {
         try conn.transaction { conn in
+            let state = try conn.query("SELECT state FROM baton.runs WHERE id = $1 FOR UPDATE", [runID]).rows.first
+                .map { try $0.decode(String.self, 0) }
+            guard state != "cancelled" else {
+                throw BatonError(.usage, "the run was cancelled; start a new run instead")
+            }
             let plan = try planReplay(conn, runID: runID, selection: selection)
             if selection.includeDone {
                 try conn.query("""
@@ -121,20 +126,21 @@ extension Store {
         }
     }
 
-    /// Cancels a run: pending items become `cancelled`, running ones finish. Returns how many
-    /// items were cancelled.
+    /// Cancels a running run: pending items become `cancelled`, running ones finish. Returns
+    /// how many items were cancelled, or nil if the run was not running (a finished run keeps
+    /// its outcome).
     @discardableResult
-    public static func cancel(_ conn: Connection, runID: Int64) throws -> Int {
+    public static func cancel(_ conn: Connection, runID: Int64) throws -> Int? {
         try conn.transaction { conn in
-            let cancelled = try conn.query("""
-                UPDATE baton.items SET state = 'cancelled', finished_at = now() WHERE run_id = $1 AND state = 'pending'
-                """, [runID]).affectedRows
-            try conn.query("""
+            let updated = try conn.query("""
                 UPDATE baton.runs SET state = 'cancelled', finished_at = coalesce(finished_at, now()), updated_at = now(),
                        seed_done = true
-                WHERE id = $1
-                """, [runID])
-            return cancelled
+                WHERE id = $1 AND state = 'running'
+                """, [runID]).affectedRows
+            guard updated == 1 else { return nil }
+            return try conn.query("""
+                UPDATE baton.items SET state = 'cancelled', finished_at = now() WHERE run_id = $1 AND state = 'pending'
+                """, [runID]).affectedRows
         }
     }
 

@@ -84,6 +84,11 @@ extension Store {
         return (try decodeRun(row), false)
     }
 
+    /// The run `name` of `pipeline`, if it exists.
+    public static func findRun(_ conn: Connection, pipeline: String, name: String) throws -> RunRecord? {
+        try conn.query("SELECT \(runColumns) FROM baton.runs WHERE pipeline = $1 AND name = $2", [pipeline, name]).rows.first.map(decodeRun)
+    }
+
     public static func run(_ conn: Connection, id: Int64) throws -> RunRecord? {
         try conn.query("SELECT \(runColumns) FROM baton.runs WHERE id = $1", [id]).rows.first.map(decodeRun)
     }

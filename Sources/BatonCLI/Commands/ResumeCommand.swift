@@ -68,7 +68,9 @@ struct CancelCommand: AsyncParsableCommand {
             // Cancelling would overwrite the outcome (and make `replay` refuse the run).
             throw BatonError(.usage, "run \(record.name) already \(record.state.rawValue); only a running run can be cancelled")
         }
-        let cancelled = try await global.withConnection { try Store.cancel($0, runID: record.id) }
+        guard let cancelled = try await global.withConnection({ try Store.cancel($0, runID: record.id) }) else {
+            throw BatonError(.usage, "run \(record.name) finished before it could be cancelled; it keeps its outcome")
+        }
         print("cancelled run \(record.name): \(cancelled) pending item\(cancelled == 1 ? "" : "s") will not run")
     }
 }

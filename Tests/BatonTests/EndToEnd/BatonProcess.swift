@@ -44,8 +44,8 @@ struct BatonProcess {
         let id = UUID().uuidString
         let out = tmp.appendingPathComponent("baton-\(id).out")
         let err = tmp.appendingPathComponent("baton-\(id).err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice

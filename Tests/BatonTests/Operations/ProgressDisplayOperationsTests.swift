@@ -121,7 +121,7 @@ struct ProgressDisplayOperationsTests {
         env["TERM"] = "xterm"
         process.environment = env
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("baton-pty-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = FileHandle.nullDevice
