@@ -35,9 +35,10 @@ public struct DatabaseLocator: Sendable {
         case .url(let url, _): return ConnectionConfig(url: url)
         case .libpqEnvironment: return .environment
         case .embedded(let embedded):
-            let what = try embedded.start()
+            let cluster = try embedded.prepared()
+            let what = try cluster.start()
             notice("no database configured: \(what)")
-            return embedded.config
+            return cluster.config
         }
     }
 }

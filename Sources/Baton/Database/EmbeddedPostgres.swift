@@ -14,8 +14,28 @@ public struct EmbeddedPostgres: Sendable {
     public var logFile: String { directory + "/server.log" }
     public static let databaseName = "baton"
 
+    /// `directory` defaults to `.baton/postgres` in the current directory; if that is a
+    /// symbolic link (see ``prepared()``), the folder it points to.
     public init(directory: String? = nil) {
-        self.directory = directory ?? FileManager.default.currentDirectoryPath + "/.baton/postgres"
+        let path = directory ?? FileManager.default.currentDirectoryPath + "/.baton/postgres"
+        self.directory = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
+    }
+
+    /// Makes sure the cluster's folder exists and the server's user can reach it. As root, the
+    /// server runs as `postgres`, which cannot enter a folder such as `/root/project`: then
+    /// the cluster lives in `/var/lib/baton/clusters/<hash>` and `.baton/postgres` is a
+    /// symbolic link to it. Returns the value to use from then on.
+    public func prepared() throws -> EmbeddedPostgres {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: directory) || getuid() != 0 { return self }
+        let parent = (directory as NSString).deletingLastPathComponent
+        try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        let reachable = (try? ProcessRunner.run("/usr/bin/test", ["-x", parent], asUser: "postgres"))?.status == 0
+        if reachable { return self }
+        let home = "/var/lib/baton/clusters/" + StableHash.hex(directory).prefix(12)
+        try fm.createDirectory(atPath: home, withIntermediateDirectories: true)
+        try fm.createSymbolicLink(atPath: directory, withDestinationPath: home)
+        return EmbeddedPostgres(directory: home)
     }
 
     /// How to connect once it runs.

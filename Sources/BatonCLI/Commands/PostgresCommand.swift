@@ -48,7 +48,7 @@ struct PostgresCommand: ParsableCommand {
                 """
         )
         func run() throws {
-            print(try EmbeddedPostgres().start())
+            print(try EmbeddedPostgres().prepared().start())
         }
     }
 
