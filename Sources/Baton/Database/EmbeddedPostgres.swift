@@ -26,12 +26,17 @@ public struct EmbeddedPostgres: Sendable {
     /// the cluster lives in `/var/lib/baton/clusters/<hash>` and `.baton/postgres` is a
     /// symbolic link to it. Returns the value to use from then on.
     public func prepared() throws -> EmbeddedPostgres {
+        guard getuid() == 0 else { return self }
         let fm = FileManager.default
-        if fm.fileExists(atPath: directory) || getuid() != 0 { return self }
         let parent = (directory as NSString).deletingLastPathComponent
         try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
         let reachable = (try? ProcessRunner.run("/usr/bin/test", ["-x", parent], asUser: "postgres"))?.status == 0
         if reachable { return self }
+        if fm.fileExists(atPath: dataDirectory + "/PG_VERSION") {
+            throw BatonError(.unavailable, "the postgres user cannot reach \(directory); move the project folder or set BATON_DATABASE_URL")
+        }
+        // A leftover of an earlier failed start (no cluster in it): replace it by the link.
+        if fm.fileExists(atPath: directory) { try fm.removeItem(atPath: directory) }
         let home = "/var/lib/baton/clusters/" + StableHash.hex(directory).prefix(12)
         try fm.createDirectory(atPath: home, withIntermediateDirectories: true)
         try fm.createSymbolicLink(atPath: directory, withDestinationPath: home)
