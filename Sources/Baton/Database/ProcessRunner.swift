@@ -18,13 +18,19 @@ enum ProcessRunner {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
         }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        // Output to a file, not a pipe: `pg_ctl start` leaves a server running that inherits
+        // the descriptor, so a pipe would never reach end-of-file.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("baton-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let handle = try FileHandle(forWritingTo: file)
+        process.standardOutput = handle
+        process.standardError = handle
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try? handle.close()
+        let data = (try? Data(contentsOf: file)) ?? Data()
         return Output(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 }
