@@ -94,7 +94,10 @@ public struct EmbeddedPostgres: Sendable {
         flock(lock, LOCK_EX)
         defer { flock(lock, LOCK_UN) }
 
-        if isRunning { return "using the local Postgres in \(directory)" }
+        if isRunning {
+            try createDatabaseIfMissing()
+            return "using the local Postgres in \(directory)"
+        }
         let bin = try binaries()
         let asRoot = getuid() == 0
         let owner = asRoot ? "postgres" : nil
@@ -120,10 +123,19 @@ public struct EmbeddedPostgres: Sendable {
             let log = (try? String(contentsOfFile: logFile, encoding: .utf8))?.split(separator: "\n").suffix(10).joined(separator: "\n") ?? ""
             throw BatonError(.unavailable, "could not start the local Postgres in \(directory):\n\(started.output)\(log)")
         }
+        try createDatabaseIfMissing()
+        return "\(did) a local Postgres in \(directory) (stop it with `baton postgres stop`)"
+    }
+
+    private func createDatabaseIfMissing() throws {
         let admin = try Connection(config.with("dbname", "postgres"))
         let exists = try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [EmbeddedPostgres.databaseName]).rowCount > 0
-        if !exists { try admin.execute("CREATE DATABASE \(EmbeddedPostgres.databaseName)") }
-        return "\(did) a local Postgres in \(directory) (stop it with `baton postgres stop`)"
+        guard !exists else { return }
+        do {
+            try admin.execute("CREATE DATABASE \(EmbeddedPostgres.databaseName)")
+        } catch let error as PostgresError where error.sqlState == "42P04" {
+            // Another baton process created it a moment ago.
+        }
     }
 
     /// Stops the server (fast shutdown). Returns false if it was not running.
