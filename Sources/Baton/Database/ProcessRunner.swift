@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Runs a helper program (initdb, pg_ctl) to completion, capturing its output.
@@ -27,8 +28,12 @@ enum ProcessRunner {
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
+        // Waited for through the termination handler: `waitUntilExit()` spins a run loop that
+        // is not serviced when called from a task, and can miss the exit.
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
-        process.waitUntilExit()
+        exited.wait()
         try? handle.close()
         let data = (try? Data(contentsOf: file)) ?? Data()
         return Output(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
