@@ -1,7 +1,13 @@
-import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs a helper program (initdb, pg_ctl) to completion, capturing its output.
+///
+/// `posix_spawn` and `waitpid`, not Foundation's `Process`: `pg_ctl start` leaves a server
+/// running that inherits the child's descriptors, and `Process` notices a child's exit
+/// through a descriptor closing, so it would wait forever.
 enum ProcessRunner {
     struct Output {
         var status: Int32
@@ -9,33 +15,43 @@ enum ProcessRunner {
     }
 
     /// Runs `executable` with `arguments`; as root, as `user` through `runuser`. Blocks the
-    /// calling thread (used only during set-up, before any worker runs).
+    /// calling thread until the program exits (used only during set-up, before any worker
+    /// runs).
     static func run(_ executable: String, _ arguments: [String], asUser user: String? = nil) throws -> Output {
-        let process = Process()
+        var argv = [executable] + arguments
+        var path = executable
         if let user, getuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+            path = "/usr/sbin/runuser"
+            argv = [path, "-u", user, "--"] + argv
         }
-        // Output to a file, not a pipe: `pg_ctl start` leaves a server running that inherits
-        // the descriptor, so a pipe would never reach end-of-file.
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("baton-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let handle = try FileHandle(forWritingTo: file)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        // Waited for through the termination handler: `waitUntilExit()` spins a run loop that
-        // is not serviced when called from a task, and can miss the exit.
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        exited.wait()
-        try? handle.close()
-        let data = (try? Data(contentsOf: file)) ?? Data()
-        return Output(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("baton-\(UUID().uuidString).log").path
+        defer { unlink(log) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        let cArguments = argv.map { strdup($0) } + [nil]
+        let cEnvironment = environment.map { strdup($0) } + [nil]
+        defer {
+            cArguments.forEach { free($0) }
+            cEnvironment.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, cArguments, cEnvironment)
+        guard spawned == 0 else {
+            throw BatonError(.unavailable, "cannot run \(path): \(String(cString: strerror(spawned)))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw BatonError(.unavailable, "waiting for \(path) failed: \(String(cString: strerror(errno)))") }
+        }
+        let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return Output(status: exitStatus, output: output)
     }
 }
