@@ -48,9 +48,13 @@ public struct EmbeddedPostgres: Sendable {
         ConnectionConfig(parameters: [("host", directory), ("user", "postgres"), ("dbname", EmbeddedPostgres.databaseName)])
     }
 
-    /// The folder holding `initdb` and `pg_ctl`: on PATH, else the newest `/usr/lib/postgresql/*/bin`.
+    /// The folder holding `initdb` and `pg_ctl`: `BATON_PG_BINDIR` if set, else on PATH,
+    /// else the newest `/usr/lib/postgresql/*/bin`.
     public static func serverBinaries() -> String? {
         let fm = FileManager.default
+        if let dir = ProcessInfo.processInfo.environment["BATON_PG_BINDIR"], !dir.isEmpty {
+            return fm.isExecutableFile(atPath: dir + "/pg_ctl") && fm.isExecutableFile(atPath: dir + "/initdb") ? dir : nil
+        }
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
         where fm.isExecutableFile(atPath: dir + "/pg_ctl") && fm.isExecutableFile(atPath: dir + "/initdb") {
             return dir

@@ -27,6 +27,7 @@ enum ProcessRunner {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("baton-\(UUID().uuidString).log").path
         defer { unlink(log) }
 
+        closeOnExec()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -53,5 +54,17 @@ enum ProcessRunner {
         let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         return Output(status: exitStatus, output: output)
+    }
+
+    /// Marks every descriptor above stderr close-on-exec, so a server started through the
+    /// helper inherits none of ours (a parent waiting for our exit through one of them would
+    /// otherwise wait for the server's).
+    private static func closeOnExec() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for entry in entries {
+            guard let fd = Int32(entry), fd > 2 else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 }
