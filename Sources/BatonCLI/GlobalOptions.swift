@@ -3,6 +3,7 @@ import Baton
 import BatonPostgres
 import Foundation
 import Logging
+import Synchronization
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -27,10 +28,18 @@ struct GlobalOptions: ParsableArguments {
 
     /// Connection settings, starting the embedded cluster if no database is configured.
     func database() throws -> ConnectionConfig {
-        try DatabaseLocator().resolve(explicitURL: databaseURL) { notice in
-            LogSetup.message(notice)
+        // Resolved once per process (starting the local cluster, and saying so, only once).
+        try GlobalOptions.resolved.withLock { resolved in
+            if let config = resolved { return config }
+            let config = try DatabaseLocator().resolve(explicitURL: databaseURL) { notice in
+                LogSetup.message(notice)
+            }
+            resolved = config
+            return config
         }
     }
+
+    private static let resolved = Mutex<ConnectionConfig?>(nil)
 
     /// Runs `body` on a connection (on a thread of its own, not the cooperative pool).
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {

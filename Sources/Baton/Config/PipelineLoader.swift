@@ -30,7 +30,7 @@ public import Foundation
 ///   items: [ {id: 1}, {id: 2} ] # inline items (YAML values as JSON)
 ///   key: .id                    # jq expression: each item's identity (default: content hash)
 ///   on_error: fail              # fail | skip: what a malformed record does (default fail)
-///   dedupe: { window: 24h }     # skip keys a run of this pipeline completed within the window
+///   dedupe: { window: 24h }     # skip keys another run of this pipeline seeded within the window
 /// stages:                   # required, a non-empty list, run in order
 ///   - name: shape           # required, unique: letters, digits, _ and -
 ///     jq: '{id, total}'     # exactly one of jq / sql / http / exec

@@ -119,7 +119,7 @@ struct ExplainCommand: AsyncParsableCommand {
                 if let error = attempt.error { out += ": \(error)" }
                 out += "\n"
             }
-            if let error = item.lastError, item.state == "failed" { out += "\(indent)  error: \(error)\n" }
+            if let error = item.lastError, item.state == "failed", item.attempts.isEmpty { out += "\(indent)  error: \(error)\n" }
             if !item.children.isEmpty {
                 out += "\(indent)  produced: " + item.children.map { "\($0.stage)/\($0.key) (\($0.state))" }.joined(separator: ", ") + "\n"
             }
