@@ -15,6 +15,7 @@ workers=${BENCH_WORKERS:-4}
 batch=${BENCH_BATCH:-200}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/baton-bench.XXXXXX)
+chmod 755 "$work"  # the server runs as postgres and must reach its folder
 cluster="$work/pg"
 cleanup() { "$here/test-cluster.sh" stop "$cluster" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
@@ -75,16 +76,16 @@ SELECT gen_random_uuid() AS token \gset
 WITH next AS (
   SELECT id FROM baton.items WHERE run_id = 1 AND stage = 'shape' AND state = 'pending' AND available_at <= now()
   ORDER BY available_at, id LIMIT $batch FOR UPDATE SKIP LOCKED)
-UPDATE baton.items i SET state = 'running', attempt = i.attempt + 1, lease_token = :'token',
+UPDATE baton.items i SET state = 'running', attempt = i.attempt + 1, lease_token = ':token',
   leased_until = now() + interval '30 seconds', leased_by = 'pgbench', claimed_at = now()
 FROM next WHERE i.id = next.id;
 BEGIN;
 INSERT INTO baton.items (run_id, stage, key, payload, parent_id, max_attempts)
   SELECT 1, 'load', key || '/0', jsonb_build_object('id', payload->'id', 'name', lower(payload->>'name'), 'score', (payload->>'value')::float8 * 1.5), id, 3
-  FROM baton.items WHERE lease_token = :'token' AND state = 'running'
+  FROM baton.items WHERE lease_token = ':token' AND state = 'running'
   ON CONFLICT (run_id, stage, key) DO NOTHING;
 UPDATE baton.items SET state = 'done', finished_at = now(), lease_token = NULL, leased_until = NULL, stage_hash = 'h'
-  WHERE lease_token = :'token' AND state = 'running';
+  WHERE lease_token = ':token' AND state = 'running';
 COMMIT;
 SQL
 cat > "$work/load.sql" <<SQL
@@ -92,16 +93,16 @@ SELECT gen_random_uuid() AS token \gset
 WITH next AS (
   SELECT id FROM baton.items WHERE run_id = 1 AND stage = 'load' AND state = 'pending' AND available_at <= now()
   ORDER BY available_at, id LIMIT $batch FOR UPDATE SKIP LOCKED)
-UPDATE baton.items i SET state = 'running', attempt = i.attempt + 1, lease_token = :'token',
+UPDATE baton.items i SET state = 'running', attempt = i.attempt + 1, lease_token = ':token',
   leased_until = now() + interval '30 seconds', leased_by = 'pgbench', claimed_at = now()
 FROM next WHERE i.id = next.id;
 BEGIN;
 INSERT INTO bench_out (id, name, score)
   SELECT (payload->>'id')::bigint, payload->>'name', (payload->>'score')::float8
-  FROM baton.items WHERE lease_token = :'token' AND state = 'running'
+  FROM baton.items WHERE lease_token = ':token' AND state = 'running'
   ON CONFLICT (id) DO UPDATE SET name = excluded.name, score = excluded.score;
 UPDATE baton.items SET state = 'done', finished_at = now(), lease_token = NULL, leased_until = NULL, stage_hash = 'h'
-  WHERE lease_token = :'token' AND state = 'running';
+  WHERE lease_token = ':token' AND state = 'running';
 COMMIT;
 SQL
 # Enough transactions to drain both stages (claims beyond the end are empty and cheap).

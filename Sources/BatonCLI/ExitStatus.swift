@@ -43,7 +43,7 @@ struct ExitStatus {
     static func meaning(of code: Int32) -> String {
         switch code {
         case 0: return "all items done or skipped"
-        case 1: return "the run finished with failed items (see `baton failures`)"
+        case 1: return "the run finished with failed items (see `baton failures`), or was cancelled"
         case 64: return "usage error"
         case 65: return "bad input data"
         case 69: return "database or service unavailable"

@@ -35,7 +35,8 @@ struct RunSession {
     static func exitCode(_ report: RunReport) -> Int32 {
         switch report.stopReason {
         case .interrupt: return 130
-        case .terminate, .cancelled: return 75
+        case .terminate: return 75
+        case .cancelled: return 1
         case .none: break
         }
         switch report.run.state {

@@ -26,6 +26,7 @@ struct Maintenance {
         var lastRescue = start - rescueEvery
         var lastBacklog = start - .seconds(1)
         var lastProgress = start
+        var lastStateCheck = start
         var previousFinished: [String: (Int, ContinuousClock.Instant)] = [:]
         let limit = context.pipeline.backlogLimit
         let run = context.run.id
@@ -59,6 +60,14 @@ struct Maintenance {
                             try Store.pendingBacklog($0, runID: run, stage: name, limit: 4 * limit + 1)
                         }
                         context.finishBacklogCount(stage: index, backlog)
+                    }
+                }
+                if now - lastStateCheck >= .seconds(1) {
+                    lastStateCheck = now
+                    let state = try await session.withConnection { try Store.run($0, id: run)?.state }
+                    if state == .cancelled && !context.controller.isStopping {
+                        context.logger.notice("the run was cancelled: finishing in-flight items, claiming no more")
+                        context.controller.requestStop(.cancelled)
                     }
                 }
                 if let interval = context.options.progressInterval, let report = context.options.progress,

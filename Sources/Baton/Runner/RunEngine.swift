@@ -107,6 +107,8 @@ public enum RunEngine {
         let final = try await withDatabase {
             try await setup.withConnection { conn -> (RunRecord, [StageSummary]) in
                 if stop == .none { try Store.finishRunIfComplete(conn, runID: run.id) }
+                // Items produced by in-flight work after a cancel are cancelled too.
+                if stop == .cancelled { try Store.cancelPending(conn, runID: run.id) }
                 let record = try Store.run(conn, id: run.id) ?? run
                 return (record, try Store.stageSummaries(conn, runID: run.id, stages: stageKeys))
             }

@@ -144,6 +144,16 @@ extension Store {
         }
     }
 
+    /// Cancels the pending items of a cancelled run (those produced after the cancel).
+    @discardableResult
+    public static func cancelPending(_ conn: Connection, runID: Int64) throws -> Int {
+        try conn.query("""
+            UPDATE baton.items i SET state = 'cancelled', finished_at = now()
+            FROM baton.runs r
+            WHERE r.id = $1 AND r.state = 'cancelled' AND i.run_id = r.id AND i.state = 'pending'
+            """, [runID]).affectedRows
+    }
+
     /// Deletes finished runs (succeeded, failed, cancelled) older than `seconds`, with all
     /// their rows. `dryRun` only counts.
     public static func prune(_ conn: Connection, olderThanSeconds seconds: Double, dryRun: Bool) throws -> PruneReport {

@@ -156,4 +156,55 @@ struct InterruptOperationsTests {
             #expect(try Ops.runState(conn, "twice") == "cancelled")
         }
     }
+
+    @Test func cancellingARunWhileAProcessWorksItStopsThatProcess() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let conn = try db.connect()
+            try Ops.createSlowTable(conn)
+            let file = try Ops.slowPipeline(ws, items: 5_000)
+            let worker = try BatonProcess.start(["run", file, "--run", "live", "--workers", "2", "--progress", "none"], database: db)
+            var waited = 0
+            while ((try? Ops.count(conn, "SELECT count(*) FROM slow_out")) ?? 0) < 50, waited < 1_000 {
+                try await Task.sleep(for: .milliseconds(20))
+                waited += 1
+            }
+            let cancel = try await BatonProcess.run(["cancel", "live"], database: db)
+            #expect(cancel.status == 0, "\(cancel)")
+            let output = try await worker.wait(timeout: .seconds(60))
+            #expect(output.status == 1, "\(output)")
+            #expect(output.stdout.contains("cancelled"), "\(output)")
+            #expect(try Ops.runState(conn, "live") == "cancelled")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.items WHERE state IN ('pending', 'running')") == 0)
+            let written = try Ops.count(conn, "SELECT count(*) FROM slow_out")
+            #expect(written < 5_000)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'done'") == written)
+        }
+    }
+}
+
+@Suite("Long-lived workers (end to end)")
+struct WorkOperationsTests {
+    @Test func batonWorkFinishesARunAnotherProcessLeftHalfDone() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let conn = try db.connect()
+            try Ops.createSlowTable(conn)
+            let file = try Ops.slowPipeline(ws)
+            let interrupted = try await Ops.interruptedRun(file, run: "handover", database: db, conn: conn)
+            #expect(interrupted.status == 130, "\(interrupted)")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM slow_out") < 2_000)
+
+            // A worker that only knows the database: it takes the definition stored with the run.
+            try FileManager.default.removeItem(atPath: file)
+            let work = try await BatonProcess.run(["work", "--once", "--workers", "3"], database: db, directory: ws.url)
+            #expect(work.status == 0, "\(work)")
+            #expect(work.stderr.contains("run handover is succeeded"), "\(work)")
+            #expect(try Ops.runState(conn, "handover") == "succeeded")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM slow_out") == 2_000)
+            #expect(try Ops.count(conn, "SELECT count(DISTINCT id) FROM slow_out") == 2_000)
+        }
+    }
 }
