@@ -1,3 +1,4 @@
+import BatonJQ
 import Yams
 
 /// A canonical text of a YAML node, for definition hashes: the same for the same content
@@ -38,15 +39,6 @@ enum CanonicalYAML {
     }
 
     private static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        JSON.string(text).serialized
     }
 }

@@ -1,3 +1,4 @@
+import BatonJQ
 import Foundation
 import Logging
 import Synchronization
@@ -72,28 +73,8 @@ struct StderrLogHandler: LogHandler {
     /// One log line as a JSON object: ts, level, logger, message, then the metadata keys.
     static func jsonLine(level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
         let time = ISO8601DateFormatter().string(from: Date())
-        var fields: [(String, String)] = [("ts", time), ("level", level.rawValue), ("logger", label), ("message", message)]
-        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { fields.append((key, "\(value)")) }
-        return "{" + fields.map { "\(quote($0.0)):\(quote($0.1))" }.joined(separator: ",") + "}"
-    }
-
-    private static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        var fields: [(String, JSON)] = [("ts", .string(time)), ("level", .string(level.rawValue)), ("logger", .string(label)), ("message", .string(message))]
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { fields.append((key, .string("\(value)"))) }
+        return JSON.object(fields).serialized
     }
 }
