@@ -15,7 +15,6 @@ public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable 
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
     private var stopping = false
-    private var stopped = false
     private var threadID: pthread_t?
 
     /// Starts the thread. `name` (at most 15 characters are kept) shows in debuggers and
@@ -76,7 +75,6 @@ public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable 
             condition.lock()
             while jobs.isEmpty && !stopping { condition.wait() }
             if jobs.isEmpty && stopping {
-                stopped = true
                 condition.unlock()
                 return
             }

@@ -119,7 +119,7 @@ final class RunContext: Sendable {
         }
     }
 
-    var fatalError: (any Error)? { state.withLock { $0.fatal } }
+    var fatal: (any Error)? { state.withLock { $0.fatal } }
 
     var shouldStop: Bool { controller.isStopping || isComplete }
 

@@ -101,7 +101,7 @@ public enum RunEngine {
                 try await outer.waitForAll()
             }
         }
-        if let fatal = context.fatalError { throw fatal }
+        if let fatal = context.fatal { throw fatal }
 
         let stop = controller.isStopping && !context.isComplete ? controller.stopReason : .none
         let final = try await withDatabase {

@@ -23,7 +23,6 @@ struct Worker {
         var emptyUntil = [ContinuousClock.Instant?](repeating: nil, count: stages.count)
         var idle: Duration = .milliseconds(10)
         var failingSince: ContinuousClock.Instant?
-        defer { Task { await session.close() } }
         while !context.shouldStop {
             do {
                 if try await workOneBatch(&emptyUntil) {

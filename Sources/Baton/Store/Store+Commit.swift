@@ -152,7 +152,7 @@ extension Store {
         return try conn.transaction { conn in
             var report = CommitReport()
             var moreFailures: [ItemFailure] = []
-            for (index, completion) in completions.enumerated() {
+            for completion in completions {
                 var attempt = 0
                 while true {
                     attempt += 1
@@ -170,7 +170,7 @@ extension Store {
                         let classified = classify(error)
                         moreFailures.append(ItemFailure(
                             item: completion.item, isPermanent: classified.isPermanent,
-                            delay: target.retry.delay(afterAttempt: completion.item.attempt, random: jitterSample(index)),
+                            delay: target.retry.delay(afterAttempt: completion.item.attempt, random: Double.random(in: 0..<1)),
                             errorClass: classified.errorClass, message: classified.message
                         ))
                     }
@@ -194,10 +194,6 @@ extension Store {
 
     private static func pauseBeforeRetry(_ attempt: Int) {
         usleep(UInt32.random(in: 5_000...(20_000 * UInt32(attempt))))
-    }
-
-    private static func jitterSample(_ salt: Int) -> Double {
-        Double.random(in: 0..<1)
     }
 
     /// A commit-time error as an item failure: constraint violations, bad data and bad SQL
