@@ -56,6 +56,7 @@ echo "baton: $items items, jq → sql, $workers workers, batch $batch…" >&2
   --json --progress none --database-url "$db_baton" > "$work/summary.json"
 wall=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["wall_seconds"])' "$work/summary.json")
 rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
+cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u + s}' "$work/time.txt")
 rows=$(psql -qAtX "$db_baton" -c "SELECT count(*) FROM bench_out")
 [ "$rows" = "$items" ] || { echo "bench: expected $items rows, found $rows" >&2; exit 1; }
 
@@ -118,9 +119,9 @@ end=$(date +%s.%N)
 ceiling_rows=$(psql -qAtX "$db_ceiling" -c "SELECT count(*) FROM bench_out")
 [ "$ceiling_rows" = "$items" ] || { echo "bench: ceiling run wrote $ceiling_rows rows" >&2; exit 1; }
 
-python3 - "$items" "$wall" "$rss" "$start" "$end" "$work/summary.json" <<'PY'
+python3 - "$items" "$wall" "$rss" "$start" "$end" "$work/summary.json" "$cpu" <<'PY'
 import json, sys
-items, wall, rss, start, end, summary = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+items, wall, rss, start, end, summary, cpu = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6], float(sys.argv[7])
 ceiling = end - start
 stages = json.load(open(summary))["stages"]
 print(f"items                      {items}")
@@ -129,6 +130,7 @@ print(f"baton throughput           {items / wall:,.0f} items/s (each item: 2 sta
 for s in stages:
     print(f"  stage {s['name']:<8}           {s['items_per_second'] or 0:,.0f} items/s, p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms")
 print(f"baton peak RSS             {rss / 1024:.1f} MiB")
+print(f"baton CPU time             {cpu:.2f} s ({100 * cpu / wall:.0f} % of one core; the rest of the 2 cores is Postgres)")
 print(f"postgres ceiling (pgbench) {items / ceiling:,.0f} items/s ({ceiling:.2f} s, same claim/commit statements, no transform)")
 print(f"baton / ceiling            {100 * ceiling / wall:.0f} %")
 PY
