@@ -41,3 +41,22 @@ struct EmbeddedPostgresTests {
         #expect(output.stderr.contains("BATON_DATABASE_URL"))
     }
 }
+
+@Suite("Migrations (end to end)")
+struct MigrationTests {
+    @Test func twoMigrationsStartedAtOnceBothSucceed() async throws {
+        try await TestDatabase.with { db in
+            let a = try BatonProcess.start(["migrate"], database: db)
+            let b = try BatonProcess.start(["migrate"], database: db)
+            let (first, second) = (try await a.wait(), try await b.wait())
+            #expect(first.status == 0, "\(first)")
+            #expect(second.status == 0, "\(second)")
+            // One applied the migration, the other found the schema up to date.
+            let outputs = [first.stdout, second.stdout]
+            #expect(outputs.filter { $0.contains("applied migration 1") }.count == 1, "\(outputs)")
+            #expect(outputs.filter { $0.contains("is up to date") }.count == 1, "\(outputs)")
+            let status = try await BatonProcess.run(["migrate", "--status"], database: db)
+            #expect(status.stdout.contains("1  runs, items, attempts, results  applied"))
+        }
+    }
+}

@@ -157,6 +157,20 @@ struct InterruptOperationsTests {
         }
     }
 
+    @Test func sigtermStopsLikeSigintButExits75() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let conn = try db.connect()
+            try Ops.createSlowTable(conn)
+            let stopped = try await Ops.interruptedRun(try Ops.slowPipeline(ws), run: "termed", database: db, conn: conn, signal: SIGTERM)
+            #expect(stopped.status == 75, "\(stopped)")
+            #expect(stopped.stdout.contains("stopped by SIGTERM"), "\(stopped)")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'running'") == 0)
+            #expect(try Ops.runState(conn, "termed") == "running")
+        }
+    }
+
     @Test func cancellingARunWhileAProcessWorksItStopsThatProcess() async throws {
         try await TestDatabase.with { db in
             let ws = try Workspace()

@@ -94,7 +94,8 @@ enum Ops {
 
     /// Starts `baton run` on the slow pipeline and sends SIGINT once some items are done.
     static func interruptedRun(
-        _ file: String, run name: String, database db: TestDatabase, conn: Connection, extra: [String] = []
+        _ file: String, run name: String, database db: TestDatabase, conn: Connection, extra: [String] = [],
+        signal: Int32 = SIGINT
     ) async throws -> BatonProcess.Output {
         let process = try BatonProcess.start(
             ["run", file, "--run", name, "--workers", "2", "--progress", "none"] + extra, database: db)
@@ -105,7 +106,7 @@ enum Ops {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        process.signal(SIGINT)
+        process.signal(signal)
         return try await process.wait(timeout: .seconds(60))
     }
 }
