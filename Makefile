@@ -34,6 +34,7 @@ install: setup
 bench: setup
 	$(SWIFT) build -c release --product baton
 	@bash scripts/with-test-db.sh bash scripts/bench.sh .build/release/baton
+	@bash scripts/with-test-db.sh bash scripts/bench-http.sh .build/release/baton
 
 clean:
 	rm -rf .build
