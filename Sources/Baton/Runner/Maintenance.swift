@@ -5,14 +5,21 @@ import Logging
 /// The housekeeping of one process while it works a run, on a connection of its own:
 /// heartbeats for held leases, rescue of expired leases (any process's), backlog checks for
 /// backpressure, and live progress.
-struct Maintenance {
+///
+/// An actor on a thread of its own: heartbeats keep their rhythm even when CPU-heavy
+/// transforms keep Swift's cooperative threads busy, so leases do not expire under load.
+actor Maintenance {
     let context: RunContext
     private let session: PostgresSession
+    private let executor = DedicatedThreadExecutor(name: "baton-maint-loop")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     init(context: RunContext) {
         self.context = context
         session = PostgresSession(config: context.database, name: "baton-maint")
     }
+
+    deinit { executor.shutdown() }
 
     /// Runs until `finished()` says the workers are done.
     func run(until finished: @Sendable () -> Bool) async {
