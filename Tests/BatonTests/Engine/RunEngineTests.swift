@@ -113,8 +113,11 @@ struct RunEngineTests {
                 try await Task.sleep(for: .milliseconds(25))
                 waited += 1
             }
-            let delay = try conn.query("SELECT extract(epoch FROM available_at - now())::float8 FROM baton.items").rows[0].decode(Double.self, 0)
-            #expect(delay > 50 && delay <= 60)
+            // The delay as recorded: next attempt minus the failed attempt's end (one transaction).
+            let delay = try conn.query("""
+                SELECT extract(epoch FROM i.available_at - a.finished_at)::float8 FROM baton.items i JOIN baton.attempts a ON a.item_id = i.id
+                """).rows[0].decode(Double.self, 0)
+            #expect(delay == 60)
             #expect(try conn.query("SELECT state FROM baton.items").rows[0].decode(String.self, 0) == "pending")
             controller.requestStop(.interrupt)
             let report = try await task.value
