@@ -36,9 +36,17 @@ extension Connection {
                 }
                 return statement.sql.withCString { PQsendQueryParams(handle, $0, count, types, pointers, lengths, formats, 0) }
             }
-            guard sent == 1 else { throw error(.client, fallback: "could not send pipelined statement") }
+            guard sent == 1 else {
+                let failure = error(.client, fallback: "could not send pipelined statement")
+                abandonPipeline()
+                throw failure
+            }
         }
-        guard PQpipelineSync(handle) == 1 else { throw error(.client, fallback: "could not sync pipeline") }
+        guard PQpipelineSync(handle) == 1 else {
+            let failure = error(.client, fallback: "could not sync pipeline")
+            abandonPipeline()
+            throw failure
+        }
 
         var results: [QueryResult] = []
         results.reserveCapacity(statements.count)
@@ -68,6 +76,24 @@ extension Connection {
         if let firstFailure { throw firstFailure }
         guard isHealthy else { throw error(.connectionLost, fallback: "connection lost during pipeline") }
         return results
+    }
+}
+
+extension Connection {
+    /// After a failed send: ends the pipeline (sync, then read everything back) so the
+    /// connection can leave pipeline mode; a connection that cannot is closed by libpq's
+    /// state and reported unhealthy.
+    fileprivate func abandonPipeline() {
+        guard isHealthy, PQpipelineSync(handle) == 1 else { return }
+        while true {
+            guard let result = PQgetResult(handle) else {
+                if !isHealthy { return }
+                continue
+            }
+            let status = PQresultStatus(result)
+            PQclear(result)
+            if status == PGRES_PIPELINE_SYNC { return }
+        }
     }
 }
 

@@ -110,15 +110,13 @@ public actor PostgresSession {
     public func withConnection<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
         let connection = try self.connection ?? Connection(config)
         self.connection = connection
-        do {
-            return try body(connection)
-        } catch let error as PostgresError where error.isConnectionError || !connection.isHealthy {
-            self.connection = nil
-            throw error
-        } catch {
-            if !connection.isHealthy { self.connection = nil }
-            throw error
+        // A body must leave no transaction open behind it; if it did (or the connection
+        // broke), roll back, or drop the connection when even that fails.
+        defer {
+            if connection.isHealthy && connection.transactionStatus != .idle { connection.rollbackQuietly() }
+            if !connection.isHealthy || connection.transactionStatus != .idle { self.connection = nil }
         }
+        return try body(connection)
     }
 
     /// True when called on the session's own thread (as every method and `withConnection`

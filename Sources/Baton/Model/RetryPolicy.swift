@@ -56,9 +56,11 @@ extension Duration {
         return Double(s) + Double(attoseconds) / 1e18
     }
 
-    /// Whole milliseconds, rounded up.
+    /// Whole milliseconds, rounded up (saturating instead of overflowing).
     public var milliseconds: Int64 {
         let (s, attoseconds) = components
-        return s * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        let (scaled, overflow) = s.multipliedReportingOverflow(by: 1000)
+        if overflow { return s < 0 ? .min : .max }
+        return scaled + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
     }
 }

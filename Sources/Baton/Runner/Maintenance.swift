@@ -11,12 +11,15 @@ import Logging
 actor Maintenance {
     let context: RunContext
     private let session: PostgresSession
+    /// Heartbeats have a connection of their own, so a slow count never delays them.
+    private let heartbeatSession: PostgresSession
     private let executor = DedicatedThreadExecutor(name: "baton-maint-loop")
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     init(context: RunContext) {
         self.context = context
         session = PostgresSession(config: context.database, name: "baton-maint")
+        heartbeatSession = PostgresSession(config: context.database, name: "baton-beat")
     }
 
     deinit { executor.shutdown() }
@@ -29,7 +32,7 @@ actor Maintenance {
         let heartbeatEvery = shortestLease / 3
         // Look for expired leases at least as often as the shortest lease.
         let rescueEvery = min(context.options.rescueInterval, shortestLease)
-        var lastHeartbeat = start
+        async let heartbeats: Void = beat(every: heartbeatEvery, until: finished)
         var lastRescue = start - rescueEvery
         var lastBacklog = start - .seconds(1)
         var lastProgress = start
@@ -43,13 +46,6 @@ actor Maintenance {
         while !finished() {
             let now = clock.now
             do {
-                if now - lastHeartbeat >= heartbeatEvery {
-                    lastHeartbeat = now
-                    let held = context.heartbeatLeases
-                    for (lease, tokens) in held {
-                        try await session.withConnection { _ = try Store.renewLeases($0, tokens: tokens, lease: lease) }
-                    }
-                }
                 if now - lastRescue >= rescueEvery {
                     lastRescue = now
                     let rescued = try await session.withConnection { try Store.rescueExpired($0, runID: run) }
@@ -89,6 +85,24 @@ actor Maintenance {
                 context.logger.debug("maintenance step failed; retrying", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .milliseconds(50))
+        }
+        await heartbeats
+    }
+
+    /// Extends this process's leases every third of the shortest lease.
+    private func beat(every interval: Duration, until finished: @Sendable () -> Bool) async {
+        var last = ContinuousClock.now
+        while !finished() {
+            try? await Task.sleep(for: .milliseconds(20))
+            guard ContinuousClock.now - last >= interval else { continue }
+            last = .now
+            for (lease, tokens) in context.heartbeatLeases {
+                do {
+                    try await heartbeatSession.withConnection { _ = try Store.renewLeases($0, tokens: tokens, lease: lease) }
+                } catch {
+                    context.logger.debug("heartbeat failed; retrying", metadata: ["error": "\(error)"])
+                }
+            }
         }
     }
 

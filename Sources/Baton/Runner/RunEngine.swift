@@ -37,7 +37,14 @@ public enum RunEngine {
             try await Seeder(pipeline: pipeline, runID: 0, database: database, chunkSize: 1).validateWholeSource()
         }
         let run = try await withDatabase {
-            try await setup.withConnection { try Store.createOrFindRun($0, pipeline: pipeline, name: runName).run }
+            try await setup.withConnection { conn -> RunRecord in
+                let (run, created) = try Store.createOrFindRun(conn, pipeline: pipeline, name: runName)
+                // A resume works with the file as it is now: helpers (`baton work`) use it too.
+                if !created && run.state == .running && run.definitionHash != pipeline.definitionHash {
+                    try Store.reopenRun(conn, runID: run.id, pipeline: pipeline)
+                }
+                return run
+            }
         }
         return try await perform(pipeline, run: run, database: database, options: options, controller: controller,
                                  setup: setup, sourceValidated: validate)
@@ -69,6 +76,18 @@ public enum RunEngine {
             return RunReport(run: run, stages: summaries, wallTime: .zero, stopReason: .none, wasAlreadyFinished: true)
         }
 
+        // Unfinished items of a stage the file no longer has could never be worked.
+        let stageNames = pipeline.stages.map(\.name)
+        let orphaned = try await withDatabase {
+            try await setup.withConnection { try Store.unfinishedStages($0, runID: run.id) }
+        }.filter { !stageNames.contains($0) }
+        if !orphaned.isEmpty {
+            throw BatonError(.config, """
+                run \(run.name) has unfinished items in stage\(orphaned.count == 1 ? "" : "s") \(orphaned.joined(separator: ", ")), \
+                which \(pipeline.file ?? "the pipeline") no longer has (stages: \(stageNames.joined(separator: ", "))); \
+                restore the stage, or start a new run
+                """)
+        }
         if !pipeline.setup.isEmpty {
             try await withDatabase { try await setup.withConnection { try runSetup(pipeline, $0) } }
         }
@@ -108,7 +127,7 @@ public enum RunEngine {
             try await setup.withConnection { conn -> (RunRecord, [StageSummary]) in
                 if stop == .none { try Store.finishRunIfComplete(conn, runID: run.id) }
                 // Items produced by in-flight work after a cancel are cancelled too.
-                if stop == .cancelled { try Store.cancelPending(conn, runID: run.id) }
+                try Store.cancelPending(conn, runID: run.id)
                 let record = try Store.run(conn, id: run.id) ?? run
                 return (record, try Store.stageSummaries(conn, runID: run.id, stages: stageKeys))
             }
@@ -130,14 +149,35 @@ public enum RunEngine {
 
     /// Seeds chunk after chunk, pausing while the first stage's backlog is full.
     private static func seedLoop(_ seeder: Seeder, context: RunContext) async throws {
-        while !context.controller.isStopping && !context.isComplete {
-            if context.isBacklogFull(stage: 0) {
-                try await Task.sleep(for: .milliseconds(100))
-                continue
+        var failingSince: ContinuousClock.Instant?
+        do {
+            while !context.controller.isStopping && !context.isComplete && !Task.isCancelled {
+                if context.isBacklogFull(stage: 0) {
+                    try await Task.sleep(for: .milliseconds(100))
+                    continue
+                }
+                do {
+                    let (done, inserted) = try await seeder.seedNext()
+                    failingSince = nil
+                    context.adjustBacklog(stage: 0, by: inserted)
+                    if done { return }
+                } catch let error as PostgresError where error.isConnectionError {
+                    // Reconnect and continue from the stored position, as workers do.
+                    let since = failingSince ?? .now
+                    failingSince = since
+                    if ContinuousClock.now - since > .seconds(60) {
+                        throw BatonError(.unavailable, "database unavailable for over a minute while seeding: \(error)")
+                    }
+                    context.logger.warning("seeding: database connection lost; reconnecting", metadata: ["error": "\(error)"])
+                    await seeder.reset()
+                    try await Task.sleep(for: .seconds(1))
+                }
             }
-            let (done, inserted) = try await seeder.seedNext()
-            context.adjustBacklog(stage: 0, by: inserted)
-            if done { return }
+        } catch is CancellationError {
+            return
+        } catch {
+            context.fail(error)
+            throw error
         }
     }
 

@@ -144,6 +144,14 @@ actor Seeder {
             } else {
                 key = StableHash.hex(payload)
             }
+            // What Postgres would refuse would fail the whole chunk: make it a bad record.
+            if payload.contains("\\u0000") {
+                error = "the record contains a NUL character (\\u0000), which Postgres cannot store"
+                key = nil
+            } else if let long = key, long.utf8.count > 1000 {
+                error = "the key is \(long.utf8.count) bytes long (1000 at most)"
+                key = nil
+            }
         }
         if let message = error {
             if pipeline.source.onError == .fail {
@@ -151,7 +159,19 @@ actor Seeder {
             }
             error = message
         }
-        return SeedChunk.Record(key: key, payload: error == nil ? record.payload : nil, line: record.line, error: error, raw: record.raw)
+        return SeedChunk.Record(
+            key: key, payload: error == nil ? record.payload : nil, line: record.line,
+            error: error.map { ItemFailure.storable($0, limit: 2000) }, raw: record.raw.map { ItemFailure.storable($0, limit: 1000) }
+        )
+    }
+
+    /// Forgets the connection and the reader after an error: the next chunk reconnects and
+    /// reopens the source at the position stored in the run.
+    func reset() {
+        connection = nil
+        reader = nil
+        sourceConnection = nil
+        expected = nil
     }
 
     /// The run's seed position as stored.

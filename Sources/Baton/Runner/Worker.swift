@@ -20,12 +20,31 @@ struct Worker {
     private var stages: [Stage] { context.pipeline.stages }
 
     func run() async throws {
+        do {
+            try await loop()
+        } catch is CancellationError {
+            // A sibling failed; it reports the error.
+        } catch {
+            // Stop the other workers and the seeder too, with this error.
+            context.fail(error)
+            throw error
+        }
+    }
+
+    private func loop() async throws {
         var emptyUntil = [ContinuousClock.Instant?](repeating: nil, count: stages.count)
         var idle: Duration = .milliseconds(10)
         var failingSince: ContinuousClock.Instant?
-        while !context.shouldStop {
+        var unreleased: [UUID] = []
+        while !context.shouldStop && !Task.isCancelled {
             do {
-                if try await workOneBatch(&emptyUntil) {
+                if !unreleased.isEmpty {
+                    // Claims whose answer was lost with the connection: give those items back.
+                    let tokens = unreleased
+                    try await session.withConnection { _ = try Store.releaseLeases($0, tokens: tokens) }
+                    unreleased = []
+                }
+                if try await workOneBatch(&emptyUntil, unreleased: &unreleased) {
                     idle = .milliseconds(10)
                     failingSince = nil
                     continue
@@ -58,7 +77,7 @@ struct Worker {
 
     /// Claims and finishes one batch of the most downstream stage that has claimable items
     /// and whose consumer is not backed up. False when there was nothing to do.
-    private func workOneBatch(_ emptyUntil: inout [ContinuousClock.Instant?]) async throws -> Bool {
+    private func workOneBatch(_ emptyUntil: inout [ContinuousClock.Instant?], unreleased: inout [UUID]) async throws -> Bool {
         let now = ContinuousClock.now
         for s in stages.indices.reversed() {
             if context.isBacklogFull(stage: s + 1) { continue }
@@ -66,8 +85,18 @@ struct Worker {
             let stage = stages[s]
             let run = context.run.id
             let worker = name
-            let batch = try await session.withConnection { conn in
-                try Store.claim(conn, runID: run, stage: stage.name, limit: stage.batchSize, lease: stage.lease, worker: worker)
+            // The token is ours before the claim: if the answer is lost with the connection,
+            // the items it leased can still be given back.
+            let claimToken = UUID()
+            let batch: [ClaimedItem]
+            do {
+                batch = try await session.withConnection { conn in
+                    try Store.claim(conn, runID: run, stage: stage.name, limit: stage.batchSize, lease: stage.lease,
+                                    worker: worker, token: claimToken)
+                }
+            } catch let error as PostgresError where error.isConnectionError {
+                unreleased.append(claimToken)
+                throw error
             }
             guard let token = batch.first?.leaseToken else {
                 emptyUntil[s] = now + .milliseconds(25)

@@ -19,6 +19,7 @@ extension Store {
         WITH next AS (
             SELECT id FROM baton.items
             WHERE run_id = $1 AND stage = $2 AND state = 'pending' AND available_at <= now()
+              AND EXISTS (SELECT 1 FROM baton.runs WHERE id = $1 AND state = 'running')
             ORDER BY available_at, id
             LIMIT $3
             FOR UPDATE SKIP LOCKED
@@ -35,9 +36,8 @@ extension Store {
     /// (`FOR UPDATE SKIP LOCKED`, so concurrent workers never wait on each other or take the
     /// same item): they become `running` under a fresh lease token.
     public static func claim(
-        _ conn: Connection, runID: Int64, stage: String, limit: Int, lease: Duration, worker: String
+        _ conn: Connection, runID: Int64, stage: String, limit: Int, lease: Duration, worker: String, token: UUID = UUID()
     ) throws -> [ClaimedItem] {
-        let token = UUID()
         let result = try conn.query(claimSQL, [runID, stage, limit, token, Int(lease.milliseconds), worker])
         return try result.rows.map { row in
             ClaimedItem(

@@ -1,4 +1,5 @@
 public import BatonPostgres
+import BatonJQ
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -49,8 +50,16 @@ public struct ItemFailure: Sendable {
         self.item = item
         self.isPermanent = isPermanent
         self.delay = delay
-        self.errorClass = errorClass
-        self.message = message
+        self.errorClass = ItemFailure.storable(errorClass, limit: 200)
+        self.message = ItemFailure.storable(message, limit: 4000)
+    }
+
+    /// Text Postgres can store and people can read: no NUL characters (a response body or a
+    /// program's stderr may hold some), and not endless.
+    static func storable(_ text: String, limit: Int) -> String {
+        var clean = text.contains("\0") ? text.replacingOccurrences(of: "\0", with: "\u{FFFD}") : text
+        if clean.count > limit { clean = String(clean.prefix(limit)) + "…" }
+        return clean
     }
 }
 
@@ -134,6 +143,8 @@ extension Store {
         for attempt in 1...3 {
             do {
                 return try conn.transaction { conn in
+                    // Deferred constraints would otherwise fail at COMMIT, outside any savepoint.
+                    try conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
                     var report = try completeBatch(conn, target: target, completions: completions)
                     report = report + (try recordFailures(conn, target: target, failures: failures))
                     try recordCounters(conn, target: target, report: report)
@@ -144,12 +155,14 @@ extension Store {
             } catch let error where isRetryable(error) && attempt < 3 {
                 pauseBeforeRetry(attempt)
                 continue
-            } catch is PostgresError, is PipelineFailure, is StageError {
-                // One item's effect (or data) broke the batch: redo it item by item.
+            } catch {
+                // One item's effect (or data, or key expression) broke the batch: redo it
+                // item by item.
                 break
             }
         }
         return try conn.transaction { conn in
+            try conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
             var report = CommitReport()
             var moreFailures: [ItemFailure] = []
             for completion in completions {
@@ -202,6 +215,8 @@ extension Store {
         switch error {
         case let error as StageError:
             return error
+        case let error as JQError:
+            return .permanent(error.description, class: "jq")
         case let failure as PipelineFailure:
             return classify(failure.error)
         case let error as PostgresError:

@@ -51,7 +51,7 @@ extension Store {
         WHERE run_id = $1 AND state = ANY($2::text[])
           AND ($3::text[] IS NULL OR stage = ANY($3::text[]))
           AND ($4::text[] IS NULL OR key = ANY($4::text[]))
-          AND ($5::text IS NULL OR last_error ILIKE '%' || $5 || '%')
+          AND ($5::text IS NULL OR strpos(lower(coalesce(last_error, '')), lower($5)) > 0)
         """
 
     private static func selectionParameters(runID: Int64, _ selection: ReplaySelection) -> [any PostgresEncodable] {
@@ -65,7 +65,18 @@ extension Store {
 
     /// Counts what a replay would do, changing nothing.
     public static func planReplay(_ conn: Connection, runID: Int64, selection: ReplaySelection) throws -> ReplayPlan {
-        let perStage = try conn.query("""
+        // With --done, a selected item downstream of another selected item is deleted and
+        // produced again, not replayed: count it once, as downstream.
+        let perStage = try conn.query(selection.includeDone ? """
+            WITH RECURSIVE down AS (
+                SELECT i.id FROM baton.items i WHERE i.parent_id IN (\(selectionSQL))
+                UNION
+                SELECT i.id FROM baton.items i JOIN down ON i.parent_id = down.id
+            )
+            SELECT i.stage, count(*) FROM baton.items i
+            WHERE i.id IN (\(selectionSQL)) AND i.id NOT IN (SELECT id FROM down)
+            GROUP BY 1 ORDER BY min(i.id)
+            """ : """
             SELECT i.stage, count(*) FROM baton.items i WHERE i.id IN (\(selectionSQL))
             GROUP BY 1 ORDER BY min(i.id)
             """, selectionParameters(runID: runID, selection)).rows.map { (try $0.decode(String.self, 0), try $0.decode(Int.self, 1)) }
@@ -167,7 +178,8 @@ extension Store {
             let ids = PostgresArray(runs.map { String($0.0) })
             let items = try conn.query("SELECT count(*) FROM baton.items WHERE run_id = ANY($1::bigint[])", [ids]).rows[0].decode(Int.self, 0)
             if !dryRun {
-                try conn.query("DELETE FROM baton.runs WHERE id = ANY($1::bigint[])", [ids])
+                // Still finished now: a run reopened by a replay in the meantime stays.
+                try conn.query("DELETE FROM baton.runs WHERE id = ANY($1::bigint[]) AND state <> 'running'", [ids])
             }
             return PruneReport(runs: runs.map(\.1), items: items)
         }

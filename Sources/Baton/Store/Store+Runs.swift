@@ -147,6 +147,17 @@ extension Store {
     /// are still pending or running, or the run is no longer `running`. Returns the state.
     @discardableResult
     public static func finishRunIfComplete(_ conn: Connection, runID: Int64) throws -> RunRecord.State? {
+        // Lock the run first, then look at its items in a later statement (a fresh snapshot):
+        // a replay reopening the run at the same moment is then seen, not overwritten.
+        try conn.transaction { conn in
+            guard try conn.query("SELECT 1 FROM baton.runs WHERE id = $1 AND state = 'running' FOR UPDATE", [runID]).rowCount == 1 else {
+                return nil
+            }
+            return try finishLockedRun(conn, runID: runID)
+        }
+    }
+
+    private static func finishLockedRun(_ conn: Connection, runID: Int64) throws -> RunRecord.State? {
         let result = try conn.query("""
             UPDATE baton.runs r
             SET state = CASE WHEN EXISTS (SELECT 1 FROM baton.items WHERE run_id = r.id AND state = 'failed')
@@ -158,6 +169,13 @@ extension Store {
             """, [runID])
         guard let row = result.rows.first else { return nil }
         return RunRecord.State(rawValue: try row.decode(String.self, 0))
+    }
+
+    /// Stages that still have pending or running items in a run.
+    public static func unfinishedStages(_ conn: Connection, runID: Int64) throws -> [String] {
+        try conn.query("""
+            SELECT DISTINCT stage FROM baton.items WHERE run_id = $1 AND state IN ('pending', 'running') ORDER BY 1
+            """, [runID]).rows.map { try $0.decode(String.self, 0) }
     }
 
     /// Sets a run back to `running` (resume, replay) and refreshes its stored definition.

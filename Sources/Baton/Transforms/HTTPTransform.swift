@@ -139,13 +139,14 @@ public struct HTTPTransform: StageTransform {
     /// `Retry-After` in seconds or as an HTTP date.
     private func retryAfter(_ response: HTTPResponse) -> Duration? {
         guard let value = response.header("retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Double(value), seconds >= 0 { return .seconds(seconds) }
+        // At most a day: a remote value such as `inf` or `1e400` must not overflow the delay.
+        if let seconds = Double(value), seconds >= 0 { return .seconds(min(seconds, 86_400)) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
-        return .seconds(max(0, date.timeIntervalSinceNow))
+        return .seconds(min(max(0, date.timeIntervalSinceNow), 86_400))
     }
 
     private func output(for item: StageInput, response: HTTPResponse, shown: String) throws -> String {
