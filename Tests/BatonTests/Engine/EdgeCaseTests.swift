@@ -58,23 +58,11 @@ struct EdgeCaseTests {
     @Test func anEndlessRetryAfterDoesNotOverflow() async throws {
         let server = try TestHTTPServer.start { _ in .text("later", status: 503, headers: [("Retry-After", "1e400")]) }
         try await TestDatabase.with { db in
-            let conn = try db.connect()
             let pipeline = Pipeline(name: "inf", source: EngineFixture.items(1), stages: [
                 Stage(name: "fetch", transform: try HTTPTransform(config: HTTPStageConfig(url: server.baseURL + "/x")),
                       retry: EngineFixture.fastRetry(2)),
             ])
-            let controller = RunController()
-            let task = Task { try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options(), controller: controller) }
-            var waited = 0
-            while ((try? EngineFixture.count(conn, "SELECT count(*) FROM baton.attempts")) ?? 0) == 0, waited < 500 {
-                try await Task.sleep(for: .milliseconds(20))
-                waited += 1
-            }
-            controller.requestStop(.interrupt)
-            _ = try await task.value
-            let delay = try conn.query("""
-                SELECT extract(epoch FROM i.available_at - a.finished_at)::float8 FROM baton.items i JOIN baton.attempts a ON a.item_id = i.id
-                """).rows[0].decode(Double.self, 0)
+            let (delay, _) = try await EngineFixture.firstRetryDelay(pipeline, db)
             #expect(delay == 86_400)
         }
     }

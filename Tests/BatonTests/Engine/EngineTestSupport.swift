@@ -25,6 +25,26 @@ enum EngineFixture {
         try conn.query(sql, params).rows[0].decode(Int.self, 0)
     }
 
+    /// Starts `pipeline` as run "r", waits for its first failed attempt, stops it, and
+    /// returns the backoff recorded with that attempt (next attempt minus the attempt's end,
+    /// both written in one transaction, so no clock is involved).
+    static func firstRetryDelay(_ pipeline: Pipeline, _ db: TestDatabase) async throws -> (delay: Double, report: RunReport) {
+        let conn = try db.connect()
+        let controller = RunController()
+        let task = Task { try await RunEngine.run(pipeline, database: db.config, runName: "r", options: options(), controller: controller) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ((try? count(conn, "SELECT count(*) FROM baton.attempts")) ?? 0) == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        controller.requestStop(.interrupt)
+        let report = try await task.value
+        let delay = try conn.query("""
+            SELECT extract(epoch FROM i.available_at - a.finished_at)::float8
+            FROM baton.items i JOIN baton.attempts a ON a.item_id = i.id
+            """).rows[0].decode(Double.self, 0)
+        return (delay, report)
+    }
+
     static func migrated(_ db: TestDatabase) throws -> Connection {
         let conn = try db.connect()
         try Store.migrate(conn)

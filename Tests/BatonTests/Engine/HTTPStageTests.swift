@@ -87,19 +87,7 @@ struct HTTPStageTests {
             let pipeline = Pipeline(name: "http", source: EngineFixture.items(1), stages: [
                 Stage(name: "fetch", transform: try HTTPTransform(config: config), retry: EngineFixture.fastRetry(3)),
             ])
-            let controller = RunController()
-            let task = Task { try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options(), controller: controller) }
-            var waited = 0
-            while ((try? EngineFixture.count(conn, "SELECT count(*) FROM baton.attempts")) ?? 0) == 0, waited < 200 {
-                try await Task.sleep(for: .milliseconds(20))
-                waited += 1
-            }
-            // The delay as recorded: next attempt minus the failed attempt's end (one transaction).
-            let delay = try conn.query("""
-                SELECT extract(epoch FROM i.available_at - a.finished_at)::float8 FROM baton.items i JOIN baton.attempts a ON a.item_id = i.id
-                """).rows[0].decode(Double.self, 0)
-            controller.requestStop(.interrupt)
-            _ = try await task.value
+            let (delay, _) = try await EngineFixture.firstRetryDelay(pipeline, db)
             // The policy alone would retry after 5 ms; the server asked for 2 s.
             #expect(delay == 2)
             #expect(try conn.query("SELECT error_class FROM baton.attempts").rows[0].decode(String.self, 0) == "http 429")

@@ -105,22 +105,9 @@ struct RunEngineTests {
             let pipeline = Pipeline(name: "backoff", source: EngineFixture.items(1), stages: [
                 Stage(name: "s", transform: failing, retry: RetryPolicy(maxAttempts: 2, backoff: .fixed, initial: .seconds(60), jitter: 0)),
             ])
-            let controller = RunController()
-            let task = Task { try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options(), controller: controller) }
-            // Wait until the first attempt is recorded, then look at the item.
-            var waited = 0
-            while ((try? EngineFixture.count(conn, "SELECT count(*) FROM baton.attempts")) ?? 0) == 0, waited < 200 {
-                try await Task.sleep(for: .milliseconds(25))
-                waited += 1
-            }
-            // The delay as recorded: next attempt minus the failed attempt's end (one transaction).
-            let delay = try conn.query("""
-                SELECT extract(epoch FROM i.available_at - a.finished_at)::float8 FROM baton.items i JOIN baton.attempts a ON a.item_id = i.id
-                """).rows[0].decode(Double.self, 0)
+            let (delay, report) = try await EngineFixture.firstRetryDelay(pipeline, db)
             #expect(delay == 60)
             #expect(try conn.query("SELECT state FROM baton.items").rows[0].decode(String.self, 0) == "pending")
-            controller.requestStop(.interrupt)
-            let report = try await task.value
             #expect(report.stopReason == .interrupt)
         }
     }
