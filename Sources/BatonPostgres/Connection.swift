@@ -107,7 +107,7 @@ public final class Connection {
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
         let values = parameters.map(\.postgresValue)
         let result: OpaquePointer?
-        if let name = try preparedName(for: sql, parameterCount: values.count) {
+        if let name = try preparedName(for: sql) {
             result = ParameterBuffer(values).withPointers { count, types, pointers, lengths, formats in
                 _ = types
                 return name.withCString { PQexecPrepared(handle, $0, count, pointers, lengths, formats, 0) }
@@ -128,7 +128,7 @@ public final class Connection {
         return try check(result)
     }
 
-    private func preparedName(for sql: String, parameterCount: Int) throws -> String? {
+    private func preparedName(for sql: String) throws -> String? {
         guard usePreparedStatements else { return nil }
         if let name = preparedNames[sql] { return name }
         guard preparedNames.count < Connection.maxPreparedStatements else { return nil }
@@ -143,7 +143,7 @@ public final class Connection {
 
     /// Makes sure a statement is prepared, so that it can be sent inside a pipeline.
     func ensurePrepared(_ sql: String) throws -> String? {
-        try preparedName(for: sql, parameterCount: 0)
+        try preparedName(for: sql)
     }
 
     /// Turns a `PGresult` into a ``QueryResult`` or throws the error it carries.

@@ -181,10 +181,4 @@ actor Seeder {
         guard let run = try Store.run(conn, id: runID) else { throw BatonError(.temporary, "run \(runID) no longer exists") }
         return (run.seedPosition, run.seedLine, run.seedDone)
     }
-
-    func backlog(stage: String, limit: Int) throws -> Int {
-        let conn = try self.connection ?? Connection(database)
-        connection = conn
-        return try Store.pendingBacklog(conn, runID: runID, stage: stage, limit: limit)
-    }
 }

@@ -107,8 +107,6 @@ public struct CommitReport: Sendable, Hashable {
     public var deduplicated = 0
     /// Children enqueued.
     public var enqueued = 0
-    /// Item ids whose outcome was applied (for latency bookkeeping).
-    public var committed: [Int64] = []
 
     public init() {}
 
@@ -121,7 +119,6 @@ public struct CommitReport: Sendable, Hashable {
         sum.leaseLost += b.leaseLost
         sum.deduplicated += b.deduplicated
         sum.enqueued += b.enqueued
-        sum.committed += b.committed
         return sum
     }
 }
@@ -261,7 +258,6 @@ extension Store {
         }
         for completion in live {
             if completion.finalState == .done { report.done += 1 } else { report.skipped += 1 }
-            report.committed.append(completion.item.id)
         }
 
         // 2. Effects, all in one pipelined round trip.
@@ -367,7 +363,6 @@ extension Store {
                 target.stageHash,
             ])
         for row in result.rows {
-            report.committed.append(try row.decode(Int64.self, 0))
             if try row.decode(String.self, 1) == "failed" { report.failed += 1 } else { report.retried += 1 }
         }
         report.leaseLost = failures.count - result.rowCount

@@ -31,10 +31,6 @@ struct Template: Sendable {
         }
     }
 
-    var isConstant: Bool {
-        parts.allSatisfy { if case .literal = $0 { return true } else { return false } }
-    }
-
     /// The text for one item (JSON text). Each part must give exactly one value: strings are
     /// inserted without quotes, other values as JSON, null as an empty string.
     func render(_ payload: String, encoding: Encoding) throws -> String {
