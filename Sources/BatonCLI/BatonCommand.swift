@@ -17,9 +17,7 @@ struct BatonCommand: AsyncParsableCommand {
               baton failures nightly
               baton replay nightly --stage enrich --dry-run
 
-            Exit codes: 0 all items done or skipped, 1 finished with failed items, 64 usage, \
-            65 bad input data, 69 database or service unavailable, 75 temporary failure (safe to rerun), \
-            78 pipeline configuration error, 130 interrupted.
+            Exit codes: \(BatonExit.helpText).
             """,
         version: "0.1.0",
         subcommands: [

@@ -37,7 +37,7 @@ struct SummaryRenderer {
         for s in report.stages where s.olderVersion > 0 {
             out += "note: \(s.olderVersion) item(s) of stage \(s.name) were produced by an older version of the stage\n"
         }
-        out += "\nexit \(exitCode): \(ExitStatus.meaning(of: exitCode))\n"
+        out += "\nexit \(exitCode): \(BatonExit.meaning(of: exitCode))\n"
         return out
     }
 
@@ -53,7 +53,7 @@ struct SummaryRenderer {
             ("wall_seconds", .number((report.wallTime.seconds * 1000).rounded() / 1000)),
             ("stages", .array(stages)),
             ("exit_code", .number(Double(exitCode))),
-            ("exit_meaning", .string(ExitStatus.meaning(of: exitCode))),
+            ("exit_meaning", .string(BatonExit.meaning(of: exitCode))),
         ])
         return document.serialized
     }
@@ -69,32 +69,5 @@ struct SummaryRenderer {
 
     static func seconds(_ value: Double) -> String {
         value < 60 ? String(format: "%.1fs", value) : String(format: "%dm%02ds", Int(value) / 60, Int(value) % 60)
-    }
-}
-
-/// A plain text table: numeric columns right-aligned, text columns left-aligned.
-struct Table {
-    let rows: [[String]]
-
-    func render() -> String {
-        guard let first = rows.first else { return "" }
-        var widths = Array(repeating: 0, count: first.count)
-        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
-        let numeric = first.indices.map { column in
-            rows.dropFirst().allSatisfy { row in
-                column >= row.count || row[column] == "-" || Double(row[column].replacingOccurrences(of: ",", with: "")) != nil
-            }
-        }
-        var out = ""
-        for row in rows {
-            let cells = row.enumerated().map { i, cell -> String in
-                let pad = String(repeating: " ", count: widths[i] - cell.count)
-                return numeric[i] && i > 0 ? pad + cell : cell + pad
-            }
-            var line = cells.joined(separator: "  ")
-            while line.hasSuffix(" ") { line.removeLast() }
-            out += line + "\n"
-        }
-        return out
     }
 }
