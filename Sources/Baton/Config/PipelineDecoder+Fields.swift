@@ -4,7 +4,7 @@ extension PipelineDecoder {
     /// when those fields are known (see ``knownFields(before:stages:source:)``).
     func checkSQLParameters(stages: [StageDraft], source: SourceDraft?) {
         for (index, draft) in stages.enumerated() {
-            guard case .sql(let statement, let node, _)? = draft.kind,
+            guard let (statement, node) = draft.decoded?.parameterizedSQL,
                   let known = knownFields(before: index, stages: stages, source: source) else { continue }
             var reported: Set<String> = []
             for parameter in SQLTemplate(statement).parameters {
@@ -24,14 +24,13 @@ extension PipelineDecoder {
     func knownFields(before index: Int, stages: [StageDraft], source: SourceDraft?) -> KnownFields? {
         guard index > 0 else { return source?.fields }
         let previous = stages[index - 1]
-        switch previous.kind {
-        case .jq(let program)?:
-            guard let names = JQObjectShape.fields(of: program) else { return nil }
+        switch previous.decoded?.emits ?? .unknown {
+        case .fields(let names):
             let stageName = previous.name.map { "stage `\($0)`" } ?? "the previous stage"
             return KnownFields(names: names, origin: "the object built by \(stageName), line \(line(of: previous.node))")
-        case .sql(_, _, .input)?:
+        case .input:
             return knownFields(before: index - 1, stages: stages, source: source)
-        default:
+        case .unknown:
             return nil
         }
     }

@@ -51,7 +51,7 @@ extension PipelineDecoder {
         var draft = StageDraft(node: node, path: path)
         let before = errors.count
         guard let stage = fields(node, path, allowed: PipelineKeys.stage,
-                                 what: "a stage (a mapping with a name and one of jq, sql, http, exec)") else { return draft }
+                                 what: "a stage (a mapping with a name and one of \(StageKinds.list))") else { return draft }
         if let nameNode = stage["name"] {
             if let name = text(nameNode, stage.path("name")) {
                 if !PipelineDecoder.isName(name, requireLeadingLetter: false) {
@@ -68,10 +68,10 @@ extension PipelineDecoder {
             report(node, stage.path("name"), "missing required key `name`", hint: "name the stage, e.g. `name: shape` (letters, digits, _ and -)")
         }
 
-        let kinds = stage.entries.filter { PipelineKeys.stageKinds.contains($0.key) }
+        let kinds = stage.entries.filter { StageKinds.kind(named: $0.key) != nil }
         if kinds.isEmpty {
-            report(node, path, "the stage does nothing: it needs one of jq, sql, http, exec",
-                   hint: "e.g. `jq: '.'` to reshape items, `sql: insert …` to write them, `http: { url: … }` to call a service")
+            report(node, path, "the stage does nothing: it needs one of \(StageKinds.list)",
+                   hint: "e.g. " + StageKinds.all.prefix(3).map { $0.example }.joined(separator: ", "))
         }
         if let first = kinds.first {
             for extra in kinds.dropFirst() {
@@ -80,19 +80,15 @@ extension PipelineDecoder {
                        hint: "split it into two stages, one after the other")
             }
         }
-        var outputs = SQLTransform.Outputs.input
-        if let outputsNode = stage["outputs"] {
-            if !kinds.contains(where: { $0.key == "sql" }) {
-                report(stage.keyNode("outputs"), stage.path("outputs"), "`outputs` applies only to sql stages",
-                       hint: "remove it: other stages pass on what they produce")
-            } else if let value = choice(outputsNode, stage.path("outputs"), SQLTransform.Outputs.self) {
-                outputs = value
-            }
+        for (key, owner) in StageKinds.ownKeys where stage.contains(key) && !kinds.contains(where: { $0.key == owner }) {
+            report(stage.keyNode(key), stage.path(key), "`\(key)` applies only to \(owner) stages",
+                   hint: "remove it: other stages pass on what they produce")
         }
-        var transform: (any StageTransform)?
         for entry in kinds {
-            let built = decodeKind(entry, stage, outputs: outputs, draft: &draft)
-            if kinds.count == 1 { transform = built }
+            guard let kind = StageKinds.kind(named: entry.key) else { continue }
+            // Every kind present is decoded, so all of its problems are reported at once.
+            let decoded = kind.decode(entry, of: stage, by: self)
+            if kinds.count == 1 { draft.decoded = decoded }
         }
         var key: String?
         if let keyNode = stage["key"],
@@ -102,7 +98,7 @@ extension PipelineDecoder {
         }
         let settings = decodeSettings(stage).over(defaults)
 
-        guard errors.count == before, let name = draft.name, let transform else { return draft }
+        guard errors.count == before, let name = draft.name, let transform = draft.decoded?.transform else { return draft }
         draft.stage = Stage(
             name: name, transform: transform, key: key, retry: settings.retryPolicy,
             concurrency: settings.concurrency, batchSize: settings.batchSize, lease: settings.lease ?? .seconds(30),
@@ -111,71 +107,12 @@ extension PipelineDecoder {
         return draft
     }
 
-    /// The `jq`, `sql`, `http` or `exec` entry of a stage.
-    private func decodeKind(_ entry: MappingFields.Entry, _ stage: MappingFields, outputs: SQLTransform.Outputs,
-                            draft: inout StageDraft) -> (any StageTransform)? {
-        let path = stage.path(entry.key)
-        switch entry.key {
-        case "jq":
-            guard let program = nonEmptyText(entry.value, path, what: "a jq program", interpolate: false),
-                  compileJQ(program, entry.value, path) else { return nil }
-            draft.kind = .jq(program: program)
-            return build(entry.value, path) { try JQTransform(program: program) }
-        case "sql":
-            guard let statement = nonEmptyText(entry.value, path, what: "a SQL statement") else { return nil }
-            if outputs == .returning, !PipelineDecoder.hasReturningClause(statement), let outputsNode = stage["outputs"] {
-                report(outputsNode, stage.path("outputs"), "`outputs: returning` needs a RETURNING clause in the statement",
-                       hint: "add `returning …` to the statement, or use `outputs: input`")
-            }
-            draft.kind = .sql(statement: statement, node: entry.value, outputs: outputs)
-            return SQLTransform(statement: statement, outputs: outputs)
-        case "http":
-            guard let config = decodeHTTP(entry.value, path) else { return nil }
-            draft.kind = .http
-            return build(entry.value, path) { try HTTPTransform(config: config) }
-        default:
-            guard let config = decodeExec(entry.value, path) else { return nil }
-            draft.kind = .exec
-            return build(entry.value, path) { try ExecTransform(config: config) }
-        }
-    }
-
-    private func build(_ node: Node, _ path: String, _ make: () throws -> any StageTransform) -> (any StageTransform)? {
+    func build(_ node: Node, _ path: String, _ make: () throws -> any StageTransform) -> (any StageTransform)? {
         do {
             return try make()
         } catch {
             report(node, path, "cannot set up the stage: \(error)")
             return nil
         }
-    }
-
-    /// Whether `sql` has the word RETURNING outside quotes and comments (a rough check).
-    static func hasReturningClause(_ sql: String) -> Bool {
-        var words: [String] = []
-        var word = ""
-        var quote: Character?
-        var previous: Character = " "
-        var inComment = false
-        for character in sql {
-            defer { previous = character }
-            if inComment {
-                if character == "\n" { inComment = false }
-                continue
-            }
-            if let open = quote {
-                if character == open { quote = nil }
-                continue
-            }
-            if character == "-", previous == "-" { inComment = true; word = ""; continue }
-            if character == "'" || character == "\"" { quote = character }
-            if character.isLetter || character == "_" {
-                word.append(character)
-            } else if !word.isEmpty {
-                words.append(word.lowercased())
-                word = ""
-            }
-        }
-        if !word.isEmpty { words.append(word.lowercased()) }
-        return words.contains("returning")
     }
 }

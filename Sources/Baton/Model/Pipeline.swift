@@ -89,15 +89,11 @@ public struct Stage: Sendable {
 
 /// Where a pipeline's items come from.
 public struct SourceSpec: Sendable {
-    public enum Kind: Sendable {
-        /// A file of JSON values, one per line.
-        case jsonl(path: String)
-        /// A CSV file with a header row; each row becomes an object.
-        case csv(path: String, options: CSVOptions)
-        /// A SQL query; each row becomes an object. `databaseURL` nil: the run's database.
-        case sql(query: String, databaseURL: String?)
-        /// Items listed in the pipeline itself.
-        case items([JSON])
+    /// The kind of source and its settings (``jsonl(path:)``, ``csv(path:options:)``,
+    /// ``sql(query:databaseURL:)``, ``items(_:)``).
+    public struct Kind: Sendable {
+        package let definition: any SourceDefinition
+        package init(_ definition: any SourceDefinition) { self.definition = definition }
     }
 
     public enum OnError: String, Sendable {
@@ -115,6 +111,9 @@ public struct SourceSpec: Sendable {
     public var dedupeWindow: Duration?
     /// Where in the pipeline file the source is declared, for messages.
     public var location: String?
+
+    /// The engine's view of ``kind``.
+    package var definition: any SourceDefinition { kind.definition }
 
     public init(_ kind: Kind, key: String? = nil, onError: OnError = .fail, dedupeWindow: Duration? = nil, location: String? = nil) {
         self.kind = kind

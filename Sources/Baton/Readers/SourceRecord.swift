@@ -1,5 +1,5 @@
 /// One record read from a source: an item's JSON, or why the record is malformed.
-struct SourceRecord: Sendable {
+package struct SourceRecord: Sendable {
     /// 1-based line (file sources), row or list position.
     var line: Int64
     /// JSON text of the item, nil when malformed.
@@ -11,7 +11,7 @@ struct SourceRecord: Sendable {
 }
 
 /// Reads a source's records in order and can resume at a position it reported.
-protocol SourceReader: AnyObject {
+package protocol SourceReader: AnyObject {
     /// The next record, or nil at the end.
     func next() throws -> SourceRecord?
     /// An opaque resume point after the last record returned (a byte offset or a count).

@@ -16,7 +16,6 @@ actor Seeder {
     private let chunkSize: Int
     private var connection: Connection?
     private var reader: (any SourceReader)?
-    private var sourceConnection: Connection?
     private let keys: JQProgramPool?
 
     init(pipeline: Pipeline, runID: Int64, database: ConnectionConfig, chunkSize: Int) throws {
@@ -29,40 +28,17 @@ actor Seeder {
 
     deinit { executor.shutdown() }
 
-    private var sourceName: String {
-        switch pipeline.source.kind {
-        case .jsonl(let path), .csv(let path, _): return path
-        case .sql: return "source query"
-        case .items: return "source items"
-        }
-    }
+    private var sourceName: String { pipeline.source.definition.displayName }
 
     private func openReader() throws -> any SourceReader {
-        switch pipeline.source.kind {
-        case .jsonl(let path): return try JSONLReader(path: path)
-        case .csv(let path, let options): return try CSVReader(path: path, options: options)
-        case .items(let items): return InlineItemsReader(items: items)
-        case .sql(let query, let url):
-            let config = url.map { ConnectionConfig(url: $0) } ?? database
-            let conn: Connection
-            do {
-                conn = try Connection(config)
-            } catch let error as PostgresError {
-                throw BatonError(.unavailable, "source database: \(error)")
-            }
-            sourceConnection = conn
-            return try QuerySourceReader(connection: conn, query: query)
-        }
+        try pipeline.source.definition.makeReader(database: database)
     }
 
     /// Checks every record of a file source before anything is enqueued, so a malformed
     /// line fails the run with nothing half-seeded (`on_error: fail`). Throws ``BatonError``
     /// `.data` naming the file and line.
     func validateWholeSource() throws {
-        switch pipeline.source.kind {
-        case .jsonl, .csv, .items: break
-        case .sql: return
-        }
+        guard pipeline.source.definition.isCheckedBeforeSeeding else { return }
         let reader = try openReader()
         while let record = try reader.next() {
             if let error = record.error {
@@ -170,7 +146,6 @@ actor Seeder {
     func reset() {
         connection = nil
         reader = nil
-        sourceConnection = nil
         expected = nil
     }
 

@@ -2,114 +2,187 @@
 /// ones (`$1`, `$2`), so values are always bound, never spliced into the text.
 ///
 /// Skips string literals (`'…'`, `E'…'`), quoted identifiers, dollar-quoted strings, comments
-/// and `::` casts. The same name used twice binds the same parameter.
-public struct SQLTemplate: Sendable, Hashable {
+/// and `::` casts (``SQLLexer``). The same name used twice binds the same parameter.
+package struct SQLTemplate: Sendable, Hashable {
     /// The statement with `$n` placeholders.
-    public let sql: String
-    /// Parameter names in `$n` order, each a path of fields (`payload.owner` → ["payload", "owner"]).
-    public let parameters: [String]
-    /// Byte offsets (in the original text) of each parameter's first use, for error messages.
-    public let offsets: [Int]
+    package let sql: String
+    /// Parameter names in `$n` order, each a path of fields (`payload.owner`).
+    package let parameters: [String]
+    /// Bare words outside literals and comments, lower-cased (`insert`, `returning`…).
+    private let words: Set<String>
+    /// Where each rewritten parameter sits: (offset in `sql`, its length there, offset in the
+    /// original text, its length there), in order; for mapping server error positions back.
+    private let replacements: [Replacement]
 
-    public init(_ text: String) {
-        var out = ""
+    private struct Replacement: Sendable, Hashable {
+        var rewritten: Int
+        var rewrittenLength: Int
+        var original: Int
+        var originalLength: Int
+    }
+
+    package init(_ text: String) {
+        var out = String.UnicodeScalarView()
         var names: [String] = []
-        var offsets: [Int] = []
-        let chars = Array(text.unicodeScalars)
-        var i = 0
-        func isIdentStart(_ c: Unicode.Scalar) -> Bool { c == "_" || (c.properties.isAlphabetic && c.isASCII) }
-        func isIdentChar(_ c: Unicode.Scalar) -> Bool { isIdentStart(c) || ("0"..."9").contains(c) }
-        while i < chars.count {
-            let c = chars[i]
-            let next: Unicode.Scalar? = i + 1 < chars.count ? chars[i + 1] : nil
-            switch c {
-            case "'":
-                let escaped = i > 0 && (chars[i - 1] == "E" || chars[i - 1] == "e")
-                var j = i + 1
-                while j < chars.count {
-                    if escaped && chars[j] == "\\" { j += 2; continue }
-                    if chars[j] == "'" {
-                        if j + 1 < chars.count && chars[j + 1] == "'" { j += 2; continue }
-                        break
-                    }
-                    j += 1
-                }
-                let end = min(j + 1, chars.count)
-                out.unicodeScalars.append(contentsOf: chars[i..<end])
-                i = end
-            case "\"":
-                var j = i + 1
-                while j < chars.count && chars[j] != "\"" { j += 1 }
-                let end = min(j + 1, chars.count)
-                out.unicodeScalars.append(contentsOf: chars[i..<end])
-                i = end
-            case "-" where next == "-":
-                var j = i
-                while j < chars.count && chars[j] != "\n" { j += 1 }
-                out.unicodeScalars.append(contentsOf: chars[i..<j])
-                i = j
-            case "/" where next == "*":
-                var depth = 0
-                var j = i
-                repeat {
-                    if j + 1 < chars.count && chars[j] == "/" && chars[j + 1] == "*" { depth += 1; j += 2; continue }
-                    if j + 1 < chars.count && chars[j] == "*" && chars[j + 1] == "/" { depth -= 1; j += 2; continue }
-                    j += 1
-                } while depth > 0 && j < chars.count
-                out.unicodeScalars.append(contentsOf: chars[i..<min(j, chars.count)])
-                i = min(j, chars.count)
-            case "$":
-                // Dollar quoting: $tag$ … $tag$ (tag may be empty). `$1` is left as is.
-                var j = i + 1
-                while j < chars.count && isIdentChar(chars[j]) && !(j == i + 1 && ("0"..."9").contains(chars[j])) { j += 1 }
-                if j < chars.count && chars[j] == "$" {
-                    let tag = Array(chars[i...j])
-                    var k = j + 1
-                    var closed = chars.count
-                    while k + tag.count <= chars.count {
-                        if Array(chars[k..<(k + tag.count)]) == tag { closed = k + tag.count; break }
-                        k += 1
-                    }
-                    out.unicodeScalars.append(contentsOf: chars[i..<closed])
-                    i = closed
-                } else {
-                    out.unicodeScalars.append(c)
-                    i += 1
-                }
-            case ":" where next == ":":
-                out += "::"
-                i += 2
-            case ":" where next.map(isIdentStart) == true:
-                var j = i + 1
-                var name = ""
-                while j < chars.count {
-                    if isIdentChar(chars[j]) {
-                        name.unicodeScalars.append(chars[j])
-                        j += 1
-                    } else if chars[j] == ".", j + 1 < chars.count, isIdentStart(chars[j + 1]) {
-                        name += "."
-                        j += 1
-                    } else {
-                        break
-                    }
-                }
+        var words: Set<String> = []
+        var replacements: [Replacement] = []
+        for token in SQLLexer.tokens(of: text) {
+            switch token.kind {
+            case .parameter(let name):
                 let position: Int
                 if let existing = names.firstIndex(of: name) {
                     position = existing + 1
                 } else {
                     names.append(name)
-                    offsets.append(i)
                     position = names.count
                 }
-                out += "$\(position)"
-                i = j
-            default:
-                out.unicodeScalars.append(c)
-                i += 1
+                let placeholder = "$\(position)".unicodeScalars
+                replacements.append(Replacement(rewritten: out.count, rewrittenLength: placeholder.count,
+                                                original: token.range.lowerBound, originalLength: token.range.count))
+                out.append(contentsOf: placeholder)
+            case .word(let word):
+                words.insert(word.lowercased())
+                out.append(contentsOf: token.text)
+            case .other:
+                out.append(contentsOf: token.text)
             }
         }
-        sql = out
+        sql = String(out)
         parameters = names
-        self.offsets = offsets
+        self.words = words
+        self.replacements = replacements
+    }
+
+    /// Whether `keyword` appears as a bare word (not in a literal, identifier or comment).
+    package func hasKeyword(_ keyword: String) -> Bool { words.contains(keyword.lowercased()) }
+
+    /// The 0-based scalar offset in the original text of a 0-based offset in ``sql``.
+    package func originalOffset(of rewrittenOffset: Int) -> Int {
+        var shift = 0
+        for replacement in replacements {
+            if rewrittenOffset < replacement.rewritten { break }
+            if rewrittenOffset < replacement.rewritten + replacement.rewrittenLength { return replacement.original }
+            shift = replacement.original + replacement.originalLength - (replacement.rewritten + replacement.rewrittenLength)
+        }
+        return rewrittenOffset + shift
+    }
+}
+
+/// Splits SQL text into what Baton must not touch (literals, quoted identifiers, dollar-quoted
+/// strings, comments, `::`), bare words, and `:name` parameters.
+package enum SQLLexer {
+    package struct Token {
+        package enum Kind: Equatable {
+            case parameter(String)
+            case word(String)
+            case other
+        }
+        package var kind: Kind
+        /// Scalar offsets in the text.
+        package var range: Range<Int>
+        package var text: ArraySlice<Unicode.Scalar>
+    }
+
+    package static func tokens(of text: String) -> [Token] {
+        let chars = Array(text.unicodeScalars)
+        var tokens: [Token] = []
+        var i = 0
+        func emit(_ kind: Token.Kind, _ end: Int) {
+            tokens.append(Token(kind: kind, range: i..<end, text: chars[i..<end]))
+            i = end
+        }
+        while i < chars.count {
+            let c = chars[i]
+            let next: Unicode.Scalar? = i + 1 < chars.count ? chars[i + 1] : nil
+            switch c {
+            case "'":
+                emit(.other, endOfQuoted(chars, from: i, backslashEscapes: i > 0 && (chars[i - 1] == "E" || chars[i - 1] == "e")))
+            case "\"":
+                emit(.other, endOfIdentifier(chars, from: i))
+            case "-" where next == "-":
+                emit(.other, chars[i...].firstIndex(of: "\n") ?? chars.count)
+            case "/" where next == "*":
+                emit(.other, endOfBlockComment(chars, from: i))
+            case "$":
+                emit(.other, endOfDollarQuoted(chars, from: i) ?? i + 1)
+            case ":" where next == ":":
+                emit(.other, i + 2)
+            case ":" where next.map(isIdentifierStart) == true:
+                let end = endOfParameter(chars, from: i + 1)
+                emit(.parameter(String(String.UnicodeScalarView(chars[(i + 1)..<end]))), end)
+            default:
+                if isIdentifierStart(c) {
+                    var end = i + 1
+                    while end < chars.count && isIdentifierChar(chars[end]) { end += 1 }
+                    emit(.word(String(String.UnicodeScalarView(chars[i..<end]))), end)
+                } else {
+                    emit(.other, i + 1)
+                }
+            }
+        }
+        return tokens
+    }
+
+    static func isIdentifierStart(_ c: Unicode.Scalar) -> Bool { c == "_" || (c.properties.isAlphabetic && c.isASCII) }
+    static func isIdentifierChar(_ c: Unicode.Scalar) -> Bool { isIdentifierStart(c) || ("0"..."9").contains(c) }
+
+    /// `'…'` with `''` inside (and `\'` in `E'…'`); the end is after the closing quote.
+    private static func endOfQuoted(_ chars: [Unicode.Scalar], from start: Int, backslashEscapes: Bool) -> Int {
+        var j = start + 1
+        while j < chars.count {
+            if backslashEscapes && chars[j] == "\\" { j += 2; continue }
+            if chars[j] == "'" {
+                if j + 1 < chars.count && chars[j + 1] == "'" { j += 2; continue }
+                return j + 1
+            }
+            j += 1
+        }
+        return chars.count
+    }
+
+    private static func endOfIdentifier(_ chars: [Unicode.Scalar], from start: Int) -> Int {
+        guard let close = chars[(start + 1)...].firstIndex(of: "\"") else { return chars.count }
+        return close + 1
+    }
+
+    /// `/* … */`, nested.
+    private static func endOfBlockComment(_ chars: [Unicode.Scalar], from start: Int) -> Int {
+        var depth = 0
+        var j = start
+        repeat {
+            if j + 1 < chars.count && chars[j] == "/" && chars[j + 1] == "*" { depth += 1; j += 2; continue }
+            if j + 1 < chars.count && chars[j] == "*" && chars[j + 1] == "/" { depth -= 1; j += 2; continue }
+            j += 1
+        } while depth > 0 && j < chars.count
+        return min(j, chars.count)
+    }
+
+    /// `$tag$ … $tag$` (the tag may be empty); nil when `$` does not open one (`$1`).
+    private static func endOfDollarQuoted(_ chars: [Unicode.Scalar], from start: Int) -> Int? {
+        var j = start + 1
+        while j < chars.count && isIdentifierChar(chars[j]) && !(j == start + 1 && ("0"..."9").contains(chars[j])) { j += 1 }
+        guard j < chars.count && chars[j] == "$" else { return nil }
+        let tag = chars[start...j]
+        var k = j + 1
+        while k + tag.count <= chars.count {
+            if chars[k..<(k + tag.count)].elementsEqual(tag) { return k + tag.count }
+            k += 1
+        }
+        return chars.count
+    }
+
+    /// A parameter name: identifier characters, with `.` between path parts.
+    private static func endOfParameter(_ chars: [Unicode.Scalar], from start: Int) -> Int {
+        var j = start
+        while j < chars.count {
+            if isIdentifierChar(chars[j]) {
+                j += 1
+            } else if chars[j] == ".", j + 1 < chars.count, isIdentifierStart(chars[j + 1]) {
+                j += 1
+            } else {
+                break
+            }
+        }
+        return j
     }
 }

@@ -13,7 +13,7 @@ public struct SQLTransform: StageTransform {
         case none
     }
 
-    public let template: SQLTemplate
+    package let template: SQLTemplate
     public let outputs: Outputs
     /// The statement as written.
     public let statement: String

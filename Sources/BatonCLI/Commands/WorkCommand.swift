@@ -58,7 +58,8 @@ struct WorkCommand: AsyncParsableCommand {
             }
             Secrets.register(pipeline.secrets)
             var options = RunOptions(workers: display.workers, logger: logger)
-            options.seed = canSeed(pipeline)
+            // A worker also seeds when it can read the source (files must exist on this machine).
+            options.seed = pipeline.source.definition.isReadableHere
             logger.notice("working run \(run.name) of pipeline \(run.pipeline)", metadata: ["run.id": "\(run.id)"])
             let report = try await RunEngine.work(pipeline, run: run, database: database, options: options, controller: controller)
             logger.notice("run \(run.name) is \(report.run.state.rawValue)", metadata: ["run.id": "\(run.id)"])
@@ -73,13 +74,5 @@ struct WorkCommand: AsyncParsableCommand {
             }
         }
         return try RunReference.pipeline(for: run, file: nil)
-    }
-
-    /// A worker also seeds when it can read the source (files must exist on this machine).
-    private func canSeed(_ pipeline: Pipeline) -> Bool {
-        switch pipeline.source.kind {
-        case .jsonl(let path), .csv(let path, _): return FileManager.default.isReadableFile(atPath: path)
-        case .sql, .items: return true
-        }
     }
 }

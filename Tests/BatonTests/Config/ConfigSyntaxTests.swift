@@ -90,9 +90,9 @@ struct ConfigSyntaxTests {
     }
 
     @Test func returningClauseIsFoundOutsideQuotesAndComments() {
-        #expect(PipelineDecoder.hasReturningClause("insert into t values (1) RETURNING id"))
-        #expect(!PipelineDecoder.hasReturningClause("insert into t values ('returning') -- returning"))
-        #expect(!PipelineDecoder.hasReturningClause("insert into \"returning\" values (1)"))
+        #expect(SQLTemplate("insert into t values (1) RETURNING id").hasKeyword("returning"))
+        #expect(!SQLTemplate("insert into t values ('returning') -- returning").hasKeyword("returning"))
+        #expect(!SQLTemplate("insert into \"returning\" values (1)").hasKeyword("returning"))
     }
 
     @Test func duplicateKeyLocatorFindsTheSecondOccurrence() {

@@ -25,8 +25,8 @@ struct ValidPipelineConfigTests {
 
     @Test func sourceFieldsAndResolvedPath() throws {
         let pipeline = try load("orders.yaml")
-        guard case .jsonl(let path) = pipeline.source.kind else {
-            Issue.record("expected a jsonl source, got \(pipeline.source.kind)")
+        guard let path = (pipeline.source.definition as? JSONLSource)?.path else {
+            Issue.record("expected a jsonl source, got \(pipeline.source.definition.kindName)")
             return
         }
         #expect(path == PipelineFixtures.good("data/orders.jsonl"))
@@ -118,10 +118,11 @@ struct ValidPipelineConfigTests {
 
     @Test func csvSourceOptions() throws {
         let pipeline = try load("people.yaml")
-        guard case .csv(let path, let options) = pipeline.source.kind else {
-            Issue.record("expected a csv source, got \(pipeline.source.kind)")
+        guard let csv = pipeline.source.definition as? CSVSource else {
+            Issue.record("expected a csv source, got \(pipeline.source.definition.kindName)")
             return
         }
+        let (path, options) = (csv.path, csv.options)
         #expect(path == PipelineFixtures.good("data/people.csv"))
         #expect(options.delimiter == ";")
         #expect(options.types == ["age": .integer, "score": .number, "active": .boolean, "meta": .json])
@@ -131,8 +132,8 @@ struct ValidPipelineConfigTests {
 
     @Test func inlineItemsBecomeTypedJSON() throws {
         let pipeline = try load("inline.yaml")
-        guard case .items(let items) = pipeline.source.kind else {
-            Issue.record("expected inline items, got \(pipeline.source.kind)")
+        guard let items = (pipeline.source.definition as? InlineItemsSource)?.items else {
+            Issue.record("expected inline items, got \(pipeline.source.definition.kindName)")
             return
         }
         let first: JSON = .object([
@@ -146,10 +147,11 @@ struct ValidPipelineConfigTests {
 
     @Test func sqlSourceWithAnotherDatabaseAndEnvironmentSettings() throws {
         let pipeline = try load("query.yaml")
-        guard case .sql(let query, let databaseURL) = pipeline.source.kind else {
-            Issue.record("expected a sql source, got \(pipeline.source.kind)")
+        guard let sql = pipeline.source.definition as? SQLSource else {
+            Issue.record("expected a sql source, got \(pipeline.source.definition.kindName)")
             return
         }
+        let (query, databaseURL) = (sql.query, sql.databaseURL)
         #expect(query.hasPrefix("select id, payload from events"))
         #expect(databaseURL == "postgres://archiver:hunter22@db.internal/events")
         #expect(pipeline.stages.first?.concurrency == 3)
@@ -216,7 +218,7 @@ struct ValidPipelineConfigTests {
         let relative = String(repeating: "../", count: depth) + file.path.dropFirst()
         let text = "pipeline: p\nsource: { jsonl: \"\(relative)\" }\nstages: [{name: s, jq: .}]\n"
         let pipeline = try PipelineLoader.load(text: text, file: PipelineFixtures.good("inline.yaml"), environment: [:])
-        guard case .jsonl(let path) = pipeline.source.kind else {
+        guard let path = (pipeline.source.definition as? JSONLSource)?.path else {
             Issue.record("expected a jsonl source")
             return
         }
@@ -226,7 +228,7 @@ struct ValidPipelineConfigTests {
     @Test func relativePathsFallBackToThePipelineFilesFolder() throws {
         let text = "pipeline: p\nsource: { csv: data/people.csv }\nstages: [{name: s, jq: .}]\n"
         let pipeline = try PipelineLoader.load(text: text, file: PipelineFixtures.good("elsewhere.yaml"), environment: [:])
-        guard case .csv(let path, _) = pipeline.source.kind else {
+        guard let path = (pipeline.source.definition as? CSVSource)?.path else {
             Issue.record("expected a csv source")
             return
         }

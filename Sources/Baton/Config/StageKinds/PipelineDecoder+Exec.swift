@@ -3,7 +3,7 @@ import Yams
 /// The `exec:` block of a stage → ``ExecStageConfig``.
 extension PipelineDecoder {
     func decodeExec(_ node: Node, _ path: String) -> ExecStageConfig? {
-        guard let exec = fields(node, path, allowed: PipelineKeys.exec, what: "a mapping with a command") else { return nil }
+        guard let exec = fields(node, path, allowed: ExecStageKind.keys, what: "a mapping with a command") else { return nil }
         let before = errors.count
         var config = ExecStageConfig(command: [])
         if let commandNode = exec["command"] {

@@ -4,7 +4,7 @@ import Yams
 /// The `http:` block of a stage → ``HTTPStageConfig``.
 extension PipelineDecoder {
     func decodeHTTP(_ node: Node, _ path: String) -> HTTPStageConfig? {
-        guard let http = fields(node, path, allowed: PipelineKeys.http, what: "a mapping of HTTP settings (url, method, headers…)") else {
+        guard let http = fields(node, path, allowed: HTTPStageKind.keys, what: "a mapping of HTTP settings (url, method, headers…)") else {
             return nil
         }
         let before = errors.count
@@ -24,10 +24,10 @@ extension PipelineDecoder {
             report(node, http.path("url"), "missing required key `url`", hint: "e.g. url: \"https://api.example.com/items/{{ .id }}\"")
         }
         if let methodNode = http["method"], let method = text(methodNode, http.path("method"), what: "an HTTP method") {
-            if PipelineKeys.httpMethods.contains(method.uppercased()) {
+            if HTTPStageKind.methods.contains(method.uppercased()) {
                 config.method = method.uppercased()
             } else {
-                report(methodNode, http.path("method"), "invalid value \(shown(methodNode))", hint: choiceHint(method.uppercased(), PipelineKeys.httpMethods))
+                report(methodNode, http.path("method"), "invalid value \(shown(methodNode))", hint: choiceHint(method.uppercased(), HTTPStageKind.methods))
             }
         }
         if let queryNode = http["query"] {
@@ -69,7 +69,7 @@ extension PipelineDecoder {
     /// `body: "text {{ .x }}"` (a template sent as is) or `body: { json: 'jq program' }`.
     private func decodeBody(_ node: Node, _ path: String) -> HTTPStageConfig.Body? {
         if case .mapping = node {
-            guard let body = fields(node, path, allowed: PipelineKeys.httpBody, what: "{ json: 'jq program' }") else { return nil }
+            guard let body = fields(node, path, allowed: HTTPStageKind.bodyKeys, what: "{ json: 'jq program' }") else { return nil }
             guard let programNode = body["json"] else {
                 report(node, body.path("json"), "missing required key `json`", hint: "e.g. body: { json: '{id, name}' }")
                 return nil

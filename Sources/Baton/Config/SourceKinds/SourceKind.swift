@@ -1,0 +1,38 @@
+import Yams
+
+/// One kind of source as a pipeline file spells it (`jsonl:`, `csv:`, `sql:`, `items:`): the
+/// key that names it, the other source keys only it accepts, and its decoder.
+///
+/// Adding a kind: a file here with its ``SourceKind``, its ``SourceDefinition`` and reader
+/// (`Readers/`), and one line in ``SourceKinds/all``.
+protocol SourceKind {
+    /// The source key naming the kind (`jsonl`).
+    static var key: String { get }
+    /// Source keys besides ``key`` that belong to this kind (e.g. `delimiter` for csv).
+    static var ownKeys: [String] { get }
+    /// Decodes the kind's entry; reports problems through `decoder`, nil when unusable.
+    static func decode(_ entry: MappingFields.Entry, of source: MappingFields, by decoder: PipelineDecoder) -> DecodedSourceKind?
+}
+
+/// What a source kind's decoder built.
+struct DecodedSourceKind {
+    var definition: any SourceDefinition
+    /// The fields of its items, when known from the file alone (a CSV header, inline items).
+    var fields: KnownFields?
+}
+
+/// The registry of source kinds.
+enum SourceKinds {
+    static var all: [any SourceKind.Type] { [JSONLSourceKind.self, CSVSourceKind.self, SQLSourceKind.self, ItemsSourceKind.self] }
+
+    static var keys: [String] { all.map { $0.key } }
+
+    static func kind(named key: String) -> (any SourceKind.Type)? { all.first { $0.key == key } }
+
+    /// "jsonl, csv, sql, items".
+    static var list: String { keys.joined(separator: ", ") }
+
+    static var ownKeys: [(key: String, kind: String)] { all.flatMap { kind in kind.ownKeys.map { ($0, kind.key) } } }
+
+    static let missingKindHint = "e.g. `jsonl: data/orders.jsonl`, or `items: [{id: 1}]` for a few inline items"
+}

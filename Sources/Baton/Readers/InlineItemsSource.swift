@@ -1,0 +1,19 @@
+public import BatonJQ
+package import BatonPostgres
+
+/// `items: [...]`: items listed in the pipeline itself.
+package struct InlineItemsSource: SourceDefinition {
+    package var items: [JSON]
+
+    package var kindName: String { "items" }
+    package var displayName: String { "source items" }
+    package var isCheckedBeforeSeeding: Bool { true }
+    package var isReadableHere: Bool { true }
+
+    package func makeReader(database: ConnectionConfig) throws -> any SourceReader { InlineItemsReader(items: items) }
+}
+
+extension SourceSpec.Kind {
+    /// Items listed in the pipeline itself (tests, small lookups).
+    public static func items(_ items: [JSON]) -> SourceSpec.Kind { SourceSpec.Kind(InlineItemsSource(items: items)) }
+}

@@ -1,0 +1,20 @@
+package import BatonPostgres
+import Foundation
+
+/// `jsonl: PATH`: one JSON value per line.
+package struct JSONLSource: SourceDefinition {
+    /// Absolute path.
+    package var path: String
+
+    package var kindName: String { "jsonl" }
+    package var displayName: String { path }
+    package var isCheckedBeforeSeeding: Bool { true }
+    package var isReadableHere: Bool { FileManager.default.isReadableFile(atPath: path) }
+
+    package func makeReader(database: ConnectionConfig) throws -> any SourceReader { try JSONLReader(path: path) }
+}
+
+extension SourceSpec.Kind {
+    /// A JSONL file: one JSON value per line, blank lines ignored.
+    public static func jsonl(path: String) -> SourceSpec.Kind { SourceSpec.Kind(JSONLSource(path: path)) }
+}

@@ -1,0 +1,31 @@
+package import BatonPostgres
+
+/// `sql: QUERY`: each row of a query (on the run's database, or `database_url`) is an item.
+package struct SQLSource: SourceDefinition {
+    package var query: String
+    /// nil: the run's database.
+    package var databaseURL: String?
+
+    package var kindName: String { "sql" }
+    package var displayName: String { "source query" }
+    package var isCheckedBeforeSeeding: Bool { false }
+    package var isReadableHere: Bool { true }
+
+    package func makeReader(database: ConnectionConfig) throws -> any SourceReader {
+        let config = databaseURL.map { ConnectionConfig(url: $0) } ?? database
+        let connection: Connection
+        do {
+            connection = try Connection(config)
+        } catch let error as PostgresError {
+            throw BatonError(.unavailable, "source database: \(error)")
+        }
+        return try QuerySourceReader(connection: connection, query: query)
+    }
+}
+
+extension SourceSpec.Kind {
+    /// A SQL query; each row becomes an object. `databaseURL` nil: the run's database.
+    public static func sql(query: String, databaseURL: String? = nil) -> SourceSpec.Kind {
+        SourceSpec.Kind(SQLSource(query: query, databaseURL: databaseURL))
+    }
+}

@@ -1,0 +1,18 @@
+package import BatonPostgres
+
+/// One kind of source, as the engine sees it: how to read it, and what messages call it.
+/// Each kind is one type (`JSONLSource`, `CSVSource`, …) built by its decoder in
+/// `Config/SourceKinds/`.
+package protocol SourceDefinition: Sendable {
+    /// The kind's key in a pipeline file: `jsonl`, `csv`, `sql`, `items`.
+    var kindName: String { get }
+    /// What messages call the source: its file, "source query", "source items".
+    var displayName: String { get }
+    /// Read through once before anything is enqueued, so `on_error: fail` stops a malformed
+    /// source with nothing half-seeded (files and inline items; a query is not read twice).
+    var isCheckedBeforeSeeding: Bool { get }
+    /// Whether this machine can read it now (another machine's file may not be here).
+    var isReadableHere: Bool { get }
+    /// A reader at the start of the source; `database` is the run's own.
+    func makeReader(database: ConnectionConfig) throws -> any SourceReader
+}
