@@ -2,7 +2,7 @@
 /// `1d`), several combined (`1m30s`); numbers may have a fraction (`1.5s`).
 ///
 /// Public so command-line options (`--older-than 7d`) read durations the same way.
-public enum DurationSyntax {
+package enum DurationSyntax {
     /// Units, longest spelling first so `ms` is not read as `m`.
     private static let units: [(suffix: String, seconds: Double)] = [
         ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400),
@@ -12,7 +12,7 @@ public enum DurationSyntax {
     private static let maximumSeconds: Double = 100 * 365 * 86_400
 
     /// The duration `text` stands for; nil if it is not one.
-    public static func parse(_ text: String) -> Duration? {
+    package static func parse(_ text: String) -> Duration? {
         var rest = Substring(text)
         var milliseconds = 0.0
         guard !rest.isEmpty else { return nil }

@@ -1,23 +1,23 @@
-public import BatonPostgres
+package import BatonPostgres
 import Foundation
 
 /// Which database Baton uses, first found: `--database-url`, `BATON_DATABASE_URL`,
 /// `DATABASE_URL`, the standard libpq environment (`PGHOST`, `PGDATABASE`, `PGSERVICE`, and
 /// with them `~/.pgpass`); with none of them, the embedded cluster under `.baton/postgres`.
-public struct DatabaseLocator: Sendable {
-    public enum Choice: Sendable {
+package struct DatabaseLocator: Sendable {
+    package enum Choice: Sendable {
         case url(String, from: String)
         case libpqEnvironment
         case embedded(EmbeddedPostgres)
     }
 
-    public var environment: [String: String]
+    package var environment: [String: String]
 
-    public init(environment: [String: String]? = nil) {
+    package init(environment: [String: String]? = nil) {
         self.environment = environment ?? ProcessInfo.processInfo.environment
     }
 
-    public func choose(explicitURL: String?) -> Choice {
+    package func choose(explicitURL: String?) -> Choice {
         if let url = explicitURL, !url.isEmpty { return .url(url, from: "--database-url") }
         for name in ["BATON_DATABASE_URL", "DATABASE_URL"] {
             if let url = environment[name], !url.isEmpty { return .url(url, from: name) }
@@ -30,7 +30,7 @@ public struct DatabaseLocator: Sendable {
 
     /// The connection config, starting the embedded cluster if that is the choice (`notice`
     /// receives the one line saying so).
-    public func resolve(explicitURL: String?, notice: (String) -> Void) throws -> ConnectionConfig {
+    package func resolve(explicitURL: String?, notice: (String) -> Void) throws -> ConnectionConfig {
         switch choose(explicitURL: explicitURL) {
         case .url(let url, _): return ConnectionConfig(url: url)
         case .libpqEnvironment: return .environment

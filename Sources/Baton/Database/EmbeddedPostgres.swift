@@ -1,4 +1,4 @@
-public import BatonPostgres
+package import BatonPostgres
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -7,16 +7,16 @@ import Glibc
 /// The local Postgres cluster Baton starts itself when no database is configured: data and
 /// unix socket under `.baton/postgres` in the current directory, no TCP port. As root, the
 /// server runs as the `postgres` system user (Postgres refuses to run as root).
-public struct EmbeddedPostgres: Sendable {
+package struct EmbeddedPostgres: Sendable {
     /// `.baton/postgres` (absolute).
-    public let directory: String
-    public var dataDirectory: String { directory + "/data" }
-    public var logFile: String { directory + "/server.log" }
-    public static let databaseName = "baton"
+    package let directory: String
+    package var dataDirectory: String { directory + "/data" }
+    package var logFile: String { directory + "/server.log" }
+    package static let databaseName = "baton"
 
     /// `directory` defaults to `.baton/postgres` in the current directory; if that is a
     /// symbolic link (see ``prepared()``), the folder it points to.
-    public init(directory: String? = nil) {
+    package init(directory: String? = nil) {
         let path = directory ?? FileManager.default.currentDirectoryPath + "/.baton/postgres"
         self.directory = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
     }
@@ -25,7 +25,7 @@ public struct EmbeddedPostgres: Sendable {
     /// server runs as `postgres`, which cannot enter a folder such as `/root/project`: then
     /// the cluster lives in `/var/lib/baton/clusters/<hash>` and `.baton/postgres` is a
     /// symbolic link to it. Returns the value to use from then on.
-    public func prepared() throws -> EmbeddedPostgres {
+    package func prepared() throws -> EmbeddedPostgres {
         guard getuid() == 0 else { return self }
         let fm = FileManager.default
         let parent = (directory as NSString).deletingLastPathComponent
@@ -44,13 +44,13 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// How to connect once it runs.
-    public var config: ConnectionConfig {
+    package var config: ConnectionConfig {
         ConnectionConfig(parameters: [("host", directory), ("user", "postgres"), ("dbname", EmbeddedPostgres.databaseName)])
     }
 
     /// The folder holding `initdb` and `pg_ctl`: `BATON_PG_BINDIR` if set, else on PATH,
     /// else the newest `/usr/lib/postgresql/*/bin`.
-    public static func serverBinaries() -> String? {
+    package static func serverBinaries() -> String? {
         let fm = FileManager.default
         if let dir = ProcessInfo.processInfo.environment["BATON_PG_BINDIR"], !dir.isEmpty {
             return fm.isExecutableFile(atPath: dir + "/pg_ctl") && fm.isExecutableFile(atPath: dir + "/initdb") ? dir : nil
@@ -78,14 +78,14 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// Whether the server answers on its socket.
-    public var isRunning: Bool {
+    package var isRunning: Bool {
         guard FileManager.default.fileExists(atPath: dataDirectory + "/postmaster.pid") else { return false }
         return (try? Connection(config.with("dbname", "postgres"))) != nil
     }
 
     /// Creates the cluster if needed and starts it if it is not running. Returns what it did,
     /// for the one-line notice on stderr. Serialised across processes with a file lock.
-    public func start() throws -> String {
+    package func start() throws -> String {
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let socketPath = directory + "/.s.PGSQL.5432"
@@ -144,7 +144,7 @@ public struct EmbeddedPostgres: Sendable {
 
     /// Stops the server (fast shutdown). Returns false if it was not running.
     @discardableResult
-    public func stop() throws -> Bool {
+    package func stop() throws -> Bool {
         guard FileManager.default.fileExists(atPath: dataDirectory + "/postmaster.pid") else { return false }
         let bin = try binaries()
         let result = try ProcessRunner.run(bin + "/pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "stop"],

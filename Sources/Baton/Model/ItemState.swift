@@ -1,10 +1,10 @@
 /// The states of an item and the transitions between them (DESIGN §2). Pure: the store
 /// enacts these transitions in SQL; this type is what the rules are tested against.
-public enum ItemState: String, Sendable, CaseIterable, Codable {
+package enum ItemState: String, Sendable, CaseIterable, Codable {
     case pending, running, done, failed, skipped, cancelled
 
     /// Whether an item in this state will not be worked on again without a replay.
-    public var isFinal: Bool {
+    package var isFinal: Bool {
         switch self {
         case .done, .failed, .skipped, .cancelled: return true
         case .pending, .running: return false
@@ -12,7 +12,7 @@ public enum ItemState: String, Sendable, CaseIterable, Codable {
     }
 
     /// What happens to an item.
-    public enum Event: Sendable, Equatable {
+    package enum Event: Sendable, Equatable {
         /// A worker claims it (takes a lease).
         case claim
         /// The fenced commit of its outputs; `produced` false means it was filtered out.
@@ -28,7 +28,7 @@ public enum ItemState: String, Sendable, CaseIterable, Codable {
     }
 
     /// The next state, or nil when the event is not allowed in this state.
-    public func applying(_ event: Event) -> ItemState? {
+    package func applying(_ event: Event) -> ItemState? {
         switch (self, event) {
         case (.pending, .claim): return .running
         case (.running, .complete(let produced)): return produced ? .done : .skipped

@@ -2,16 +2,16 @@ import Foundation
 
 /// Replaces secret values (from `${VAR}` interpolation) with `***` in any text about to be
 /// printed, logged or stored.
-public struct Redactor: Sendable, Hashable {
-    public var secrets: [String]
+package struct Redactor: Sendable, Hashable {
+    package var secrets: [String]
 
     /// Secrets shorter than 4 characters are not redacted (they would mangle ordinary text);
     /// longer ones first, so a secret containing another is redacted whole.
-    public init(secrets: [String]) {
+    package init(secrets: [String]) {
         self.secrets = Array(Set(secrets.filter { $0.count >= 4 })).sorted { $0.count > $1.count }
     }
 
-    public func redact(_ text: String) -> String {
+    package func redact(_ text: String) -> String {
         guard !secrets.isEmpty else { return text }
         var out = text
         for secret in secrets where out.contains(secret) {

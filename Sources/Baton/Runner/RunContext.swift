@@ -134,11 +134,11 @@ final class RunContext: Sendable {
 
 /// Counts of what this process did, per stage (for live progress; summaries come from the
 /// database and include other processes' work).
-public struct LocalStats: Sendable, Hashable {
-    public var done: [Int: Int] = [:]
-    public var failed: [Int: Int] = [:]
-    public var retried: [Int: Int] = [:]
-    public var leaseLost: [Int: Int] = [:]
+package struct LocalStats: Sendable, Hashable {
+    package var done: [Int: Int] = [:]
+    package var failed: [Int: Int] = [:]
+    package var retried: [Int: Int] = [:]
+    package var leaseLost: [Int: Int] = [:]
 
     mutating func add(stage: Int, _ report: CommitReport) {
         done[stage, default: 0] += report.done + report.skipped

@@ -1,17 +1,17 @@
-public import BatonPostgres
-public import Foundation
+package import BatonPostgres
+package import Foundation
 
 /// An item a worker holds a lease on.
-public struct ClaimedItem: Sendable, Hashable {
-    public var id: Int64
-    public var key: String
-    public var payload: String
+package struct ClaimedItem: Sendable, Hashable {
+    package var id: Int64
+    package var key: String
+    package var payload: String
     /// 1 on the first attempt.
-    public var attempt: Int
-    public var maxAttempts: Int
-    public var parentID: Int64?
+    package var attempt: Int
+    package var maxAttempts: Int
+    package var parentID: Int64?
     /// The lease: only its holder may complete or fail the item.
-    public var leaseToken: UUID
+    package var leaseToken: UUID
 }
 
 extension Store {
@@ -35,7 +35,7 @@ extension Store {
     /// Claims up to `limit` claimable items of a run's stage in one short statement
     /// (`FOR UPDATE SKIP LOCKED`, so concurrent workers never wait on each other or take the
     /// same item): they become `running` under a fresh lease token.
-    public static func claim(
+    package static func claim(
         _ conn: Connection, runID: Int64, stage: String, limit: Int, lease: Duration, worker: String, token: UUID = UUID()
     ) throws -> [ClaimedItem] {
         let result = try conn.query(claimSQL, [runID, stage, limit, token, Int(lease.milliseconds), worker])
@@ -55,7 +55,7 @@ extension Store {
     /// Extends the leases of items still held under the given tokens (the heartbeat).
     /// Returns how many items' leases were extended.
     @discardableResult
-    public static func renewLeases(_ conn: Connection, tokens: [UUID], lease: Duration) throws -> Int {
+    package static func renewLeases(_ conn: Connection, tokens: [UUID], lease: Duration) throws -> Int {
         guard !tokens.isEmpty else { return 0 }
         // SKIP LOCKED: a row locked right now is being committed by its worker; waiting for it
         // would chain this statement into that worker's lock waits (and deadlocks).
@@ -72,7 +72,7 @@ extension Store {
 
     /// Gives up leases without using an attempt (shutdown): the items are `pending` again at once.
     @discardableResult
-    public static func releaseLeases(_ conn: Connection, tokens: [UUID]) throws -> Int {
+    package static func releaseLeases(_ conn: Connection, tokens: [UUID]) throws -> Int {
         guard !tokens.isEmpty else { return 0 }
         return try conn.query("""
             UPDATE baton.items
@@ -86,7 +86,7 @@ extension Store {
     /// `failed` when they are out of attempts; records each as an attempt. Any worker may run
     /// it; `SKIP LOCKED` keeps concurrent rescuers apart. Returns how many were rescued.
     @discardableResult
-    public static func rescueExpired(_ conn: Connection, runID: Int64? = nil, limit: Int = 1000) throws -> Int {
+    package static func rescueExpired(_ conn: Connection, runID: Int64? = nil, limit: Int = 1000) throws -> Int {
         try conn.query("""
             WITH expired AS (
                 SELECT id FROM baton.items

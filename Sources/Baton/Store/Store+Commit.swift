@@ -1,4 +1,4 @@
-public import BatonPostgres
+package import BatonPostgres
 import BatonJQ
 import Foundation
 #if canImport(Glibc)
@@ -6,16 +6,16 @@ import Glibc
 #endif
 
 /// A transformed item, ready for its fenced commit.
-public struct ItemCompletion: Sendable {
-    public var item: ClaimedItem
+package struct ItemCompletion: Sendable {
+    package var item: ClaimedItem
     /// Items for the next stage (or `baton.results`), keys already derived.
-    public var children: [ChildItem]
+    package var children: [ChildItem]
     /// Statements to run in the commit transaction.
-    public var effects: [SQLEffect]
+    package var effects: [SQLEffect]
     /// Children come from the effects' returned rows (keys derived by `keys`).
-    public var outputsFromEffects: Bool
+    package var outputsFromEffects: Bool
 
-    public init(item: ClaimedItem, children: [ChildItem], effects: [SQLEffect] = [], outputsFromEffects: Bool = false) {
+    package init(item: ClaimedItem, children: [ChildItem], effects: [SQLEffect] = [], outputsFromEffects: Bool = false) {
         self.item = item
         self.children = children
         self.effects = effects
@@ -27,26 +27,26 @@ public struct ItemCompletion: Sendable {
     }
 }
 
-public struct ChildItem: Sendable, Hashable {
-    public var key: String
+package struct ChildItem: Sendable, Hashable {
+    package var key: String
     /// JSON text.
-    public var payload: String
-    public init(key: String, payload: String) {
+    package var payload: String
+    package init(key: String, payload: String) {
         self.key = key
         self.payload = payload
     }
 }
 
 /// A failed attempt, to be recorded (fenced) as a retry or a final failure.
-public struct ItemFailure: Sendable {
-    public var item: ClaimedItem
-    public var isPermanent: Bool
+package struct ItemFailure: Sendable {
+    package var item: ClaimedItem
+    package var isPermanent: Bool
     /// Backoff before the next attempt (ignored when the item fails for good).
-    public var delay: Duration
-    public var errorClass: String
-    public var message: String
+    package var delay: Duration
+    package var errorClass: String
+    package var message: String
 
-    public init(item: ClaimedItem, isPermanent: Bool, delay: Duration, errorClass: String, message: String) {
+    package init(item: ClaimedItem, isPermanent: Bool, delay: Duration, errorClass: String, message: String) {
         self.item = item
         self.isPermanent = isPermanent
         self.delay = delay
@@ -64,22 +64,22 @@ public struct ItemFailure: Sendable {
 }
 
 /// Where a stage's commit writes.
-public struct CommitTarget: Sendable {
-    public var runID: Int64
-    public var stage: String
-    public var stageHash: String
+package struct CommitTarget: Sendable {
+    package var runID: Int64
+    package var stage: String
+    package var stageHash: String
     /// The next stage's name; nil for the last stage.
-    public var nextStage: String?
-    public var nextMaxAttempts: Int
+    package var nextStage: String?
+    package var nextMaxAttempts: Int
     /// Write outputs of the last stage to `baton.results`.
-    public var writesResults: Bool
-    public var worker: String
+    package var writesResults: Bool
+    package var worker: String
     /// Derives keys of children made from effects' returned rows.
-    public var keys: KeyDeriver
+    package var keys: KeyDeriver
     /// Retry policy, for effects that fail transiently during the commit.
-    public var retry: RetryPolicy
+    package var retry: RetryPolicy
 
-    public init(runID: Int64, stage: String, stageHash: String, nextStage: String?, nextMaxAttempts: Int,
+    package init(runID: Int64, stage: String, stageHash: String, nextStage: String?, nextMaxAttempts: Int,
                 writesResults: Bool, worker: String, keys: KeyDeriver, retry: RetryPolicy) {
         self.runID = runID
         self.stage = stage
@@ -94,21 +94,21 @@ public struct CommitTarget: Sendable {
 }
 
 /// What one commit did.
-public struct CommitReport: Sendable, Hashable {
-    public var done = 0
-    public var skipped = 0
+package struct CommitReport: Sendable, Hashable {
+    package var done = 0
+    package var skipped = 0
     /// Items that failed for good in this commit.
-    public var failed = 0
+    package var failed = 0
     /// Items sent back to `pending` for another attempt.
-    public var retried = 0
+    package var retried = 0
     /// Completions or failures refused because the lease was lost (another worker has the item).
-    public var leaseLost = 0
+    package var leaseLost = 0
     /// Children not enqueued because an item with the same key already existed.
-    public var deduplicated = 0
+    package var deduplicated = 0
     /// Children enqueued.
-    public var enqueued = 0
+    package var enqueued = 0
 
-    public init() {}
+    package init() {}
 
     static func + (a: CommitReport, b: CommitReport) -> CommitReport {
         var sum = a
@@ -131,7 +131,7 @@ extension Store {
     /// Fast path: set-based statements and one pipelined round trip for all effects. If any
     /// statement fails, the transaction is rolled back and the batch is redone item by item,
     /// each in a savepoint, so one bad item fails alone and the others still commit.
-    public static func commit(
+    package static func commit(
         _ conn: Connection, target: CommitTarget, completions: [ItemCompletion], failures: [ItemFailure]
     ) throws -> CommitReport {
         if completions.isEmpty && failures.isEmpty { return CommitReport() }
@@ -208,7 +208,7 @@ extension Store {
 
     /// A commit-time error as an item failure: constraint violations, bad data and bad SQL
     /// are permanent; serialization failures, deadlocks, lock timeouts are transient.
-    public static func classify(_ error: any Error) -> StageError {
+    package static func classify(_ error: any Error) -> StageError {
         switch error {
         case let error as StageError:
             return error

@@ -1,17 +1,17 @@
-public import BatonPostgres
-public import Foundation
+package import BatonPostgres
+package import Foundation
 
 /// Failed items that share a cause.
-public struct FailureGroup: Sendable, Hashable, Codable {
-    public var stage: String
+package struct FailureGroup: Sendable, Hashable, Codable {
+    package var stage: String
     /// `http 404`, `sqlstate 23505`, `jq`, `bad record`…
-    public var errorClass: String
+    package var errorClass: String
     /// The message with numbers replaced by `N`, so items failing alike group together.
-    public var pattern: String
-    public var count: Int
-    public var exampleKeys: [String]
+    package var pattern: String
+    package var count: Int
+    package var exampleKeys: [String]
     /// One full message of the group.
-    public var exampleMessage: String
+    package var exampleMessage: String
 
     enum CodingKeys: String, CodingKey {
         case stage, pattern, count
@@ -22,47 +22,47 @@ public struct FailureGroup: Sendable, Hashable, Codable {
 }
 
 /// One item with its history, for `baton explain`.
-public struct ItemHistory: Sendable, Hashable {
-    public struct Attempt: Sendable, Hashable {
-        public var attempt: Int
-        public var worker: String?
-        public var startedAt: Date?
-        public var finishedAt: Date
-        public var outcome: String
-        public var errorClass: String?
-        public var error: String?
+package struct ItemHistory: Sendable, Hashable {
+    package struct Attempt: Sendable, Hashable {
+        package var attempt: Int
+        package var worker: String?
+        package var startedAt: Date?
+        package var finishedAt: Date
+        package var outcome: String
+        package var errorClass: String?
+        package var error: String?
     }
-    public var id: Int64
-    public var stage: String
-    public var key: String
-    public var state: String
-    public var attempt: Int
-    public var maxAttempts: Int
-    public var parentID: Int64?
-    public var payload: String
-    public var worker: String?
-    public var createdAt: Date
-    public var claimedAt: Date?
-    public var finishedAt: Date?
-    public var lastError: String?
-    public var attempts: [Attempt]
+    package var id: Int64
+    package var stage: String
+    package var key: String
+    package var state: String
+    package var attempt: Int
+    package var maxAttempts: Int
+    package var parentID: Int64?
+    package var payload: String
+    package var worker: String?
+    package var createdAt: Date
+    package var claimedAt: Date?
+    package var finishedAt: Date?
+    package var lastError: String?
+    package var attempts: [Attempt]
     /// Items it produced: (stage, key, state).
-    public var children: [(id: Int64, stage: String, key: String, state: String)]
+    package var children: [(id: Int64, stage: String, key: String, state: String)]
 
-    public static func == (a: ItemHistory, b: ItemHistory) -> Bool { a.id == b.id && a.state == b.state && a.attempts == b.attempts }
-    public func hash(into hasher: inout Hasher) { hasher.combine(id) }
+    package static func == (a: ItemHistory, b: ItemHistory) -> Bool { a.id == b.id && a.state == b.state && a.attempts == b.attempts }
+    package func hash(into hasher: inout Hasher) { hasher.combine(id) }
 }
 
 /// Per-stage facts for `baton status RUN`.
-public struct RunStatusDetail: Sendable {
-    public var oldestPendingSeconds: Double?
+package struct RunStatusDetail: Sendable {
+    package var oldestPendingSeconds: Double?
     /// (worker, items it holds now)
-    public var workers: [(worker: String, items: Int)]
+    package var workers: [(worker: String, items: Int)]
 }
 
 extension Store {
     /// Failed items of a run grouped by stage, error class and message pattern, largest first.
-    public static func failureGroups(_ conn: Connection, runID: Int64, stage: String?, examples: Int = 3) throws -> [FailureGroup] {
+    package static func failureGroups(_ conn: Connection, runID: Int64, stage: String?, examples: Int = 3) throws -> [FailureGroup] {
         try conn.query("""
             SELECT stage, coalesce(error_class, 'error'), regexp_replace(coalesce(last_error, ''), '[0-9]+', 'N', 'g') AS pattern,
                    count(*), (array_agg(key ORDER BY id))[1:$3]::text[], (array_agg(coalesce(last_error, '') ORDER BY id))[1]
@@ -103,7 +103,7 @@ extension Store {
 
     /// Every item of a run with this key (in any stage), or produced from it, with attempts.
     /// The lineage: ancestors of the matching items, the items, and all their descendants.
-    public static func lineage(_ conn: Connection, runID: Int64, key: String) throws -> [ItemHistory] {
+    package static func lineage(_ conn: Connection, runID: Int64, key: String) throws -> [ItemHistory] {
         let rows = try conn.query("""
             WITH RECURSIVE matched AS (
                 SELECT id, parent_id FROM baton.items WHERE run_id = $1 AND key = $2
@@ -159,7 +159,7 @@ extension Store {
     }
 
     /// Age of the oldest pending item and who holds items now.
-    public static func statusDetail(_ conn: Connection, runID: Int64) throws -> RunStatusDetail {
+    package static func statusDetail(_ conn: Connection, runID: Int64) throws -> RunStatusDetail {
         let oldest = try conn.query("""
             SELECT extract(epoch FROM now() - min(created_at))::float8 FROM baton.items WHERE run_id = $1 AND state = 'pending'
             """, [runID]).rows[0].decode(Double?.self, 0)

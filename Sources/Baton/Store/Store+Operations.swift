@@ -1,16 +1,16 @@
-public import BatonPostgres
+package import BatonPostgres
 
 /// Which finished items a replay puts back in the queue.
-public struct ReplaySelection: Sendable, Hashable {
-    public var stages: [String]?
-    public var keys: [String]?
+package struct ReplaySelection: Sendable, Hashable {
+    package var stages: [String]?
+    package var keys: [String]?
     /// A substring of the last error (case-insensitive).
-    public var errorPattern: String?
+    package var errorPattern: String?
     /// Also replay items that succeeded (done or skipped); their downstream items are
     /// deleted and produced again (same keys), so nothing is duplicated.
-    public var includeDone: Bool
+    package var includeDone: Bool
 
-    public init(stages: [String]? = nil, keys: [String]? = nil, errorPattern: String? = nil, includeDone: Bool = false) {
+    package init(stages: [String]? = nil, keys: [String]? = nil, errorPattern: String? = nil, includeDone: Bool = false) {
         self.stages = stages
         self.keys = keys
         self.errorPattern = errorPattern
@@ -21,25 +21,25 @@ public struct ReplaySelection: Sendable, Hashable {
 }
 
 /// What a replay changes (or, dry-run, would change).
-public struct ReplayPlan: Sendable, Hashable {
+package struct ReplayPlan: Sendable, Hashable {
     /// Selected items per stage, in stage order of the data.
-    public var perStage: [(stage: String, items: Int)]
+    package var perStage: [(stage: String, items: Int)]
     /// Items downstream of the selected ones that are deleted to be produced again.
-    public var downstream: Int
+    package var downstream: Int
 
-    public var total: Int { perStage.reduce(0) { $0 + $1.items } }
+    package var total: Int { perStage.reduce(0) { $0 + $1.items } }
 
-    public static func == (a: ReplayPlan, b: ReplayPlan) -> Bool {
+    package static func == (a: ReplayPlan, b: ReplayPlan) -> Bool {
         a.downstream == b.downstream && a.perStage.map(\.stage) == b.perStage.map(\.stage) && a.perStage.map(\.items) == b.perStage.map(\.items)
     }
-    public func hash(into hasher: inout Hasher) { hasher.combine(total) }
+    package func hash(into hasher: inout Hasher) { hasher.combine(total) }
 }
 
 /// What `baton prune` removed (or would remove).
-public struct PruneReport: Sendable, Hashable {
-    public var runs: [String]
-    public var items: Int
-    public init(runs: [String], items: Int) {
+package struct PruneReport: Sendable, Hashable {
+    package var runs: [String]
+    package var items: Int
+    package init(runs: [String], items: Int) {
         self.runs = runs
         self.items = items
     }
@@ -64,7 +64,7 @@ extension Store {
     }
 
     /// Counts what a replay would do, changing nothing.
-    public static func planReplay(_ conn: Connection, runID: Int64, selection: ReplaySelection) throws -> ReplayPlan {
+    package static func planReplay(_ conn: Connection, runID: Int64, selection: ReplaySelection) throws -> ReplayPlan {
         // With --done, a selected item downstream of another selected item is deleted and
         // produced again, not replayed: count it once, as downstream.
         let perStage = try conn.query(selection.includeDone ? """
@@ -97,7 +97,7 @@ extension Store {
     /// Puts the selected items back to `pending` (attempts reset, history kept, max attempts
     /// from the current definition), deletes the downstream items of replayed successes so
     /// they are produced again, and reopens the run — in one transaction.
-    public static func replay(
+    package static func replay(
         _ conn: Connection, runID: Int64, selection: ReplaySelection, maxAttempts: [String: Int], pipeline: Pipeline
     ) throws -> ReplayPlan {
         try conn.transaction { conn in
@@ -141,7 +141,7 @@ extension Store {
     /// how many items were cancelled, or nil if the run was not running (a finished run keeps
     /// its outcome).
     @discardableResult
-    public static func cancel(_ conn: Connection, runID: Int64) throws -> Int? {
+    package static func cancel(_ conn: Connection, runID: Int64) throws -> Int? {
         try conn.transaction { conn in
             let updated = try conn.query("""
                 UPDATE baton.runs SET state = 'cancelled', finished_at = coalesce(finished_at, now()), updated_at = now(),
@@ -157,7 +157,7 @@ extension Store {
 
     /// Cancels the pending items of a cancelled run (those produced after the cancel).
     @discardableResult
-    public static func cancelPending(_ conn: Connection, runID: Int64) throws -> Int {
+    package static func cancelPending(_ conn: Connection, runID: Int64) throws -> Int {
         try conn.query("""
             UPDATE baton.items i SET state = 'cancelled', finished_at = now()
             FROM baton.runs r
@@ -167,7 +167,7 @@ extension Store {
 
     /// Deletes finished runs (succeeded, failed, cancelled) older than `seconds`, with all
     /// their rows. `dryRun` only counts.
-    public static func prune(_ conn: Connection, olderThanSeconds seconds: Double, dryRun: Bool) throws -> PruneReport {
+    package static func prune(_ conn: Connection, olderThanSeconds seconds: Double, dryRun: Bool) throws -> PruneReport {
         try conn.transaction { conn in
             let runs = try conn.query("""
                 SELECT id, pipeline || '/' || name FROM baton.runs
@@ -186,7 +186,7 @@ extension Store {
     }
 
     /// Streams a run's results (key, payload JSON) in key order.
-    public static func results(_ conn: Connection, runID: Int64, _ each: (String, String) throws -> Void) throws {
+    package static func results(_ conn: Connection, runID: Int64, _ each: (String, String) throws -> Void) throws {
         let stream = try conn.stream("SELECT key, payload::text FROM baton.results WHERE run_id = $1 ORDER BY key", [runID])
         while let row = try stream.next() {
             try each(try row.decode(String.self, row: 0, column: 0), try row.decode(String.self, row: 0, column: 1))

@@ -1,40 +1,6 @@
-public import BatonPostgres
+package import BatonPostgres
 import BatonJQ
-public import Foundation
-
-/// A row of `baton.runs`.
-public struct RunRecord: Sendable, Hashable {
-    public enum State: String, Sendable, Codable {
-        case running, succeeded, failed, cancelled
-    }
-    public var id: Int64
-    public var pipeline: String
-    public var name: String
-    public var state: State
-    public var seedDone: Bool
-    public var seedPosition: Int64
-    public var seedLine: Int64
-    public var seeded: Int64
-    public var definitionText: String?
-    public var definitionHash: String
-    public var file: String?
-    public var createdAt: Date
-    public var finishedAt: Date?
-}
-
-/// How far a run is: what is left to do.
-public struct RunProgress: Sendable, Hashable {
-    /// Pending items that can be claimed now.
-    public var ready: Int
-    /// Pending items waiting for their backoff to end.
-    public var delayed: Int
-    /// Seconds until the earliest delayed item becomes claimable.
-    public var nextAvailableIn: Double?
-    public var running: Int
-    public var seedDone: Bool
-    /// Nothing pending, nothing running, source fully seeded.
-    public var isComplete: Bool { seedDone && ready == 0 && delayed == 0 && running == 0 }
-}
+package import Foundation
 
 extension Store {
     static let runColumns = """
@@ -62,7 +28,7 @@ extension Store {
 
     /// Creates the run `name` of `pipeline`, or returns the existing one (a resume): never a
     /// second run of the same name. `created` says which.
-    public static func createOrFindRun(_ conn: Connection, pipeline: Pipeline, name: String) throws -> (run: RunRecord, created: Bool) {
+    package static func createOrFindRun(_ conn: Connection, pipeline: Pipeline, name: String) throws -> (run: RunRecord, created: Bool) {
         let stages: [JSON] = pipeline.stages.map { stage in
             JSON.object([
                 ("name", .string(stage.name)), ("kind", .string(stage.transform.kindName)), ("hash", .string(stage.definitionHash)),
@@ -85,17 +51,17 @@ extension Store {
     }
 
     /// The run `name` of `pipeline`, if it exists.
-    public static func findRun(_ conn: Connection, pipeline: String, name: String) throws -> RunRecord? {
+    package static func findRun(_ conn: Connection, pipeline: String, name: String) throws -> RunRecord? {
         try conn.query("SELECT \(runColumns) FROM baton.runs WHERE pipeline = $1 AND name = $2", [pipeline, name]).rows.first.map(decodeRun)
     }
 
-    public static func run(_ conn: Connection, id: Int64) throws -> RunRecord? {
+    package static func run(_ conn: Connection, id: Int64) throws -> RunRecord? {
         try conn.query("SELECT \(runColumns) FROM baton.runs WHERE id = $1", [id]).rows.first.map(decodeRun)
     }
 
     /// Finds a run by id or by name (names are unique per pipeline; a name used by two
     /// pipelines must be given as an id or `pipeline/name`).
-    public static func findRun(_ conn: Connection, _ reference: String) throws -> RunRecord {
+    package static func findRun(_ conn: Connection, _ reference: String) throws -> RunRecord {
         if let id = Int64(reference), let run = try run(conn, id: id) { return run }
         var matches = try conn.query("SELECT \(runColumns) FROM baton.runs WHERE name = $1 ORDER BY id", [reference]).rows.map(decodeRun)
         if matches.isEmpty, let slash = reference.firstIndex(of: "/") {
@@ -114,17 +80,17 @@ extension Store {
     }
 
     /// Runs, newest first.
-    public static func recentRuns(_ conn: Connection, limit: Int) throws -> [RunRecord] {
+    package static func recentRuns(_ conn: Connection, limit: Int) throws -> [RunRecord] {
         try conn.query("SELECT \(runColumns) FROM baton.runs ORDER BY id DESC LIMIT $1", [limit]).rows.map(decodeRun)
     }
 
     /// Runs in state `running`, oldest first (for `baton work`).
-    public static func activeRuns(_ conn: Connection) throws -> [RunRecord] {
+    package static func activeRuns(_ conn: Connection) throws -> [RunRecord] {
         try conn.query("SELECT \(runColumns) FROM baton.runs WHERE state = 'running' ORDER BY id").rows.map(decodeRun)
     }
 
     /// What is left of a run.
-    public static func progress(_ conn: Connection, runID: Int64) throws -> RunProgress {
+    package static func progress(_ conn: Connection, runID: Int64) throws -> RunProgress {
         let row = try conn.query("""
             SELECT
               (SELECT count(*) FROM baton.items WHERE run_id = $1 AND state = 'pending' AND available_at <= now()),
@@ -146,7 +112,7 @@ extension Store {
     /// Marks a complete run `succeeded` (no failed item) or `failed`. Does nothing if items
     /// are still pending or running, or the run is no longer `running`. Returns the state.
     @discardableResult
-    public static func finishRunIfComplete(_ conn: Connection, runID: Int64) throws -> RunRecord.State? {
+    package static func finishRunIfComplete(_ conn: Connection, runID: Int64) throws -> RunRecord.State? {
         // Lock the run first, then look at its items in a later statement (a fresh snapshot):
         // a replay reopening the run at the same moment is then seen, not overwritten.
         try conn.transaction { conn in
@@ -172,14 +138,14 @@ extension Store {
     }
 
     /// Stages that still have pending or running items in a run.
-    public static func unfinishedStages(_ conn: Connection, runID: Int64) throws -> [String] {
+    package static func unfinishedStages(_ conn: Connection, runID: Int64) throws -> [String] {
         try conn.query("""
             SELECT DISTINCT stage FROM baton.items WHERE run_id = $1 AND state IN ('pending', 'running') ORDER BY 1
             """, [runID]).rows.map { try $0.decode(String.self, 0) }
     }
 
     /// Sets a run back to `running` (resume, replay) and refreshes its stored definition.
-    public static func reopenRun(_ conn: Connection, runID: Int64, pipeline: Pipeline?) throws {
+    package static func reopenRun(_ conn: Connection, runID: Int64, pipeline: Pipeline?) throws {
         if let pipeline {
             try conn.query("""
                 UPDATE baton.runs SET state = 'running', finished_at = NULL, updated_at = now(),

@@ -1,18 +1,18 @@
-public import BatonPostgres
+package import BatonPostgres
 
 /// A run of consecutive source records, seeded in one transaction.
-public struct SeedChunk: Sendable {
-    public struct Record: Sendable {
+package struct SeedChunk: Sendable {
+    package struct Record: Sendable {
         /// The item's key, nil when the record is malformed.
-        public var key: String?
+        package var key: String?
         /// The item's JSON, nil when malformed.
-        public var payload: String?
-        public var line: Int64
+        package var payload: String?
+        package var line: Int64
         /// Why the record is malformed.
-        public var error: String?
-        public var raw: String?
+        package var error: String?
+        package var raw: String?
 
-        public init(key: String?, payload: String?, line: Int64, error: String? = nil, raw: String? = nil) {
+        package init(key: String?, payload: String?, line: Int64, error: String? = nil, raw: String? = nil) {
             self.key = key
             self.payload = payload
             self.line = line
@@ -20,17 +20,17 @@ public struct SeedChunk: Sendable {
             self.raw = raw
         }
     }
-    public var records: [Record] = []
+    package var records: [Record] = []
     /// Reader position and line before the first record of the chunk.
-    public var startPosition: Int64
-    public var startLine: Int64
+    package var startPosition: Int64
+    package var startLine: Int64
     /// Reader position and line after the last record.
-    public var endPosition: Int64
-    public var endLine: Int64
+    package var endPosition: Int64
+    package var endLine: Int64
     /// The source has no more records after this chunk.
-    public var isLast: Bool
+    package var isLast: Bool
 
-    public init(records: [Record] = [], startPosition: Int64, startLine: Int64, endPosition: Int64, endLine: Int64, isLast: Bool) {
+    package init(records: [Record] = [], startPosition: Int64, startLine: Int64, endPosition: Int64, endLine: Int64, isLast: Bool) {
         self.records = records
         self.startPosition = startPosition
         self.startLine = startLine
@@ -40,7 +40,7 @@ public struct SeedChunk: Sendable {
     }
 }
 
-public enum SeedOutcome: Sendable, Equatable {
+package enum SeedOutcome: Sendable, Equatable {
     /// The chunk was enqueued. `deduplicated` counts records skipped because their key was
     /// already in the run, or (with `dedupe`) completed by a recent run of the pipeline.
     case seeded(inserted: Int, deduplicated: Int, malformed: Int)
@@ -53,7 +53,7 @@ extension Store {
     /// seed position past them, in one transaction (so a crash never seeds a record twice or
     /// skips one). Refuses (``SeedOutcome/moved``) if the run's position is not where the
     /// chunk starts: two processes seeding one run never interleave.
-    public static func seedChunk(
+    package static func seedChunk(
         _ conn: Connection, runID: Int64, pipeline: String, firstStage: String, maxAttempts: Int,
         chunk: SeedChunk, dedupeWindow: Duration?
     ) throws -> SeedOutcome {
@@ -133,7 +133,7 @@ extension Store {
     }
 
     /// Pending items of a stage, counted up to `limit` (cheap whatever the queue's size).
-    public static func pendingBacklog(_ conn: Connection, runID: Int64, stage: String, limit: Int) throws -> Int {
+    package static func pendingBacklog(_ conn: Connection, runID: Int64, stage: String, limit: Int) throws -> Int {
         try conn.query("""
             SELECT count(*) FROM (
                 SELECT 1 FROM baton.items WHERE run_id = $1 AND stage = $2 AND state = 'pending' LIMIT $3

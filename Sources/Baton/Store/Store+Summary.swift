@@ -1,46 +1,9 @@
-public import BatonPostgres
-
-/// Counts and timings of one stage of a run, from the database (so they include every
-/// process that worked the run).
-public struct StageSummary: Sendable, Hashable, Codable {
-    public var name: String
-    public var pending = 0
-    public var running = 0
-    public var done = 0
-    public var skipped = 0
-    public var failed = 0
-    public var cancelled = 0
-    /// Attempts that failed and were tried again (including expired leases).
-    public var retried = 0
-    /// Items not enqueued because an item with the same key already existed.
-    public var deduplicated = 0
-    /// Commits refused because the worker's lease had been lost.
-    public var leaseLost = 0
-    /// Finished items (done + skipped + failed) per second of the stage's active span.
-    public var itemsPerSecond: Double?
-    /// Time from claim to commit of finished items, in milliseconds.
-    public var p50Milliseconds: Double?
-    public var p95Milliseconds: Double?
-    /// Items finished by a different version of the stage than the current one.
-    public var olderVersion = 0
-
-    public var total: Int { pending + running + done + skipped + failed + cancelled }
-    public var finished: Int { done + skipped + failed + cancelled }
-
-    enum CodingKeys: String, CodingKey {
-        case name, pending, running, done, skipped, failed, cancelled, retried, deduplicated
-        case leaseLost = "lease_lost"
-        case itemsPerSecond = "items_per_second"
-        case p50Milliseconds = "p50_ms"
-        case p95Milliseconds = "p95_ms"
-        case olderVersion = "older_version"
-    }
-}
+package import BatonPostgres
 
 extension Store {
     /// Per-stage counts, retries, duplicates, lease losses, throughput and latency of a run,
     /// in the order of `stages` (stages only present in the data come after).
-    public static func stageSummaries(_ conn: Connection, runID: Int64, stages: [(name: String, hash: String?)]) throws -> [StageSummary] {
+    package static func stageSummaries(_ conn: Connection, runID: Int64, stages: [(name: String, hash: String?)]) throws -> [StageSummary] {
         var byName: [String: StageSummary] = [:]
         var order = stages.map(\.name)
         func entry(_ name: String) -> StageSummary {
@@ -123,7 +86,7 @@ extension Store {
     }
 
     /// Per-stage counts by state only (cheap enough for live progress).
-    public static func stageCounts(_ conn: Connection, runID: Int64) throws -> [String: [ItemState: Int]] {
+    package static func stageCounts(_ conn: Connection, runID: Int64) throws -> [String: [ItemState: Int]] {
         var counts: [String: [ItemState: Int]] = [:]
         for row in try conn.query("SELECT stage, state, count(*) FROM baton.items WHERE run_id = $1 GROUP BY 1, 2", [runID]).rows {
             guard let state = ItemState(rawValue: try row.decode(String.self, 1)) else { continue }

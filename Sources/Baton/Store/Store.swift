@@ -1,24 +1,24 @@
-public import BatonPostgres
+package import BatonPostgres
 
 /// Every SQL statement Baton runs against its own schema, grouped by concern in
 /// `Store+*.swift`. Functions take the connection to run on; they never open transactions
 /// unless their name says so. Bound parameters only.
-public enum Store {
+package enum Store {
     /// The advisory lock key that serialises migrations (`'baton'` as an integer).
     static let migrationLockKey: Int64 = 0x6261_746f_6e
 
     /// One applied or pending migration.
-    public struct MigrationStatus: Sendable, Hashable {
-        public var version: Int
-        public var name: String
-        public var appliedAt: String?
+    package struct MigrationStatus: Sendable, Hashable {
+        package var version: Int
+        package var name: String
+        package var appliedAt: String?
     }
 
     /// Creates or upgrades schema `baton`. Idempotent; concurrent callers serialise on a
     /// transaction-scoped advisory lock, and all migrations apply in one transaction.
     /// Returns the versions it applied.
     @discardableResult
-    public static func migrate(_ conn: Connection) throws -> [Int] {
+    package static func migrate(_ conn: Connection) throws -> [Int] {
         try conn.transaction { conn in
             try conn.query("SELECT pg_advisory_xact_lock($1)", [migrationLockKey])
             try conn.execute("""
@@ -41,7 +41,7 @@ public enum Store {
     }
 
     /// Applied and pending migrations, in order.
-    public static func migrationStatus(_ conn: Connection) throws -> [MigrationStatus] {
+    package static func migrationStatus(_ conn: Connection) throws -> [MigrationStatus] {
         let exists = try conn.query("SELECT to_regclass('baton.schema_migrations') IS NOT NULL").rows[0].decode(Bool.self, 0)
         var applied: [Int: String] = [:]
         if exists {
@@ -53,7 +53,7 @@ public enum Store {
     }
 
     /// True when every known migration is applied.
-    public static func isCurrent(_ conn: Connection) throws -> Bool {
+    package static func isCurrent(_ conn: Connection) throws -> Bool {
         try migrationStatus(conn).allSatisfy { $0.appliedAt != nil }
     }
 }

@@ -1,4 +1,4 @@
-public import BatonJQ
+package import BatonJQ
 import Foundation
 
 /// Compiled copies of one jq program, lent to one task at a time.
@@ -9,19 +9,19 @@ import Foundation
 ///
 /// `@unchecked Sendable`: `idle` is only touched under `lock`, and a program taken out of
 /// `idle` is used by exactly one caller until it is put back.
-public final class JQProgramPool: @unchecked Sendable {
-    public let source: String
+package final class JQProgramPool: @unchecked Sendable {
+    package let source: String
     private let lock = NSLock()
     private var idle: [JQProgram]
 
     /// Compiles the program once now, so compile errors surface at load time.
-    public init(_ source: String) throws {
+    package init(_ source: String) throws {
         self.source = source
         idle = [try JQProgram(source)]
     }
 
     /// Runs `body` with a program no one else is using.
-    public func withProgram<T>(_ body: (JQProgram) throws -> T) throws -> T {
+    package func withProgram<T>(_ body: (JQProgram) throws -> T) throws -> T {
         lock.lock()
         let program = idle.popLast()
         lock.unlock()
@@ -35,18 +35,18 @@ public final class JQProgramPool: @unchecked Sendable {
     }
 
     /// Outputs of the program on a JSON text, as JSON texts.
-    public func run(json: String) throws -> [String] {
+    package func run(json: String) throws -> [String] {
         try withProgram { try $0.run(json: json) }
     }
 
     /// Outputs of the program on a JSON text, as values.
-    public func values(json: String) throws -> [JSON] {
+    package func values(json: String) throws -> [JSON] {
         try withProgram { try $0.values(json: json) }
     }
 
     /// The single value the program gives for `json` as plain text (strings unquoted), for
     /// keys and templates. Throws unless there is exactly one output.
-    public func singleText(json: String, what: String) throws -> String {
+    package func singleText(json: String, what: String) throws -> String {
         let outputs = try values(json: json)
         guard outputs.count == 1 else {
             throw StageError.permanent("\(what) `\(source)` gave \(outputs.count) values, expected exactly 1", class: "key")

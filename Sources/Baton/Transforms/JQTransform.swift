@@ -3,7 +3,7 @@ import BatonJQ
 /// A `jq` stage: every output of the program becomes an item of the next stage; no output
 /// means the item is skipped; a runtime error fails the item permanently with jq's message.
 public struct JQTransform: StageTransform {
-    public let pool: JQProgramPool
+    package let pool: JQProgramPool
 
     public init(program: String) throws {
         pool = try JQProgramPool(program)
