@@ -5,60 +5,69 @@ extension Connection {
     /// Returns the number of rows the server loaded. If `body` throws, the COPY is aborted
     /// (nothing is loaded) and the error is rethrown.
     @discardableResult
-    public func copyIn(_ sql: String, _ body: (inout CopyWriter) throws -> Void) throws -> Int {
-        let start = try execute(sql)
-        _ = start
-        var writer = CopyWriter(connection: self)
+    public func copyIn(_ sql: String, timeout: Duration? = nil, _ body: (inout CopyWriter) throws -> Void) throws -> Int {
+        let deadline = deadline(timeout)
+        try ensureUsable()
+        guard sql.withCString({ PQsendQuery(handle, $0) }) == 1 else { throw error(.client, fallback: "could not send COPY") }
+        try flush(until: deadline)
+        guard let start = try nextResult(until: deadline) else { throw error(.client, fallback: "no answer to COPY") }
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            let failure: any Error
+            do { _ = try check(start); failure = error(.client, fallback: "the statement is not COPY FROM STDIN") } catch { failure = error }
+            drainResults(until: deadline)
+            throw failure
+        }
+        PQclear(start)
+        var writer = CopyWriter(connection: self, deadline: deadline)
         do {
             try body(&writer)
             try writer.flush()
         } catch {
-            _ = "aborted by client".withCString { PQputCopyEnd(handle, $0) }
-            drainResults()
+            if isHealthy {
+                _ = "aborted by client".withCString { PQputCopyEnd(handle, $0) }
+                try? flush(until: deadline)
+                drainResults(until: deadline)
+            }
             throw error
         }
-        guard PQputCopyEnd(handle, nil) == 1 else {
-            let failure = self.error(.client, fallback: "could not end COPY")
-            drainResults()
-            throw failure
+        while true {
+            let ended = PQputCopyEnd(handle, nil)
+            if ended == 1 { break }
+            if ended < 0 { throw self.error(.connectionLost, fallback: "could not end COPY") }
+            _ = try waitForSocket(read: false, write: true, until: deadline)
         }
-        var loaded = 0
-        var failure: (any Error)?
-        while let result = PQgetResult(handle) {
-            do {
-                let checked = try check(result)
-                loaded = checked.affectedRows
-            } catch {
-                if failure == nil { failure = error }
+        try flush(until: deadline)
+        return try collectResults(until: deadline).affectedRows
+    }
+
+    func putCopyData(_ buffer: UnsafeBufferPointer<UInt8>, until deadline: ContinuousClock.Instant) throws {
+        while true {
+            let sent = buffer.withMemoryRebound(to: CChar.self) {
+                PQputCopyData(handle, $0.baseAddress, Int32($0.count))
             }
+            if sent == 1 { break }
+            if sent < 0 { throw error(.connectionLost, fallback: "could not send COPY data") }
+            // The output buffer is full: let the socket drain.
+            let ready = try waitForSocket(read: true, write: true, until: deadline)
+            if ready.read, PQconsumeInput(handle) == 0 { throw error(.connectionLost, fallback: "could not read from the server") }
+            if ready.write, PQflush(handle) < 0 { throw error(.connectionLost, fallback: "could not send COPY data") }
         }
-        if let failure { throw failure }
-        return loaded
-    }
-
-    /// Reads and discards results until the connection is idle again.
-    func drainResults() {
-        while let result = PQgetResult(handle) { PQclear(result) }
-    }
-
-    func putCopyData(_ buffer: UnsafeBufferPointer<UInt8>) throws {
-        let sent = buffer.withMemoryRebound(to: CChar.self) {
-            PQputCopyData(handle, $0.baseAddress, Int32($0.count))
-        }
-        guard sent == 1 else { throw error(.client, fallback: "could not send COPY data") }
+        try flush(until: deadline)
     }
 }
 
 /// Writes rows in COPY text format, buffered (64 KiB) between sends.
 public struct CopyWriter: ~Copyable {
     private let connection: Connection
+    private let deadline: ContinuousClock.Instant
     private var buffer: [UInt8] = []
     private static let flushSize = 64 * 1024
     /// Rows written so far.
     public private(set) var rowCount = 0
 
-    init(connection: Connection) {
+    init(connection: Connection, deadline: ContinuousClock.Instant) {
         self.connection = connection
+        self.deadline = deadline
         buffer.reserveCapacity(CopyWriter.flushSize + 4096)
     }
 
@@ -98,7 +107,7 @@ public struct CopyWriter: ~Copyable {
 
     mutating func flush() throws {
         guard !buffer.isEmpty else { return }
-        try buffer.withUnsafeBufferPointer { try connection.putCopyData($0) }
+        try buffer.withUnsafeBufferPointer { try connection.putCopyData($0, until: deadline) }
         buffer.removeAll(keepingCapacity: true)
     }
 }

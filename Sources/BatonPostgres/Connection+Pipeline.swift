@@ -9,25 +9,36 @@ extension Connection {
             self.sql = sql
             self.parameters = parameters.map(\.postgresValue)
         }
+        public init(sql: String, values: [PostgresValue]) {
+            self.sql = sql
+            self.parameters = values
+        }
     }
 
-    /// Sends all statements at once in libpq pipeline mode and reads their results: one
-    /// round trip for the lot instead of one per statement. Run it inside a transaction.
+    /// Sends all statements at once in libpq pipeline mode, then one Sync, and reads their
+    /// results: one round trip for the lot.
+    ///
+    /// Outside a transaction block the statements run as ONE implicit transaction: it commits
+    /// at the Sync when all succeed and rolls back entirely when one fails. The server does
+    /// this on its own once the messages are sent, so a client that stops right after sending
+    /// never holds a transaction open. Inside an explicit transaction the statements join it.
     ///
     /// The first failing statement stops the pipeline (the server skips the rest); it is
     /// thrown as ``PipelineFailure`` with its index.
     @discardableResult
-    public func pipeline(_ statements: [PipelineStatement]) throws -> [QueryResult] {
+    public func pipeline(_ statements: [PipelineStatement], timeout: Duration? = nil) throws -> [QueryResult] {
         guard !statements.isEmpty else { return [] }
+        let deadline = deadline(timeout)
+        try ensureUsable()
         // Prepare outside pipeline mode (once per connection and statement text).
         var names: [String?] = []
         names.reserveCapacity(statements.count)
-        for statement in statements { names.append(try ensurePrepared(statement.sql)) }
+        for statement in statements { names.append(try preparedName(for: statement.sql, until: deadline)) }
 
         guard PQenterPipelineMode(handle) == 1 else {
             throw error(.client, fallback: "could not enter pipeline mode")
         }
-        defer { PQexitPipelineMode(handle) }
+        defer { if isHealthy { PQexitPipelineMode(handle) } }
 
         for (statement, name) in zip(statements, names) {
             let sent = ParameterBuffer(statement.parameters).withPointers { count, types, pointers, lengths, formats in
@@ -38,22 +49,23 @@ extension Connection {
             }
             guard sent == 1 else {
                 let failure = error(.client, fallback: "could not send pipelined statement")
-                abandonPipeline()
+                abandonPipeline(until: deadline)
                 throw failure
             }
         }
         guard PQpipelineSync(handle) == 1 else {
             let failure = error(.client, fallback: "could not sync pipeline")
-            abandonPipeline()
+            abandonPipeline(until: deadline)
             throw failure
         }
+        try flush(until: deadline)
 
         var results: [QueryResult] = []
         results.reserveCapacity(statements.count)
         var firstFailure: PipelineFailure?
         for index in statements.indices {
             // Each statement's results end with a NULL from PQgetResult.
-            while let result = PQgetResult(handle) {
+            while let result = try nextResult(until: deadline) {
                 do {
                     let checked = try check(result)
                     if firstFailure == nil { results.append(checked) }
@@ -66,33 +78,34 @@ extension Connection {
             if !isHealthy { break }
         }
         // The sync point.
-        if isHealthy {
-            while let result = PQgetResult(handle) {
-                let status = PQresultStatus(result)
-                PQclear(result)
-                if status == PGRES_PIPELINE_SYNC { break }
-            }
-        }
+        if isHealthy { try readSync(until: deadline) }
         if let firstFailure { throw firstFailure }
         guard isHealthy else { throw error(.connectionLost, fallback: "connection lost during pipeline") }
         return results
     }
-}
 
-extension Connection {
-    /// After a failed send: ends the pipeline (sync, then read everything back) so the
-    /// connection can leave pipeline mode; a connection that cannot is closed by libpq's
-    /// state and reported unhealthy.
-    fileprivate func abandonPipeline() {
-        guard isHealthy, PQpipelineSync(handle) == 1 else { return }
+    /// Reads results up to and including the pipeline's sync point.
+    private func readSync(until deadline: ContinuousClock.Instant) throws {
         while true {
-            guard let result = PQgetResult(handle) else {
+            guard let result = try nextResult(until: deadline) else {
                 if !isHealthy { return }
                 continue
             }
             let status = PQresultStatus(result)
             PQclear(result)
             if status == PGRES_PIPELINE_SYNC { return }
+        }
+    }
+
+    /// After a failed send: ends the pipeline (sync, then read everything back) so the
+    /// connection can leave pipeline mode; a connection that cannot is reported unhealthy.
+    private func abandonPipeline(until deadline: ContinuousClock.Instant) {
+        guard isHealthy, PQpipelineSync(handle) == 1 else { return }
+        do {
+            try flush(until: deadline)
+            try readSync(until: deadline)
+        } catch {
+            markBroken()
         }
     }
 }

@@ -5,6 +5,7 @@ extension Connection {
     /// result never sits in memory at once. Read it to the end (or ``RowStream/cancel()``)
     /// before using the connection for anything else.
     public func stream(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> RowStream {
+        try ensureUsable()
         let values = parameters.map(\.postgresValue)
         let sent = ParameterBuffer(values).withPointers { count, types, pointers, lengths, formats in
             sql.withCString { PQsendQueryParams(handle, $0, count, types, pointers, lengths, formats, 0) }
@@ -14,6 +15,7 @@ extension Connection {
             drainResults()
             throw error(.client, fallback: "could not enter single-row mode")
         }
+        try flush(until: deadline(nil))
         return RowStream(connection: self)
     }
 }
@@ -27,10 +29,18 @@ public final class RowStream {
 
     deinit { if !finished { cancel() } }
 
-    /// The next row as a one-row result, or nil after the last row.
+    /// The next row as a one-row result, or nil after the last row. Each row must arrive
+    /// within the connection's answer timeout.
     public func next() throws -> QueryResult? {
         guard !finished else { return nil }
-        guard let raw = PQgetResult(connection.handle) else {
+        let raw: OpaquePointer?
+        do {
+            raw = try connection.nextResult(until: connection.deadline(nil))
+        } catch {
+            finished = true
+            throw error
+        }
+        guard let raw else {
             finished = true
             return nil
         }

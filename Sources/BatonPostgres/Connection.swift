@@ -13,6 +13,10 @@ public final class Connection {
     private var preparedNames: [String: String] = [:]
     private let usePreparedStatements: Bool
     private static let maxPreparedStatements = 256
+    /// How long one exchange with the server may take before the connection is given up.
+    let answerTimeout: Duration
+    /// Set when an exchange timed out: the connection's state is unknown, never reuse it.
+    private(set) var isBroken = false
 
     /// Opens a connection. Throws ``PostgresError`` with code `.connectionFailed`.
     public init(_ config: ConnectionConfig = .environment) throws {
@@ -20,8 +24,8 @@ public final class Connection {
         if !parameters.contains(where: { $0.0 == "client_encoding" }) {
             parameters.append(("client_encoding", "UTF8"))
         }
-        if !parameters.contains(where: { $0.0 == "fallback_application_name" }) {
-            parameters.append(("fallback_application_name", "baton"))
+        for (keyword, value) in ConnectionConfig.defaults where !parameters.contains(where: { $0.0 == keyword }) {
+            parameters.append((keyword, value))
         }
         let conn = Connection.connect(parameters)
         guard let conn else {
@@ -34,9 +38,21 @@ public final class Connection {
         }
         handle = conn
         usePreparedStatements = config.usePreparedStatements
+        answerTimeout = config.answerTimeout
         // libpq prints notices (e.g. "relation already exists, skipping") to stderr by default.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        // Every exchange waits with a deadline (Connection+Wait.swift).
+        guard PQsetnonblocking(conn, 1) == 0 else {
+            throw PostgresError(code: .connectionFailed, message: "could not switch the connection to non-blocking mode")
+        }
+        for (name, value) in config.sessionSettings {
+            try execute("SET \(name) = '\(value.replacingOccurrences(of: "'", with: "''"))'")
+        }
     }
+
+    /// Gives the connection up (after a timed-out exchange): every later call fails, and the
+    /// owner opens a new one.
+    func markBroken() { isBroken = true }
 
     deinit {
         PQfinish(handle)
@@ -66,13 +82,10 @@ public final class Connection {
     // MARK: State
 
     /// True while the connection is usable.
-    public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
+    public var isHealthy: Bool { !isBroken && PQstatus(handle) == CONNECTION_OK }
 
     /// The server's process id for this connection (`pg_backend_pid()`).
     public var backendPID: Int32 { PQbackendPID(handle) }
-
-    /// The server version as an integer, e.g. 150018.
-    public var serverVersion: Int { Int(PQserverVersion(handle)) }
 
     /// Whether a transaction block is open on this connection.
     public var transactionStatus: TransactionStatus {
@@ -102,48 +115,88 @@ public final class Connection {
     /// Runs one statement with bound parameters (`$1…$n`) and returns its result.
     ///
     /// Statements are prepared on first use and reused afterwards (unless turned off in the
-    /// config), so hot statements are parsed and planned once per connection.
+    /// config), so hot statements are parsed and planned once per connection. `timeout`
+    /// overrides the connection's answer timeout for this statement.
     @discardableResult
-    public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> QueryResult {
-        let values = parameters.map(\.postgresValue)
-        let result: OpaquePointer?
-        if let name = try preparedName(for: sql) {
-            result = ParameterBuffer(values).withPointers { count, types, pointers, lengths, formats in
-                _ = types
-                return name.withCString { PQexecPrepared(handle, $0, count, pointers, lengths, formats, 0) }
-            }
-        } else {
-            result = ParameterBuffer(values).withPointers { count, types, pointers, lengths, formats in
-                sql.withCString { PQexecParams(handle, $0, count, types, pointers, lengths, formats, 0) }
-            }
-        }
-        return try check(result)
+    public func query(_ sql: String, _ parameters: [any PostgresEncodable] = [], timeout: Duration? = nil) throws -> QueryResult {
+        let deadline = deadline(timeout)
+        try ensureUsable()
+        try send(sql, parameters.map(\.postgresValue), until: deadline)
+        return try collectResults(until: deadline)
     }
 
     /// Runs one or more statements without parameters (simple query protocol).
     /// Returns the last statement's result.
     @discardableResult
-    public func execute(_ sql: String) throws -> QueryResult {
-        let result = sql.withCString { PQexec(handle, $0) }
-        return try check(result)
+    public func execute(_ sql: String, timeout: Duration? = nil) throws -> QueryResult {
+        let deadline = deadline(timeout)
+        try ensureUsable()
+        guard sql.withCString({ PQsendQuery(handle, $0) }) == 1 else { throw error(.client, fallback: "could not send the statement") }
+        try flush(until: deadline)
+        return try collectResults(until: deadline)
     }
 
-    private func preparedName(for sql: String) throws -> String? {
+    /// Queues one statement (prepared if possible) without waiting for its result.
+    func send(_ sql: String, _ values: [PostgresValue], until deadline: ContinuousClock.Instant) throws {
+        let name = try preparedName(for: sql, until: deadline)
+        let sent = ParameterBuffer(values).withPointers { count, types, pointers, lengths, formats in
+            if let name {
+                return name.withCString { PQsendQueryPrepared(handle, $0, count, pointers, lengths, formats, 0) }
+            }
+            return sql.withCString { PQsendQueryParams(handle, $0, count, types, pointers, lengths, formats, 0) }
+        }
+        guard sent == 1 else { throw error(.client, fallback: "could not send the statement") }
+        try flush(until: deadline)
+    }
+
+    func ensureUsable() throws {
+        guard !isBroken else {
+            throw PostgresError(code: .connectionLost, message: "connection to Postgres lost: an earlier exchange timed out")
+        }
+    }
+
+    /// The name of the statement prepared for `sql` on this connection (preparing it now if
+    /// needed); nil when prepared statements are off or the cache is full. Outside pipeline
+    /// mode only.
+    func preparedName(for sql: String, until deadline: ContinuousClock.Instant) throws -> String? {
         guard usePreparedStatements else { return nil }
         if let name = preparedNames[sql] { return name }
         guard preparedNames.count < Connection.maxPreparedStatements else { return nil }
         let name = "baton_\(preparedNames.count + 1)"
-        let result = name.withCString { namePointer in
-            sql.withCString { PQprepare(handle, namePointer, $0, 0, nil) }
-        }
-        _ = try check(result)
+        let sent = name.withCString { namePointer in sql.withCString { PQsendPrepare(handle, namePointer, $0, 0, nil) } }
+        guard sent == 1 else { throw error(.client, fallback: "could not prepare the statement") }
+        try flush(until: deadline)
+        _ = try collectResults(until: deadline)
         preparedNames[sql] = name
         return name
     }
 
-    /// Makes sure a statement is prepared, so that it can be sent inside a pipeline.
-    func ensurePrepared(_ sql: String) throws -> String? {
-        try preparedName(for: sql)
+    /// The types the server infers for a statement's parameters (`PQdescribePrepared`), as
+    /// type names (`bigint`, `text`, `timestamp with time zone`…). Prepares it if needed.
+    public func parameterTypes(of sql: String, timeout: Duration? = nil) throws -> [String] {
+        let deadline = deadline(timeout)
+        try ensureUsable()
+        let name: String
+        if let prepared = try preparedName(for: sql, until: deadline) {
+            name = prepared
+        } else {
+            name = ""
+            guard sql.withCString({ PQsendPrepare(handle, "", $0, 0, nil) }) == 1 else {
+                throw error(.client, fallback: "could not prepare the statement")
+            }
+            try flush(until: deadline)
+            _ = try collectResults(until: deadline)
+        }
+        guard name.withCString({ PQsendDescribePrepared(handle, $0) }) == 1 else {
+            throw error(.client, fallback: "could not describe the statement")
+        }
+        try flush(until: deadline)
+        let description = try collectResults(until: deadline)
+        let oids = (0..<Int(PQnparams(description.handle))).map { String(PQparamtype(description.handle, Int32($0))) }
+        guard !oids.isEmpty else { return [] }
+        let names = try query("SELECT format_type(o::oid, NULL) FROM unnest($1::oid[]) WITH ORDINALITY AS t(o, n) ORDER BY n",
+                              [PostgresArray(oids)], timeout: deadline - .now)
+        return try names.rows.map { try $0.decode(String.self, 0) }
     }
 
     /// Turns a `PGresult` into a ``QueryResult`` or throws the error it carries.

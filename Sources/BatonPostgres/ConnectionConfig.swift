@@ -16,6 +16,28 @@ public struct ConnectionConfig: Sendable, Hashable {
     /// transaction-pooling PgBouncer older than 1.21.
     public var usePreparedStatements = true
 
+    /// How long one exchange with the server may take (a statement, a pipeline, a COPY chunk)
+    /// before the connection is given up as lost. Bounds every wait on a server that stopped
+    /// answering; the caller's reconnect policy takes over from there.
+    public var answerTimeout: Duration = .seconds(30)
+
+    /// Session settings applied right after connecting (`SET name = 'value'`), e.g.
+    /// `idle_in_transaction_session_timeout`.
+    public var sessionSettings: [(String, String)] = []
+
+    /// Parameters every connection gets unless the URL or the environment sets them: a name in
+    /// `pg_stat_activity`, a bounded connect, and TCP keepalives (a dead peer on a TCP
+    /// connection is noticed within about half a minute; unix sockets ignore them).
+    static let defaults: [(String, String)] = [
+        ("fallback_application_name", "baton"),
+        ("connect_timeout", "10"),
+        ("keepalives", "1"),
+        ("keepalives_idle", "10"),
+        ("keepalives_interval", "5"),
+        ("keepalives_count", "3"),
+        ("tcp_user_timeout", "30000"),
+    ]
+
     /// A URL (`postgresql://user@host/db?sslmode=…`) or a conninfo string (`host=… dbname=…`).
     public init(url: String) {
         storage = [("dbname", url)]
@@ -40,18 +62,13 @@ public struct ConnectionConfig: Sendable, Hashable {
 
     public static func == (lhs: ConnectionConfig, rhs: ConnectionConfig) -> Bool {
         lhs.storage.elementsEqual(rhs.storage, by: { $0 == $1 }) && lhs.usePreparedStatements == rhs.usePreparedStatements
+            && lhs.answerTimeout == rhs.answerTimeout && lhs.sessionSettings.elementsEqual(rhs.sessionSettings, by: { $0 == $1 })
     }
 
     public func hash(into hasher: inout Hasher) {
         for (k, v) in storage { hasher.combine(k); hasher.combine(v) }
-    }
-
-    /// A description safe for logs: keywords and hosts only, never a password or full DSN.
-    public var redactedDescription: String {
-        storage.map { key, value -> String in
-            if key == "dbname", value.contains("://") || value.contains("=") { return "dbname=<url>" }
-            if key == "password" { return "password=***" }
-            return "\(key)=\(value)"
-        }.joined(separator: " ")
+        hasher.combine(usePreparedStatements)
+        hasher.combine(answerTimeout)
+        for (k, v) in sessionSettings { hasher.combine(k); hasher.combine(v) }
     }
 }

@@ -19,11 +19,6 @@ public final class QueryResult {
         return Int(String(cString: text)) ?? 0
     }
 
-    /// The command tag, e.g. `INSERT 0 3`.
-    public var commandTag: String {
-        PQcmdStatus(handle).map { String(cString: $0) } ?? ""
-    }
-
     public func columnName(_ column: Int) -> String {
         PQfname(handle, Int32(column)).map { String(cString: $0) } ?? ""
     }

@@ -227,4 +227,53 @@ struct ConnectionTests {
             }
         }
     }
+
+    @Test func aServerThatStopsAnsweringCostsAtMostTheAnswerTimeout() async throws {
+        try await TestDatabase.with { db in
+            var config = db.config
+            config.answerTimeout = .milliseconds(500)
+            let conn = try Connection(config)
+            let started = ContinuousClock.now
+            let error = try #require(throws: PostgresError.self) { try conn.query("SELECT pg_sleep(5)") }
+            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(error.isConnectionError)
+            #expect(error.message.contains("no answer within"))
+            #expect(!conn.isHealthy)
+            // A statement given its own, longer timeout is waited for.
+            let fresh = try Connection(config)
+            #expect(try fresh.query("SELECT pg_sleep(0.8), 1", timeout: .seconds(5)).rows[0].decode(Int.self, 1) == 1)
+        }
+    }
+
+    @Test func aPipelineOutsideATransactionIsOneAtomicTransaction() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE t (id int PRIMARY KEY)")
+            #expect(throws: PipelineFailure.self) {
+                try conn.pipeline([.init("INSERT INTO t VALUES ($1)", [1]), .init("INSERT INTO t VALUES ($1)", [1])])
+            }
+            #expect(try conn.query("SELECT count(*) FROM t").rows[0].decode(Int.self, 0) == 0)
+            #expect(conn.transactionStatus == .idle)
+            try conn.pipeline([.init("INSERT INTO t VALUES ($1)", [1]), .init("INSERT INTO t VALUES ($1)", [2])])
+            #expect(try conn.query("SELECT count(*) FROM t").rows[0].decode(Int.self, 0) == 2)
+        }
+    }
+
+    @Test func parameterTypesAreTheOnesTheServerInfers() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE t (id bigint, name text, at timestamptz, doc jsonb)")
+            let types = try conn.parameterTypes(of: "INSERT INTO t VALUES ($1, lower($2), $3, $4) ON CONFLICT DO NOTHING")
+            #expect(types == ["bigint", "text", "timestamp with time zone", "jsonb"])
+        }
+    }
+
+    @Test func sessionSettingsApplyToEveryConnection() async throws {
+        try await TestDatabase.with { db in
+            var config = db.config
+            config.sessionSettings = [("idle_in_transaction_session_timeout", "2500")]
+            let conn = try Connection(config)
+            #expect(try conn.query("SHOW idle_in_transaction_session_timeout").rows[0].decode(String.self, 0) == "2500ms")
+        }
+    }
 }
