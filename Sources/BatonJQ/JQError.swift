@@ -8,6 +8,12 @@ public struct JQError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let runtime = Kind(raw: "runtime")
         /// The input is not valid JSON.
         public static let invalidJSON = Kind(raw: "invalidJSON")
+        /// The program ran past its deadline and was stopped.
+        public static let timeout = Kind(raw: "timeout")
+        /// The program was stopped because the process used too much memory.
+        public static let memory = Kind(raw: "memory")
+        /// The program was stopped because everything is stopping.
+        public static let stopped = Kind(raw: "stopped")
         public var description: String { raw }
     }
 
@@ -23,7 +29,14 @@ public struct JQError: Error, Sendable, Hashable, CustomStringConvertible {
         switch kind {
         case .compile: return "jq compile error: \(message)"
         case .runtime: return "jq error: \(message)"
+        case .timeout, .memory, .stopped: return "jq: \(message)"
         default: return "invalid JSON: \(message)"
         }
+    }
+
+    static func describe(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        if attoseconds == 0 { return "\(seconds)s" }
+        return "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000)ms"
     }
 }

@@ -9,6 +9,8 @@ public final class JQProgram {
     public let source: String
     private var state: OpaquePointer?
     private let messages = MessageSink()
+    /// Set once the watchdog halted the program: its state is not reused.
+    public private(set) var wasHalted = false
 
     /// Compiles `source`. Compile errors are thrown as ``JQError`` with jq's message; nothing
     /// is printed to stderr.
@@ -37,33 +39,60 @@ public final class JQProgram {
     }
 
     /// Runs the program on one JSON text and returns each output as compact JSON text.
-    /// Zero outputs (`empty`, `select(false)`) give an empty array.
-    public func run(json input: String) throws -> [String] {
-        let value = try JV.parse(input)
-        return try run(value) { JV.dump($0) }
+    /// Zero outputs (`empty`, `select(false)`) give an empty array. With a `timeout`, a
+    /// program still running after it is stopped (``JQWatchdog``) and throws.
+    public func run(json input: String, timeout: Duration? = nil) throws -> [String] {
+        var outputs: [String] = []
+        try forEachOutput(json: input, timeout: timeout) { outputs.append($0) }
+        return outputs
     }
 
-    /// Runs the program on a ``JSON`` value and returns its outputs as values.
-    public func run(_ input: JSON) throws -> [JSON] {
-        try run(JV.make(input)) { JV.json(of: $0) }
+    /// Runs the program on one JSON text and hands each output (compact JSON text) to `body`
+    /// as it comes, so a program with many outputs never holds them all.
+    public func forEachOutput(json input: String, timeout: Duration? = nil, _ body: (String) throws -> Void) throws {
+        let value = try JV.parse(input)
+        try run(value, timeout: timeout) { try body(JV.dump($0)) }
     }
 
     /// Runs the program on a JSON text and returns its outputs as values.
-    public func values(json input: String) throws -> [JSON] {
+    public func values(json input: String, timeout: Duration? = nil) throws -> [JSON] {
         let value = try JV.parse(input)
-        return try run(value) { JV.json(of: $0) }
+        var outputs: [JSON] = []
+        try run(value, timeout: timeout) { outputs.append(JV.json(of: $0)) }
+        return outputs
     }
 
-    /// Runs on `input` (consumed) and maps each output (borrowed; freed here).
-    private func run<T>(_ input: jv, _ transform: (jv) -> T) throws -> [T] {
+    /// Runs on `input` (consumed) and passes each output (borrowed; freed here) to `each`.
+    private func run(_ input: jv, timeout: Duration?, _ each: (jv) throws -> Void) throws {
+        guard !wasHalted, let state else { throw JQError(kind: .stopped, message: "the program was stopped earlier") }
+        let watched = timeout.map { JQWatchdog.shared.register(state, timeout: $0) }
+        defer {
+            if let watched, let reason = JQWatchdog.shared.unregister(watched) { wasHalted = true; _ = reason }
+        }
         jq_start(state, input, 0)
-        var outputs: [T] = []
         while true {
             let output = jq_next(state)
             if jv_is_valid(output) != 0 {
-                outputs.append(transform(output))
+                do {
+                    try each(output)
+                } catch {
+                    jv_free(output)
+                    throw error
+                }
                 jv_free(output)
                 continue
+            }
+            if let watched, jq_halted(state) != 0 {
+                jv_free(output)
+                wasHalted = true
+                switch JQWatchdog.shared.unregister(watched) {
+                case .deadline(let limit)?:
+                    throw JQError(kind: .timeout, message: "the program ran longer than \(JQError.describe(limit)) and was stopped")
+                case .memory(let bytes)?:
+                    throw JQError(kind: .memory, message: "the program was stopped: the process went over \(bytes >> 20) MiB of memory")
+                default:
+                    throw JQError(kind: .stopped, message: "the program was stopped (baton is shutting down)")
+                }
             }
             // Invalid: either the end, or an error carrying a message.
             if jv_invalid_has_msg(jv_copy(output)) != 0 {
@@ -82,7 +111,6 @@ public final class JQProgram {
             jv_free(output)
             break
         }
-        return outputs
     }
 }
 

@@ -27,7 +27,16 @@ extension Connection {
     /// thrown as ``PipelineFailure`` with its index.
     @discardableResult
     public func pipeline(_ statements: [PipelineStatement], timeout: Duration? = nil) throws -> [QueryResult] {
-        guard !statements.isEmpty else { return [] }
+        let (results, failure) = try pipelineUntilFailure(statements, timeout: timeout)
+        if let failure { throw failure }
+        return results
+    }
+
+    /// Like ``pipeline(_:timeout:)``, but a failing statement is returned with the results of
+    /// the statements before it instead of thrown. Lost connections and timeouts still throw.
+    public func pipelineUntilFailure(_ statements: [PipelineStatement], timeout: Duration? = nil) throws
+        -> (results: [QueryResult], failure: PipelineFailure?) {
+        guard !statements.isEmpty else { return ([], nil) }
         let deadline = deadline(timeout)
         try ensureUsable()
         // Prepare outside pipeline mode (once per connection and statement text).
@@ -79,9 +88,11 @@ extension Connection {
         }
         // The sync point.
         if isHealthy { try readSync(until: deadline) }
-        if let firstFailure { throw firstFailure }
-        guard isHealthy else { throw error(.connectionLost, fallback: "connection lost during pipeline") }
-        return results
+        guard isHealthy else {
+            if let firstFailure, firstFailure.error.isConnectionError { throw firstFailure.error }
+            throw error(.connectionLost, fallback: "connection lost during pipeline")
+        }
+        return (results, firstFailure)
     }
 
     /// Reads results up to and including the pipeline's sync point.

@@ -44,16 +44,6 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
             || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
     }
 
-    /// True for errors that a retry of the same work may not hit again
-    /// (serialization failures, deadlocks, lost connections, lock timeouts).
-    public var isTransient: Bool {
-        if isConnectionError { return true }
-        switch sqlState {
-        case "40001", "40P01", "55P03", "57014", "53300", "53400": return true
-        default: return false
-        }
-    }
-
     public var description: String {
         var text = message
         if let sqlState { text += " (SQLSTATE \(sqlState))" }

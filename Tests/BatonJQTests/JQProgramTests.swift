@@ -52,7 +52,7 @@ struct JQProgramTests {
     @Test func valuesConvertToSwiftJSONAndBack() throws {
         let program = try JQProgram(".")
         let value = JSON.object([("b", .number(1)), ("a", .array([.string("ü\n"), .null, .bool(true), .number(1.5)]))])
-        #expect(try program.run(value) == [value])
+        #expect(try program.values(json: value.serialized) == [value])
         #expect(value.serialized == #"{"b":1,"a":["ü\n",null,true,1.5]}"#)
         #expect(try JSON(parsing: value.serialized) == value)
         #expect(value["a"] == .array([.string("ü\n"), .null, .bool(true), .number(1.5)]))

@@ -18,6 +18,7 @@ extension PipelineDecoder {
         settings.concurrency = fields["concurrency"].flatMap { integer($0, fields.path("concurrency"), minimum: 1) }
         settings.batchSize = fields["batch_size"].flatMap { integer($0, fields.path("batch_size"), minimum: 1) }
         settings.lease = fields["lease"].flatMap { duration($0, fields.path("lease")) }
+        settings.timeout = fields["timeout"].flatMap { duration($0, fields.path("timeout")) }
         return settings
     }
 
@@ -102,6 +103,7 @@ extension PipelineDecoder {
         draft.stage = Stage(
             name: name, transform: transform, key: key, retry: settings.retryPolicy,
             concurrency: settings.concurrency, batchSize: settings.batchSize, lease: settings.lease ?? .seconds(30),
+            timeout: settings.timeout,
             definitionHash: StableHash.hex(CanonicalYAML.text(of: node)), location: location(of: node)
         )
         return draft

@@ -1,14 +1,14 @@
 /// The keys a pipeline file may use at each level (see ``PipelineLoader`` for their meaning).
 enum PipelineKeys {
     static let top = ["pipeline", "description", "setup", "defaults", "source", "stages"]
-    static let defaults = ["retry", "concurrency", "batch_size", "lease", "backlog"]
+    static let defaults = ["retry", "concurrency", "batch_size", "lease", "timeout", "backlog"]
     static let retry = ["max_attempts", "backoff", "initial", "max", "jitter"]
     /// Every source key: each kind's key and its own keys, and the common ones.
     static var source: [String] { SourceKinds.keys + ["key", "on_error", "dedupe"] + SourceKinds.ownKeys.map(\.key) }
     static let dedupe = ["window"]
     /// Every stage key: the common ones, each kind's key and the keys of its own.
     static var stage: [String] {
-        ["name"] + StageKinds.keys + StageKinds.ownKeys.map(\.key) + ["key", "retry", "concurrency", "batch_size", "lease"]
+        ["name"] + StageKinds.keys + StageKinds.ownKeys.map(\.key) + ["key", "retry", "concurrency", "batch_size", "lease", "timeout"]
     }
     /// SQL parameters every item has, whatever its fields.
     static let sqlBuiltins = ["_key", "_run", "_run_id", "_stage", "_payload"]

@@ -10,6 +10,8 @@ struct StageSettings {
     var concurrency: Int?
     var batchSize: Int?
     var lease: Duration?
+    /// How long one item may take in the stage's transform.
+    var timeout: Duration?
 
     /// These settings, with `defaults` filling in what is not set.
     func over(_ defaults: StageSettings) -> StageSettings {
@@ -21,7 +23,8 @@ struct StageSettings {
             jitter: jitter ?? defaults.jitter,
             concurrency: concurrency ?? defaults.concurrency,
             batchSize: batchSize ?? defaults.batchSize,
-            lease: lease ?? defaults.lease
+            lease: lease ?? defaults.lease,
+            timeout: timeout ?? defaults.timeout
         )
     }
 

@@ -65,6 +65,9 @@ public struct Stage: Sendable {
     public var batchSize: Int
     /// How long a claimed item stays leased without a heartbeat.
     public var lease: Duration
+    /// How long one item may spend in the transform (nil: the kind's default, e.g. 10 s for
+    /// jq, the request's or program's own timeout for http and exec).
+    public var timeout: Duration?
     /// Hash of this stage's definition; recorded on every item it finishes.
     public var definitionHash: String
     /// Where in the pipeline file the stage is declared (`file:line`), for messages.
@@ -72,7 +75,7 @@ public struct Stage: Sendable {
 
     public init(
         name: String, transform: any StageTransform, key: String? = nil, retry: RetryPolicy = RetryPolicy(),
-        concurrency: Int? = nil, batchSize: Int? = nil, lease: Duration = .seconds(30),
+        concurrency: Int? = nil, batchSize: Int? = nil, lease: Duration = .seconds(30), timeout: Duration? = nil,
         definitionHash: String? = nil, location: String? = nil
     ) {
         self.name = name
@@ -80,8 +83,9 @@ public struct Stage: Sendable {
         self.key = key
         self.retry = retry
         self.concurrency = max(1, concurrency ?? transform.defaultConcurrency)
-        self.batchSize = max(1, batchSize ?? transform.defaultBatchSize)
+        self.batchSize = max(1, min(batchSize ?? transform.defaultBatchSize, Store.maxBatchSize))
         self.lease = lease
+        self.timeout = timeout
         self.definitionHash = definitionHash ?? StableHash.hex("\(name)\u{1}\(transform.fingerprint)\u{1}\(key ?? "")")
         self.location = location
     }

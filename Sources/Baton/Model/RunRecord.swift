@@ -18,4 +18,8 @@ public struct RunRecord: Sendable, Hashable {
     public var file: String?
     public var createdAt: Date
     public var finishedAt: Date?
+    /// Reader state beyond position and line, for sources that need it.
+    package var seedState: String?
+    /// Seconds from the first seeded chunk to the last, once seeding is done.
+    public var seedSeconds: Double?
 }

@@ -39,8 +39,11 @@ public struct StageInput: Sendable {
     public var runID: Int64
     public var runName: String
     public var stage: String
+    /// The stage's `timeout:`, when set: how long this item may take.
+    public var timeout: Duration?
 
-    public init(itemID: Int64, key: String, payload: String, attempt: Int, maxAttempts: Int, runID: Int64, runName: String, stage: String) {
+    public init(itemID: Int64, key: String, payload: String, attempt: Int, maxAttempts: Int, runID: Int64, runName: String, stage: String,
+                timeout: Duration? = nil) {
         self.itemID = itemID
         self.key = key
         self.payload = payload
@@ -49,6 +52,7 @@ public struct StageInput: Sendable {
         self.runID = runID
         self.runName = runName
         self.stage = stage
+        self.timeout = timeout
     }
 
     /// The payload parsed.

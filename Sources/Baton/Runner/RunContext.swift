@@ -3,11 +3,12 @@ import Foundation
 import Logging
 import Synchronization
 
-/// What the workers, the seeder and the maintenance task of one process share while they
+/// What the workers, the seeder and the maintenance services of one process share while they
 /// work a run.
 final class RunContext: Sendable {
     let pipeline: Pipeline
     let run: RunRecord
+    /// The run's database, with the session guards every connection of the run gets.
     let database: ConnectionConfig
     let options: RunOptions
     let controller: RunController
@@ -15,43 +16,52 @@ final class RunContext: Sendable {
     let limiters: [AsyncLimiter]
     /// Per stage: key derivation for items entering the stage.
     let keys: [KeyDeriver]
+    let backlog: Backlog
     private let state: Mutex<SharedState>
     let logger: Logger
 
     struct SharedState {
         /// Lease tokens held by this process's workers, with their lease length.
         var leases: [UUID: Duration] = [:]
-        /// Per stage: pending items, as last counted (up to the limit + 1) and adjusted since by
-        /// this process's own enqueues and claims. Producers of a stage pause while it is over
-        /// the limit.
-        var backlog: [Int]
-        /// Per stage: adjustments made since the count in progress started (nil: no count
-        /// in progress), so a slow count never overwrites newer enqueues.
-        var sinceCount: [Int?]
+        /// Per worker: claims whose answer was lost with the connection, to give back.
+        var lostClaims: [Int: [UUID]] = [:]
         var complete = false
         var workersFinished = false
         var fatal: (any Error)?
-        var processed = LocalStats()
+        /// Per stage: attempts this process sent back for a retry (for live progress).
+        var retried: [Int: Int] = [:]
     }
 
     init(pipeline: Pipeline, run: RunRecord, database: ConnectionConfig, options: RunOptions, controller: RunController) throws {
         self.pipeline = pipeline
         self.run = run
-        self.database = database
+        self.database = RunContext.guarded(database, pipeline: pipeline)
         self.options = options
         self.controller = controller
         limiters = pipeline.stages.map { AsyncLimiter(limit: $0.concurrency) }
         keys = try pipeline.stages.map { stage in
             KeyDeriver(expression: try stage.key.map { try JQProgramPool($0) })
         }
-        state = Mutex(SharedState(
-            backlog: Array(repeating: 0, count: pipeline.stages.count),
-            sinceCount: Array(repeating: nil, count: pipeline.stages.count)
-        ))
+        backlog = Backlog(stages: pipeline.stages.count, limit: pipeline.backlogLimit)
+        state = Mutex(SharedState())
         var logger = options.logger
         logger[metadataKey: "run.id"] = "\(run.id)"
         logger[metadataKey: "run.name"] = "\(run.name)"
         self.logger = logger
+    }
+
+    /// Every connection of a run: the server ends a transaction left idle longer than the
+    /// shortest lease (a paused or partitioned process then holds no row lock for long), and
+    /// no statement waits for a lock forever.
+    static func guarded(_ database: ConnectionConfig, pipeline: Pipeline) -> ConnectionConfig {
+        let shortest = pipeline.stages.map(\.lease).min() ?? .seconds(30)
+        let idle = min(max(shortest, .seconds(1)), .seconds(60))
+        var config = database
+        config.sessionSettings += [
+            ("idle_in_transaction_session_timeout", String(idle.milliseconds)),
+            ("lock_timeout", "30000"),
+        ]
+        return config
     }
 
     // MARK: Leases
@@ -66,39 +76,29 @@ final class RunContext: Sendable {
 
     var heldLeases: [UUID: Duration] { state.withLock { $0.leases } }
 
+    func recordLostClaim(_ token: UUID, of worker: Int) {
+        state.withLock { $0.lostClaims[worker, default: []].append(token) }
+    }
+
+    func lostClaims(of worker: Int) -> [UUID] { state.withLock { $0.lostClaims[worker] ?? [] } }
+
+    func forgetLostClaims(_ tokens: [UUID], of worker: Int) {
+        state.withLock { $0.lostClaims[worker]?.removeAll { tokens.contains($0) } }
+    }
+
+    /// Every lease this process may still hold (for release when it abandons its work).
+    var allTokens: [UUID] {
+        state.withLock { Array($0.leases.keys) + $0.lostClaims.values.flatMap { $0 } }
+    }
+
     // MARK: Backpressure
 
     /// Producers of `stage` (the stage before it, or the seeder for stage 0) pause while its
     /// pending backlog is over the limit.
-    func isBacklogFull(stage: Int) -> Bool {
-        guard stage < pipeline.stages.count else { return false }
-        return state.withLock { $0.backlog[stage] } > pipeline.backlogLimit
-    }
-
-    /// Call before counting a stage's backlog in the database (maintenance, every 250 ms).
-    func beginBacklogCount(stage: Int) {
-        state.withLock { $0.sinceCount[stage] = 0 }
-    }
-
-    /// The counted backlog, plus what this process enqueued or claimed while counting.
-    func finishBacklogCount(stage: Int, _ count: Int) {
-        state.withLock { state in
-            state.backlog[stage] = max(0, count + (state.sinceCount[stage] ?? 0))
-            state.sinceCount[stage] = nil
-        }
-    }
+    func isBacklogFull(stage: Int) -> Bool { backlog.isFull(stage: stage) }
 
     /// Adjusts the estimate between counts: + enqueued, − claimed.
-    func adjustBacklog(stage: Int, by delta: Int) {
-        guard stage < pipeline.stages.count, delta != 0 else { return }
-        state.withLock { state in
-            state.backlog[stage] = max(0, state.backlog[stage] + delta)
-            // While a count is in progress, keep only enqueues: they may have committed after
-            // the count's snapshot. Claims are left out, so the estimate errs high (producers
-            // pause a little early) rather than low (the queue overshoots).
-            if delta > 0, let since = state.sinceCount[stage] { state.sinceCount[stage] = since + delta }
-        }
-    }
+    func adjustBacklog(stage: Int, by delta: Int) { backlog.adjust(stage: stage, by: delta) }
 
     // MARK: Completion
 
@@ -106,7 +106,7 @@ final class RunContext: Sendable {
 
     func markComplete() { state.withLock { $0.complete = true } }
 
-    /// Set when every worker and the seeder have returned; the maintenance task then ends.
+    /// Set when every worker and the seeder have returned; the maintenance services then end.
     var workersFinished: Bool { state.withLock { $0.workersFinished } }
 
     func markWorkersFinished() { state.withLock { $0.workersFinished = true } }
@@ -126,24 +126,9 @@ final class RunContext: Sendable {
     // MARK: Stats
 
     func record(stage: Int, _ report: CommitReport) {
-        state.withLock { $0.processed.add(stage: stage, report) }
+        guard report.retried > 0 else { return }
+        state.withLock { $0.retried[stage, default: 0] += report.retried }
     }
 
-    var localStats: LocalStats { state.withLock { $0.processed } }
-}
-
-/// Counts of what this process did, per stage (for live progress; summaries come from the
-/// database and include other processes' work).
-package struct LocalStats: Sendable, Hashable {
-    package var done: [Int: Int] = [:]
-    package var failed: [Int: Int] = [:]
-    package var retried: [Int: Int] = [:]
-    package var leaseLost: [Int: Int] = [:]
-
-    mutating func add(stage: Int, _ report: CommitReport) {
-        done[stage, default: 0] += report.done + report.skipped
-        failed[stage, default: 0] += report.failed
-        retried[stage, default: 0] += report.retried
-        leaseLost[stage, default: 0] += report.leaseLost
-    }
+    func retried(stage: Int) -> Int { state.withLock { $0.retried[stage] ?? 0 } }
 }

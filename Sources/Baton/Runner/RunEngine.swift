@@ -1,4 +1,5 @@
 public import BatonPostgres
+import BatonJQ
 import Foundation
 import Logging
 
@@ -75,7 +76,78 @@ public enum RunEngine {
             }
             return RunReport(run: run, stages: summaries, wallTime: .zero, stopReason: .none, wasAlreadyFinished: true)
         }
+        try await prepare(pipeline, run: run, setup: setup)
+        let context = try RunContext(pipeline: pipeline, run: run, database: database, options: options, controller: controller)
+        let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: context.database, chunkSize: options.seedChunkSize)
+        let seeding = options.seed && !run.seedDone
+        if seeding && !sourceValidated && run.seedPosition == 0 && pipeline.source.onError == .fail {
+            try await seeder.validateWholeSource()
+        }
+        context.logger.info("working run", metadata: ["pipeline": "\(pipeline.name)", "workers": "\(options.workers)"])
 
+        await withTaskGroup(of: Void.self) { outer in
+            outer.addTask {
+                await Maintenance(context: context).run(until: { context.workersFinished })
+            }
+            outer.addTask {
+                defer { context.markWorkersFinished() }
+                await work(context: context, seeder: seeding ? seeder : nil)
+            }
+        }
+        // Leases this process still holds (abandoned work): give them back at once.
+        let held = context.allTokens
+        if !held.isEmpty {
+            _ = try? await setup.withConnection { try Store.releaseLeases($0, tokens: held) }
+        }
+        if let fatal = context.fatal { throw fatal }
+
+        let stop = controller.isStopping && !context.isComplete ? controller.stopReason : .none
+        var reconnector = Reconnector(budget: options.reconnectBudget, what: "run summary", logger: context.logger)
+        let final = try await reconnector.run {
+            try await setup.withConnection { conn -> (RunRecord, [StageSummary]) in
+                if stop == .none { try Store.finishRunIfComplete(conn, runID: run.id) }
+                // Items produced by in-flight work after a cancel are cancelled too.
+                try Store.cancelPending(conn, runID: run.id)
+                let record = try Store.run(conn, id: run.id) ?? run
+                return (record, try Store.stageSummaries(conn, runID: run.id, stages: stageKeys))
+            }
+        }
+        return RunReport(run: final.0, stages: final.1, wallTime: clock.now - started, stopReason: stop, wasAlreadyFinished: false)
+    }
+
+    /// The seeder and the workers, until they are done; on the second signal (abort) they
+    /// are cancelled and running jq programs halted, so the process never waits on a
+    /// transform that does not end.
+    private static func work(context: RunContext, seeder: Seeder?) async {
+        await withThrowingTaskGroup(of: Bool.self) { group in
+            var working = 0
+            if let seeder {
+                group.addTask { try await seedLoop(seeder, context: context); return true }
+                working += 1
+            }
+            for index in 0..<context.options.workers {
+                group.addTask { try await Worker(index: index, context: context).run(); return true }
+                working += 1
+            }
+            group.addTask {
+                while !context.controller.isAborting { try await Task.sleep(for: .milliseconds(50)) }
+                JQWatchdog.shared.haltAll()
+                return false
+            }
+            while working > 0 {
+                do {
+                    guard let finished = try await group.next() else { break }
+                    if finished { working -= 1 } else { break }
+                } catch {
+                    break
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Refuses runs the file can no longer work, then runs `setup:`.
+    private static func prepare(_ pipeline: Pipeline, run: RunRecord, setup: PostgresSession) async throws {
         // Unfinished items of a stage the file no longer has could never be worked.
         let stageNames = pipeline.stages.map(\.name)
         let orphaned = try await withDatabase {
@@ -91,48 +163,6 @@ public enum RunEngine {
         if !pipeline.setup.isEmpty {
             try await withDatabase { try await setup.withConnection { try runSetup(pipeline, $0) } }
         }
-        let context = try RunContext(pipeline: pipeline, run: run, database: database, options: options, controller: controller)
-        let logger = context.logger
-        let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: database, chunkSize: options.seedChunkSize)
-        let seeding = options.seed && !run.seedDone
-        if seeding && !sourceValidated && run.seedPosition == 0 && pipeline.source.onError == .fail {
-            try await seeder.validateWholeSource()
-        }
-        logger.info("working run", metadata: ["pipeline": "\(pipeline.name)", "workers": "\(options.workers)"])
-
-        try await withDatabase {
-            try await withThrowingTaskGroup(of: Void.self) { outer in
-                outer.addTask {
-                    await Maintenance(context: context).run(until: { context.workersFinished })
-                }
-                outer.addTask {
-                    defer { context.markWorkersFinished() }
-                    try await withThrowingTaskGroup(of: Void.self) { inner in
-                        if seeding {
-                            inner.addTask { try await seedLoop(seeder, context: context) }
-                        }
-                        for index in 0..<options.workers {
-                            inner.addTask { try await Worker(index: index, context: context).run() }
-                        }
-                        try await inner.waitForAll()
-                    }
-                }
-                try await outer.waitForAll()
-            }
-        }
-        if let fatal = context.fatal { throw fatal }
-
-        let stop = controller.isStopping && !context.isComplete ? controller.stopReason : .none
-        let final = try await withDatabase {
-            try await setup.withConnection { conn -> (RunRecord, [StageSummary]) in
-                if stop == .none { try Store.finishRunIfComplete(conn, runID: run.id) }
-                // Items produced by in-flight work after a cancel are cancelled too.
-                try Store.cancelPending(conn, runID: run.id)
-                let record = try Store.run(conn, id: run.id) ?? run
-                return (record, try Store.stageSummaries(conn, runID: run.id, stages: stageKeys))
-            }
-        }
-        return RunReport(run: final.0, stages: final.1, wallTime: clock.now - started, stopReason: stop, wasAlreadyFinished: false)
     }
 
     /// Runs the pipeline's `setup:` SQL in one transaction; an error is a configuration error.
@@ -140,7 +170,7 @@ public enum RunEngine {
         guard !pipeline.setup.isEmpty else { return }
         do {
             try conn.transaction { conn in
-                for statement in pipeline.setup { try conn.execute(statement) }
+                for statement in pipeline.setup { try conn.execute(statement, timeout: .seconds(600)) }
             }
         } catch let error as PostgresError where !error.isConnectionError {
             throw BatonError(.config, "\(pipeline.file ?? pipeline.name): setup SQL failed: \(pipeline.redact(error.description))")
@@ -149,7 +179,7 @@ public enum RunEngine {
 
     /// Seeds chunk after chunk, pausing while the first stage's backlog is full.
     private static func seedLoop(_ seeder: Seeder, context: RunContext) async throws {
-        var failingSince: ContinuousClock.Instant?
+        var reconnector = Reconnector(budget: context.options.reconnectBudget, what: "seeding", logger: context.logger)
         do {
             while !context.controller.isStopping && !context.isComplete && !Task.isCancelled {
                 if context.isBacklogFull(stage: 0) {
@@ -158,19 +188,13 @@ public enum RunEngine {
                 }
                 do {
                     let (done, inserted) = try await seeder.seedNext()
-                    failingSince = nil
+                    reconnector.succeeded()
                     context.adjustBacklog(stage: 0, by: inserted)
                     if done { return }
-                } catch let error as PostgresError where error.isConnectionError {
+                } catch let error where FailurePolicy.needsReconnect(error) || FailurePolicy.treatment(of: error) == .conflict {
                     // Reconnect and continue from the stored position, as workers do.
-                    let since = failingSince ?? .now
-                    failingSince = since
-                    if ContinuousClock.now - since > .seconds(60) {
-                        throw BatonError(.unavailable, "database unavailable for over a minute while seeding: \(error)")
-                    }
-                    context.logger.warning("seeding: database connection lost; reconnecting", metadata: ["error": "\(error)"])
                     await seeder.reset()
-                    try await Task.sleep(for: .seconds(1))
+                    try await reconnector.failed(error)
                 }
             }
         } catch is CancellationError {

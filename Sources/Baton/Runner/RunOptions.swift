@@ -18,12 +18,16 @@ public struct RunOptions: Sendable {
     /// How often live progress is reported (nil: never).
     public var progressInterval: Duration?
     public var progress: (@Sendable (ProgressSnapshot) -> Void)?
+    /// How long a lost database is waited for (reconnecting with backoff) before the process
+    /// gives up with a temporary error.
+    public var reconnectBudget: Duration
     public var logger: Logger
 
     public init(
         workers: Int = 4, workerName: String = RunOptions.defaultWorkerName(), maxIdle: Duration = .milliseconds(500),
         seed: Bool = true, seedChunkSize: Int = 5_000, rescueInterval: Duration = .seconds(5),
         progressInterval: Duration? = nil, progress: (@Sendable (ProgressSnapshot) -> Void)? = nil,
+        reconnectBudget: Duration = .seconds(60),
         logger: Logger = Logger(label: "baton")
     ) {
         self.workers = max(1, workers)
@@ -34,6 +38,7 @@ public struct RunOptions: Sendable {
         self.rescueInterval = rescueInterval
         self.progressInterval = progressInterval
         self.progress = progress
+        self.reconnectBudget = reconnectBudget
         self.logger = logger
     }
 

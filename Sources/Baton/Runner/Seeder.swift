@@ -17,6 +17,7 @@ actor Seeder {
     private var connection: Connection?
     private var reader: (any SourceReader)?
     private let keys: JQProgramPool?
+    private let ids = BatchIDPool()
 
     init(pipeline: Pipeline, runID: Int64, database: ConnectionConfig, chunkSize: Int) throws {
         self.pipeline = pipeline
@@ -86,15 +87,15 @@ actor Seeder {
         chunk.endLine = reader.line
         let conn = try self.connection ?? Connection(database)
         connection = conn
-        let outcome = try Store.seedChunk(
-            conn, runID: runID, pipeline: pipeline.name, firstStage: pipeline.stages[0].name,
-            maxAttempts: pipeline.stages[0].retry.maxAttempts, chunk: chunk, dedupeWindow: pipeline.source.dedupeWindow
-        )
+        let first = pipeline.stages[0]
+        let target = SeedTarget(runID: runID, pipeline: pipeline.name, firstStage: first.name, maxAttempts: first.retry.maxAttempts,
+                                batchSize: first.batchSize, dedupeWindow: pipeline.source.dedupeWindow)
+        let outcome = try Store.seedChunk(conn, target: target, chunk: chunk, ids: ids)
         switch outcome {
         case .seeded(let inserted, _, _):
             expected = (chunk.endPosition, chunk.endLine)
             return (chunk.isLast, inserted)
-        case .moved(let position, let line, let done):
+        case .moved(let position, let line, _, let done):
             // Another process seeded past us: continue from where it got to.
             expected = (position, line)
             return (done, 0)

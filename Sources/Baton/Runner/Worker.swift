@@ -9,6 +9,7 @@ struct Worker {
     let context: RunContext
     private let session: PostgresSession
     private let name: String
+    private let ids = BatchIDPoolBox()
 
     init(index: Int, context: RunContext) {
         self.index = index
@@ -23,7 +24,7 @@ struct Worker {
         do {
             try await loop()
         } catch is CancellationError {
-            // A sibling failed; it reports the error.
+            // A sibling failed or the process is abandoning its work; leases are released by the engine.
         } catch {
             // Stop the other workers and the seeder too, with this error.
             context.fail(error)
@@ -34,24 +35,18 @@ struct Worker {
     private func loop() async throws {
         var emptyUntil = [ContinuousClock.Instant?](repeating: nil, count: stages.count)
         var idle: Duration = .milliseconds(10)
-        var failingSince: ContinuousClock.Instant?
-        var unreleased: [UUID] = []
+        var reconnector = Reconnector(budget: context.options.reconnectBudget, what: "worker \(name)", logger: context.logger)
         while !context.shouldStop && !Task.isCancelled {
             do {
-                if !unreleased.isEmpty {
-                    // Claims whose answer was lost with the connection: give those items back.
-                    let tokens = unreleased
-                    try await session.withConnection { _ = try Store.releaseLeases($0, tokens: tokens) }
-                    unreleased = []
-                }
-                if try await workOneBatch(&emptyUntil, unreleased: &unreleased) {
+                try await giveBackLostClaims()
+                if try await workOneBatch(&emptyUntil) {
+                    reconnector.succeeded()
                     idle = .milliseconds(10)
-                    failingSince = nil
                     continue
                 }
                 let run = context.run.id
                 let progress = try await session.withConnection { try Store.progress($0, runID: run) }
-                failingSince = nil
+                reconnector.succeeded()
                 if progress.isComplete {
                     context.markComplete()
                     return
@@ -63,21 +58,24 @@ struct Worker {
                 try await Task.sleep(for: wait)
                 idle = min(idle * 2, context.options.maxIdle)
                 emptyUntil = emptyUntil.map { _ in nil }
-            } catch let error as PostgresError where error.isConnectionError {
-                let since = failingSince ?? .now
-                failingSince = since
-                if ContinuousClock.now - since > .seconds(60) {
-                    throw BatonError(.unavailable, "database unavailable for over a minute: \(error)")
-                }
-                context.logger.warning("database connection lost; reconnecting", metadata: ["error": "\(error)", "worker": "\(name)"])
-                try await Task.sleep(for: .seconds(1))
+            } catch let error where FailurePolicy.needsReconnect(error) {
+                try await reconnector.failed(error)
             }
         }
     }
 
+    /// Claims whose answer (or whose commit's answer) was lost with the connection: give
+    /// those batches back (fenced: a no-op for a commit that did land).
+    private func giveBackLostClaims() async throws {
+        let tokens = context.lostClaims(of: index)
+        guard !tokens.isEmpty else { return }
+        try await session.withConnection { _ = try Store.releaseLeases($0, tokens: tokens) }
+        context.forgetLostClaims(tokens, of: index)
+    }
+
     /// Claims and finishes one batch of the most downstream stage that has claimable items
     /// and whose consumer is not backed up. False when there was nothing to do.
-    private func workOneBatch(_ emptyUntil: inout [ContinuousClock.Instant?], unreleased: inout [UUID]) async throws -> Bool {
+    private func workOneBatch(_ emptyUntil: inout [ContinuousClock.Instant?]) async throws -> Bool {
         let now = ContinuousClock.now
         for s in stages.indices.reversed() {
             if context.isBacklogFull(stage: s + 1) { continue }
@@ -86,60 +84,99 @@ struct Worker {
             let run = context.run.id
             let worker = name
             // The token is ours before the claim: if the answer is lost with the connection,
-            // the items it leased can still be given back.
-            let claimToken = UUID()
-            let batch: [ClaimedItem]
+            // the batches it leased can still be given back.
+            let token = UUID()
+            context.holdLease(token, lease: stage.lease)
+            defer { context.dropLease(token) }
+            let claim: Claim
             do {
-                batch = try await session.withConnection { conn in
+                claim = try await session.withConnection { conn in
                     try Store.claim(conn, runID: run, stage: stage.name, limit: stage.batchSize, lease: stage.lease,
-                                    worker: worker, token: claimToken)
+                                    worker: worker, token: token)
                 }
-            } catch let error as PostgresError where error.isConnectionError {
-                unreleased.append(claimToken)
+            } catch let error where FailurePolicy.needsReconnect(error) {
+                context.recordLostClaim(token, of: index)
                 throw error
             }
-            guard let token = batch.first?.leaseToken else {
+            guard !claim.batches.isEmpty else {
                 emptyUntil[s] = now + .milliseconds(25)
                 continue
             }
-            context.adjustBacklog(stage: s, by: -batch.count)
-            context.holdLease(token, lease: stage.lease)
-            defer { context.dropLease(token) }
-            let (completions, failures, halt) = await transform(batch, stage: s)
-            if context.controller.isAborting || Task.isCancelled {
-                try await session.withConnection { _ = try Store.releaseLeases($0, tokens: [token]) }
-                return true
-            }
-            let target = commitTarget(stage: s)
-            do {
-                let report = try await session.withConnection { conn in
-                    try Store.commit(conn, target: target, completions: completions, failures: failures)
-                }
-                context.record(stage: s, report)
-                context.adjustBacklog(stage: s + 1, by: report.enqueued)
-                if report.leaseLost > 0 {
-                    context.logger.warning("lease lost: outputs of \(report.leaseLost) item(s) discarded (another worker has them)",
-                                           metadata: ["stage.name": "\(stage.name)"])
-                }
-            } catch let error as PostgresError where error.isConnectionError {
-                // Give the items back (fenced: a no-op if the commit did land).
-                _ = try? await session.withConnection { try Store.releaseLeases($0, tokens: [token]) }
-                throw error
-            } catch let error as PostgresError where error.isTransient {
-                // A deadlock or serialization failure that outlasted the commit's own retries:
-                // nothing was written; give the items back for another try.
-                context.logger.warning("commit failed, items given back: \(error)", metadata: ["stage.name": "\(stage.name)"])
-                _ = try? await session.withConnection { try Store.releaseLeases($0, tokens: [token]) }
-                return true
-            }
-            if let halt {
-                // Items not committed above are still ours: give them back without using an attempt.
-                _ = try? await session.withConnection { try Store.releaseLeases($0, tokens: [token]) }
-                context.fail(BatonError(.unavailable, context.pipeline.redact(halt.message)))
-            }
+            context.adjustBacklog(stage: s, by: -claim.items.count)
+            try await finish(claim, stage: s)
             return true
         }
         return false
+    }
+
+    /// Transforms a claim's items and commits them; gives them back when the process stops
+    /// or the stage halts.
+    private func finish(_ claim: Claim, stage s: Int) async throws {
+        let stage = stages[s]
+        let (completions, failures, halt) = await transform(claim.items, stage: s)
+        if context.controller.isAborting || Task.isCancelled {
+            try await release(claim.token)
+            return
+        }
+        let target = commitTarget(stage: s)
+        let keys = s + 1 < stages.count ? context.keys[s + 1] : KeyDeriver(expression: nil)
+        let ids = self.ids
+        let report: CommitReport
+        do {
+            report = try await session.withConnection { conn in
+                try Store.commit(conn, target: target, batches: claim.batches, token: claim.token,
+                                 completions: completions, failures: failures, ids: ids.pool) { parent, rows in
+                    try rows.enumerated().map { position, payload in
+                        ChildItem(key: try keys.key(parent: parent.key, position: position, payload: payload), payload: payload)
+                    }
+                }
+            }
+        } catch let error where FailurePolicy.needsReconnect(error) {
+            // Unknown whether it landed: give the batches back on the next connection.
+            context.recordLostClaim(claim.token, of: index)
+            throw error
+        } catch {
+            report = try await failWhole(claim, completions: completions, failures: failures, error: error, target: target)
+        }
+        context.record(stage: s, report)
+        context.adjustBacklog(stage: s + 1, by: report.enqueued)
+        if report.leaseLost > 0 {
+            context.logger.warning("lease lost: outputs of \(report.leaseLost) item(s) discarded (another worker has them)",
+                                   metadata: ["stage.name": "\(stage.name)"])
+        }
+        if let halt {
+            // Items not committed above are still ours: give them back without using an attempt.
+            try? await release(claim.token)
+            context.fail(BatonError(.unavailable, context.pipeline.redact(halt.message)))
+        }
+    }
+
+    /// A commit that failed for a reason no item could be blamed for (its children's or
+    /// results' data, a conflict that outlasted its retries): every item of the claim fails
+    /// with that error (retried if it is transient), so nothing is stuck and nothing lost.
+    private func failWhole(_ claim: Claim, completions: [ItemCompletion], failures: [ItemFailure], error: any Error,
+                           target: CommitTarget) async throws -> CommitReport {
+        let classified = FailurePolicy.classify(error)
+        context.logger.warning("commit failed; the batch's items are recorded as failed attempts: \(classified.message)",
+                               metadata: ["stage.name": "\(target.stage)"])
+        let all = failures + completions.map { completion in
+            ItemFailure(item: completion.item, isPermanent: classified.isPermanent,
+                        delay: target.retry.delay(afterAttempt: completion.item.attempt, random: Double.random(in: 0..<1)),
+                        errorClass: classified.errorClass, message: context.pipeline.redact(classified.message))
+        }
+        let ids = self.ids
+        do {
+            return try await session.withConnection { conn in
+                try Store.commit(conn, target: target, batches: claim.batches, token: claim.token, completions: [], failures: all, ids: ids.pool)
+            }
+        } catch {
+            try? await release(claim.token)
+            throw error
+        }
+    }
+
+    private func release(_ token: UUID) async throws {
+        try await session.withConnection { _ = try Store.releaseLeases($0, tokens: [token]) }
     }
 
     private func commitTarget(stage s: Int) -> CommitTarget {
@@ -147,9 +184,8 @@ struct Worker {
         let next = s + 1 < stages.count ? stages[s + 1] : nil
         return CommitTarget(
             runID: context.run.id, stage: stage.name, stageHash: stage.definitionHash, nextStage: next?.name,
-            nextMaxAttempts: next?.retry.maxAttempts ?? 1,
-            writesResults: next == nil && stage.transform.writesResultsWhenLast,
-            worker: name, keys: next.map { _ in context.keys[s + 1] } ?? KeyDeriver(expression: nil), retry: stage.retry
+            nextMaxAttempts: next?.retry.maxAttempts ?? 1, nextBatchSize: next?.batchSize ?? 1,
+            writesResults: next == nil && stage.transform.writesResultsWhenLast, worker: name, retry: stage.retry
         )
     }
 
@@ -158,6 +194,8 @@ struct Worker {
         case failed(ItemFailure)
         /// The stage cannot go on: give the item back untouched and stop the process.
         case halted(StageError)
+        /// The process is stopping: give the item back untouched.
+        case abandoned
     }
 
     /// Runs the stage's transform on every item (up to the stage's concurrency at once across
@@ -166,7 +204,10 @@ struct Worker {
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(batch.count)
         if stages[s].concurrency == 1 || batch.count == 1 {
-            for item in batch { outcomes.append(await process(item, stage: s)) }
+            for item in batch {
+                if context.controller.isAborting { break }
+                outcomes.append(await process(item, stage: s))
+            }
         } else {
             outcomes = await withTaskGroup(of: Outcome.self) { group in
                 for item in batch {
@@ -185,6 +226,7 @@ struct Worker {
             case .completed(let completion): completions.append(completion)
             case .failed(let failure): failures.append(failure)
             case .halted(let error): halt = halt ?? error
+            case .abandoned: break
             }
         }
         return (completions, failures, halt)
@@ -195,10 +237,14 @@ struct Worker {
         let isLast = s + 1 == stages.count
         let input = StageInput(
             itemID: item.id, key: item.key, payload: item.payload, attempt: item.attempt, maxAttempts: item.maxAttempts,
-            runID: context.run.id, runName: context.run.name, stage: stage.name
+            runID: context.run.id, runName: context.run.name, stage: stage.name, timeout: stage.timeout
         )
         do {
-            let output = try await context.limiters[s].withPermit { try await stage.transform.process(input) }
+            let output = try await context.limiters[s].withPermit {
+                // jq enforces the stage's timeout itself (its programs cannot be cancelled).
+                let outer = stage.transform is JQTransform ? nil : stage.timeout
+                return try await ItemDeadline.run(outer, stage: stage.name, key: item.key) { try await stage.transform.process(input) }
+            }
             var children: [ChildItem] = []
             if !isLast || stage.transform.writesResultsWhenLast {
                 children.reserveCapacity(output.outputs.count)
@@ -212,8 +258,11 @@ struct Worker {
                 item: item, children: children, effects: output.effects,
                 outputsFromEffects: output.outputsFromEffects && (!isLast || stage.transform.writesResultsWhenLast)
             ))
+        } catch is CancellationError {
+            return .abandoned
         } catch {
-            var classified = Store.classify(error)
+            if context.controller.isAborting { return .abandoned }
+            var classified = FailurePolicy.classify(error)
             if classified.haltsRun { return .halted(classified) }
             // Messages are stored and printed: never with a value that came from the environment.
             classified.message = context.pipeline.redact(classified.message)
@@ -230,4 +279,11 @@ struct Worker {
             ))
         }
     }
+}
+
+/// The worker's batch id reserve, used only on its session's thread.
+private final class BatchIDPoolBox: @unchecked Sendable {
+    /// `@unchecked Sendable`: touched only inside the worker's `session.withConnection`
+    /// closures, which run one at a time on the session's thread.
+    let pool = BatchIDPool()
 }

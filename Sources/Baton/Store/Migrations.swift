@@ -7,8 +7,9 @@ enum Migrations {
         let sql: String
     }
 
-    static let all: [Migration] = [
-        Migration(version: 1, name: "runs, items, attempts, results", sql: """
+    static let all: [Migration] = [initial, batches]
+
+    static let initial = Migration(version: 1, name: "runs, items, attempts, results", sql: """
             CREATE TABLE baton.runs (
                 id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                 pipeline        text NOT NULL,
@@ -104,6 +105,5 @@ enum Migrations {
                 recorded_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (pipeline, key)
             );
-            """),
-    ]
+            """)
 }

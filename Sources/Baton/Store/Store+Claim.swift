@@ -1,59 +1,63 @@
 package import BatonPostgres
 package import Foundation
 
-/// An item a worker holds a lease on.
-package struct ClaimedItem: Sendable, Hashable {
-    package var id: Int64
-    package var key: String
-    package var payload: String
-    /// 1 on the first attempt.
-    package var attempt: Int
-    package var maxAttempts: Int
-    package var parentID: Int64?
-    /// The lease: only its holder may complete or fail the item.
-    package var leaseToken: UUID
+/// What one claim took: batches (all under one lease token) and their items.
+package struct Claim: Sendable {
+    package var token: UUID
+    package var batches: [Int64]
+    package var items: [ClaimedItem]
 }
 
 extension Store {
-    static let claimSQL = """
-        WITH next AS (
-            SELECT id FROM baton.items
-            WHERE run_id = $1 AND stage = $2 AND state = 'pending' AND available_at <= now()
-              AND EXISTS (SELECT 1 FROM baton.runs WHERE id = $1 AND state = 'running')
-            ORDER BY available_at, id
-            LIMIT $3
-            FOR UPDATE SKIP LOCKED
-        )
-        UPDATE baton.items i
-        SET state = 'running', attempt = i.attempt + 1, lease_token = $4,
-            leased_until = now() + $5 * interval '1 millisecond', leased_by = $6, claimed_at = now()
-        FROM next
-        WHERE i.id = next.id
-        RETURNING i.id, i.key, i.payload::text, i.attempt, i.max_attempts, i.parent_id
-        """
-
-    /// Claims up to `limit` claimable items of a run's stage in one short statement
-    /// (`FOR UPDATE SKIP LOCKED`, so concurrent workers never wait on each other or take the
-    /// same item): they become `running` under a fresh lease token.
+    /// Claims pending batches of a run's stage, up to about `limit` items, in one statement
+    /// (`FOR UPDATE SKIP LOCKED`: concurrent workers never wait on each other or take the same
+    /// batch): they become `running` under a fresh lease token, and their items come back.
     package static func claim(
         _ conn: Connection, runID: Int64, stage: String, limit: Int, lease: Duration, worker: String, token: UUID = UUID()
-    ) throws -> [ClaimedItem] {
-        let result = try conn.query(claimSQL, [runID, stage, limit, token, Int(lease.milliseconds), worker])
-        return try result.rows.map { row in
-            ClaimedItem(
-                id: try row.decode(Int64.self, 0),
-                key: try row.decode(String.self, 1),
-                payload: try row.decode(String.self, 2),
-                attempt: try row.decode(Int.self, 3),
-                maxAttempts: try row.decode(Int.self, 4),
-                parentID: try row.decode(Int64?.self, 5),
-                leaseToken: token
+    ) throws -> Claim {
+        let result = try conn.query("""
+            WITH candidates AS (
+                SELECT id, size FROM baton.batches
+                WHERE run_id = $1 AND stage = $2 AND state = 'pending' AND available_at <= now()
+                  AND EXISTS (SELECT 1 FROM baton.runs WHERE id = $1 AND state = 'running')
+                ORDER BY available_at, id
+                LIMIT 16
+                FOR UPDATE SKIP LOCKED
+            ), picked AS (
+                SELECT id FROM (SELECT id, sum(size) OVER (ORDER BY id) - size AS before FROM candidates) c
+                WHERE before < $3
+            ), claimed AS (
+                UPDATE baton.batches b
+                SET state = 'running', attempt = b.attempt + 1, lease_token = $4,
+                    leased_until = now() + $5 * interval '1 millisecond', leased_by = $6, claimed_at = now()
+                FROM picked WHERE b.id = picked.id
+                RETURNING b.id, b.attempt, b.max_attempts, b.item_ids
             )
+            SELECT c.id, c.attempt, c.max_attempts, i.id, i.key, i.payload, i.parent_id
+            FROM claimed c
+            LEFT JOIN baton.item_rows i ON i.run_id = $1 AND i.batch_id = c.id AND i.outcome IS NULL
+             AND ((i.id >= c.id << 21 AND i.id < (c.id + 1) << 21) OR i.id = ANY (c.item_ids))
+            ORDER BY c.id, i.id
+            """, [runID, stage, limit, token, Int(lease.milliseconds), worker])
+        var batches: [Int64] = []
+        var items: [ClaimedItem] = []
+        items.reserveCapacity(result.rowCount)
+        for row in result.rows {
+            let batch = try row.decode(Int64.self, 0)
+            if batches.last != batch { batches.append(batch) }
+            // A batch with no item left still comes back (and is closed by its commit).
+            guard let id = try row.decode(Int64?.self, 3) else { continue }
+            items.append(ClaimedItem(
+                id: id, batchID: batch, key: try row.decode(String.self, 4),
+                payload: try row.decode(String.self, 5), attempt: try row.decode(Int.self, 1),
+                maxAttempts: try row.decode(Int.self, 2), parentID: try row.decode(Int64?.self, 6), leaseToken: token
+            ))
         }
+        return Claim(token: token, batches: batches, items: items)
     }
 
-    /// Extends the leases of items still held under the given tokens (the heartbeat).
-    /// Returns how many items' leases were extended.
+    /// Extends the leases held under the given tokens (the heartbeat). Returns how many
+    /// batches' leases were extended.
     @discardableResult
     package static func renewLeases(_ conn: Connection, tokens: [UUID], lease: Duration) throws -> Int {
         guard !tokens.isEmpty else { return 0 }
@@ -61,54 +65,79 @@ extension Store {
         // would chain this statement into that worker's lock waits (and deadlocks).
         return try conn.query("""
             WITH mine AS (
-                SELECT id FROM baton.items
+                SELECT id FROM baton.batches
                 WHERE state = 'running' AND lease_token = ANY($1::uuid[])
                 FOR UPDATE SKIP LOCKED
             )
-            UPDATE baton.items i SET leased_until = now() + $2 * interval '1 millisecond'
-            FROM mine WHERE i.id = mine.id
+            UPDATE baton.batches b SET leased_until = now() + $2 * interval '1 millisecond'
+            FROM mine WHERE b.id = mine.id
             """, [PostgresArray(tokens.map(\.uuidString)), Int(lease.milliseconds)]).affectedRows
     }
 
-    /// Gives up leases without using an attempt (shutdown): the items are `pending` again at once.
+    /// Gives up leases without using an attempt (shutdown, a lost claim answer): the batches
+    /// are `pending` again at once. Returns how many items were given back.
     @discardableResult
     package static func releaseLeases(_ conn: Connection, tokens: [UUID]) throws -> Int {
         guard !tokens.isEmpty else { return 0 }
-        return try conn.query("""
-            UPDATE baton.items
+        let released = try conn.query("""
+            UPDATE baton.batches
             SET state = 'pending', attempt = greatest(attempt - 1, 0), lease_token = NULL, leased_until = NULL,
                 available_at = now()
             WHERE state = 'running' AND lease_token = ANY($1::uuid[])
-            """, [PostgresArray(tokens.map(\.uuidString))]).affectedRows
+            RETURNING size
+            """, [PostgresArray(tokens.map(\.uuidString))])
+        return try released.rows.reduce(0) { $0 + (try $1.decode(Int.self, 0)) }
     }
 
-    /// Returns items whose lease expired (their worker died or stalled) to `pending`, or to
-    /// `failed` when they are out of attempts; records each as an attempt. Any worker may run
-    /// it; `SKIP LOCKED` keeps concurrent rescuers apart. Returns how many were rescued.
+    /// Returns batches whose lease expired (their worker died or stalled) to `pending`, or
+    /// fails their items when they are out of attempts (``ItemState`` decides, per batch);
+    /// records an attempt for every item. Any worker may run it; `SKIP LOCKED` keeps
+    /// concurrent rescuers apart. Returns how many items were rescued.
     @discardableResult
-    package static func rescueExpired(_ conn: Connection, runID: Int64? = nil, limit: Int = 1000) throws -> Int {
-        try conn.query("""
-            WITH expired AS (
-                SELECT id FROM baton.items
+    package static func rescueExpired(_ conn: Connection, runID: Int64? = nil, limit: Int = 100) throws -> Int {
+        try conn.transaction { conn in
+            let expired = try conn.query("""
+                SELECT id, run_id, attempt, max_attempts, coalesce(leased_by, '?') FROM baton.batches
                 WHERE state = 'running' AND leased_until < now() AND ($1::bigint IS NULL OR run_id = $1)
+                ORDER BY leased_until
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED
-            ), moved AS (
-                UPDATE baton.items i
-                SET state = CASE WHEN i.attempt >= i.max_attempts THEN 'failed' ELSE 'pending' END,
-                    finished_at = CASE WHEN i.attempt >= i.max_attempts THEN now() END,
-                    last_error = 'lease expired: worker ' || coalesce(i.leased_by, '?') || ' stopped renewing it',
-                    error_class = 'lease expired',
-                    lease_token = NULL, leased_until = NULL, available_at = now()
-                FROM expired
-                WHERE i.id = expired.id
-                RETURNING i.id, i.run_id, i.attempt, i.leased_by, i.claimed_at, i.state
-            )
-            INSERT INTO baton.attempts (item_id, run_id, attempt, worker, started_at, outcome, error_class, error)
-            SELECT id, run_id, attempt, leased_by, claimed_at,
-                   CASE WHEN state = 'failed' THEN 'failed' ELSE 'lease_expired' END,
-                   'lease expired', 'lease expired: worker ' || coalesce(leased_by, '?') || ' stopped renewing it'
-            FROM moved
-            """, [runID, limit]).affectedRows
+                """, [runID, limit]).rows.map { row in
+                    (id: try row.decode(Int64.self, 0), run: try row.decode(Int64.self, 1), attempt: try row.decode(Int.self, 2),
+                     max: try row.decode(Int.self, 3), worker: try row.decode(String.self, 4))
+                }
+            guard !expired.isEmpty else { return 0 }
+            let next = expired.map { ItemState.running.applying(.leaseExpired(attempt: $0.attempt, maxAttempts: $0.max)) ?? .failed }
+            let moved = try conn.query("""
+                WITH u AS (
+                    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, next, error)
+                ), items AS (
+                    UPDATE baton.item_rows i
+                    SET outcome = CASE WHEN u.next = 'failed' THEN 'failed' END,
+                        error = u.error, error_class = 'lease expired'
+                    FROM u, baton.batches b
+                    WHERE b.id = u.id AND i.run_id = b.run_id AND i.batch_id = b.id AND i.outcome IS NULL
+                      AND ((i.id >= b.id << 21 AND i.id < (b.id + 1) << 21) OR i.id = ANY (b.item_ids))
+                    RETURNING i.id, i.run_id, i.batch_id, u.next
+                ), history AS (
+                    INSERT INTO baton.attempts (item_id, run_id, attempt, worker, started_at, outcome, error_class, error)
+                    SELECT items.id, items.run_id, b.attempt, b.leased_by, b.claimed_at,
+                           CASE WHEN items.next = 'failed' THEN 'failed' ELSE 'lease_expired' END, 'lease expired', u.error
+                    FROM items JOIN baton.batches b ON b.id = items.batch_id JOIN u ON u.id = items.batch_id
+                ), batches AS (
+                    UPDATE baton.batches b
+                    SET state = CASE WHEN u.next = 'failed' THEN 'done' ELSE 'pending' END,
+                        finished_at = CASE WHEN u.next = 'failed' THEN now() END,
+                        failed = CASE WHEN u.next = 'failed' THEN b.size ELSE 0 END,
+                        lease_token = NULL, leased_until = NULL, available_at = now()
+                    FROM u WHERE b.id = u.id
+                )
+                SELECT count(*) FROM items
+                """, [
+                    PostgresArray(expired.map { String($0.id) }), PostgresArray(next.map(\.rawValue)),
+                    PostgresArray(expired.map { "lease expired: worker \($0.worker) stopped renewing it" }),
+                ])
+            return try moved.rows[0].decode(Int.self, 0)
+        }
     }
 }

@@ -64,10 +64,10 @@ extension Store {
     /// Failed items of a run grouped by stage, error class and message pattern, largest first.
     package static func failureGroups(_ conn: Connection, runID: Int64, stage: String?, examples: Int = 3) throws -> [FailureGroup] {
         try conn.query("""
-            SELECT stage, coalesce(error_class, 'error'), regexp_replace(coalesce(last_error, ''), '[0-9]+', 'N', 'g') AS pattern,
-                   count(*), (array_agg(key ORDER BY id))[1:$3]::text[], (array_agg(coalesce(last_error, '') ORDER BY id))[1]
-            FROM baton.items
-            WHERE run_id = $1 AND state = 'failed' AND ($2::text IS NULL OR stage = $2)
+            SELECT stage, coalesce(error_class, 'error'), regexp_replace(coalesce(error, ''), '[0-9]+', 'N', 'g') AS pattern,
+                   count(*), (array_agg(key ORDER BY id))[1:$3]::text[], (array_agg(coalesce(error, '') ORDER BY id))[1]
+            FROM baton.item_rows
+            WHERE run_id = $1 AND outcome = 'failed' AND ($2::text IS NULL OR stage = $2)
             GROUP BY 1, 2, 3
             ORDER BY count(*) DESC, 1, 2, 3
             """, [runID, stage, examples]).rows.map { row in
@@ -106,20 +106,20 @@ extension Store {
     package static func lineage(_ conn: Connection, runID: Int64, key: String) throws -> [ItemHistory] {
         let rows = try conn.query("""
             WITH RECURSIVE matched AS (
-                SELECT id, parent_id FROM baton.items WHERE run_id = $1 AND key = $2
+                SELECT id, parent_id FROM baton.item_rows WHERE run_id = $1 AND key = $2
             ), up AS (
                 SELECT id, parent_id FROM matched
                 UNION
-                SELECT i.id, i.parent_id FROM baton.items i JOIN up ON i.id = up.parent_id
+                SELECT i.id, i.parent_id FROM baton.item_rows i JOIN up ON i.id = up.parent_id WHERE i.run_id = $1
             ), down AS (
                 SELECT id FROM matched
                 UNION
-                SELECT i.id FROM baton.items i JOIN down ON i.parent_id = down.id
+                SELECT i.id FROM baton.item_rows i JOIN down ON i.parent_id = down.id WHERE i.run_id = $1
             )
             SELECT i.id, i.stage, i.key, i.state, i.attempt, i.max_attempts, i.parent_id, i.payload::text, i.leased_by,
                    i.created_at, i.claimed_at, i.finished_at, i.last_error
             FROM baton.items i
-            WHERE i.id IN (SELECT id FROM up UNION SELECT id FROM down)
+            WHERE i.run_id = $1 AND i.id IN (SELECT id FROM up UNION SELECT id FROM down)
             ORDER BY i.id
             """, [runID, key]).rows
         var items: [ItemHistory] = try rows.map { row in
@@ -136,8 +136,8 @@ extension Store {
         var attempts: [Int64: [ItemHistory.Attempt]] = [:]
         for row in try conn.query("""
             SELECT item_id, attempt, worker, started_at, finished_at, outcome, error_class, error
-            FROM baton.attempts WHERE item_id = ANY($1::bigint[]) ORDER BY id
-            """, [ids]).rows {
+            FROM baton.attempts WHERE run_id = $2 AND item_id = ANY($1::bigint[]) ORDER BY id
+            """, [ids, runID]).rows {
             attempts[try row.decode(Int64.self, 0), default: []].append(ItemHistory.Attempt(
                 attempt: try row.decode(Int.self, 1), worker: try row.decode(String?.self, 2), startedAt: try row.decode(Date?.self, 3),
                 finishedAt: try row.decode(Date.self, 4), outcome: try row.decode(String.self, 5),
@@ -146,8 +146,8 @@ extension Store {
         }
         var children: [Int64: [(id: Int64, stage: String, key: String, state: String)]] = [:]
         for row in try conn.query("""
-            SELECT parent_id, id, stage, key, state FROM baton.items WHERE parent_id = ANY($1::bigint[]) ORDER BY id
-            """, [ids]).rows {
+            SELECT parent_id, id, stage, key, state FROM baton.items WHERE run_id = $2 AND parent_id = ANY($1::bigint[]) ORDER BY id
+            """, [ids, runID]).rows {
             children[try row.decode(Int64.self, 0), default: []].append(
                 (try row.decode(Int64.self, 1), try row.decode(String.self, 2), try row.decode(String.self, 3), try row.decode(String.self, 4)))
         }
@@ -161,10 +161,10 @@ extension Store {
     /// Age of the oldest pending item and who holds items now.
     package static func statusDetail(_ conn: Connection, runID: Int64) throws -> RunStatusDetail {
         let oldest = try conn.query("""
-            SELECT extract(epoch FROM now() - min(created_at))::float8 FROM baton.items WHERE run_id = $1 AND state = 'pending'
+            SELECT extract(epoch FROM now() - min(created_at))::float8 FROM baton.batches WHERE run_id = $1 AND state = 'pending'
             """, [runID]).rows[0].decode(Double?.self, 0)
         let workers = try conn.query("""
-            SELECT split_part(leased_by, '/', 1), count(*) FROM baton.items
+            SELECT split_part(leased_by, '/', 1), sum(size)::bigint FROM baton.batches
             WHERE run_id = $1 AND state = 'running' GROUP BY 1 ORDER BY 1
             """, [runID]).rows.map { (try $0.decode(String.self, 0), try $0.decode(Int.self, 1)) }
         return RunStatusDetail(oldestPendingSeconds: oldest, workers: workers)

@@ -46,12 +46,22 @@ package struct PruneReport: Sendable, Hashable {
 }
 
 extension Store {
+    /// The selected items' ids (through the `baton.items` view: states as users see them).
     private static let selectionSQL = """
         SELECT id FROM baton.items
         WHERE run_id = $1 AND state = ANY($2::text[])
           AND ($3::text[] IS NULL OR stage = ANY($3::text[]))
           AND ($4::text[] IS NULL OR key = ANY($4::text[]))
           AND ($5::text IS NULL OR strpos(lower(coalesce(last_error, '')), lower($5)) > 0)
+        """
+
+    /// Items produced (directly or not) from the selected ones.
+    private static let downstreamSQL = """
+        WITH RECURSIVE down AS (
+            SELECT i.id FROM baton.item_rows i WHERE i.run_id = $1 AND i.parent_id IN (\(selectionSQL))
+            UNION
+            SELECT i.id FROM baton.item_rows i JOIN down ON i.parent_id = down.id WHERE i.run_id = $1
+        )
         """
 
     private static func selectionParameters(runID: Int64, _ selection: ReplaySelection) -> [any PostgresEncodable] {
@@ -68,35 +78,26 @@ extension Store {
         // With --done, a selected item downstream of another selected item is deleted and
         // produced again, not replayed: count it once, as downstream.
         let perStage = try conn.query(selection.includeDone ? """
-            WITH RECURSIVE down AS (
-                SELECT i.id FROM baton.items i WHERE i.parent_id IN (\(selectionSQL))
-                UNION
-                SELECT i.id FROM baton.items i JOIN down ON i.parent_id = down.id
-            )
-            SELECT i.stage, count(*) FROM baton.items i
-            WHERE i.id IN (\(selectionSQL)) AND i.id NOT IN (SELECT id FROM down)
+            \(downstreamSQL)
+            SELECT i.stage, count(*) FROM baton.item_rows i
+            WHERE i.run_id = $1 AND i.id IN (\(selectionSQL)) AND i.id NOT IN (SELECT id FROM down)
             GROUP BY 1 ORDER BY min(i.id)
             """ : """
-            SELECT i.stage, count(*) FROM baton.items i WHERE i.id IN (\(selectionSQL))
+            SELECT i.stage, count(*) FROM baton.item_rows i WHERE i.run_id = $1 AND i.id IN (\(selectionSQL))
             GROUP BY 1 ORDER BY min(i.id)
             """, selectionParameters(runID: runID, selection)).rows.map { (try $0.decode(String.self, 0), try $0.decode(Int.self, 1)) }
         var downstream = 0
         if selection.includeDone {
-            downstream = try conn.query("""
-                WITH RECURSIVE down AS (
-                    SELECT i.id FROM baton.items i WHERE i.parent_id IN (\(selectionSQL))
-                    UNION
-                    SELECT i.id FROM baton.items i JOIN down ON i.parent_id = down.id
-                )
-                SELECT count(*) FROM down
-                """, selectionParameters(runID: runID, selection)).rows[0].decode(Int.self, 0)
+            downstream = try conn.query("\(downstreamSQL) SELECT count(*) FROM down",
+                                        selectionParameters(runID: runID, selection)).rows[0].decode(Int.self, 0)
         }
         return ReplayPlan(perStage: perStage, downstream: downstream)
     }
 
-    /// Puts the selected items back to `pending` (attempts reset, history kept, max attempts
-    /// from the current definition), deletes the downstream items of replayed successes so
-    /// they are produced again, and reopens the run — in one transaction.
+    /// Puts the selected items back to `pending` in new batches (attempts reset, history
+    /// kept, max attempts and batch sizes from the current definition), deletes the
+    /// downstream items of replayed successes so they are produced again, and reopens the
+    /// run, in one transaction.
     package static func replay(
         _ conn: Connection, runID: Int64, selection: ReplaySelection, maxAttempts: [String: Int], pipeline: Pipeline
     ) throws -> ReplayPlan {
@@ -107,34 +108,72 @@ extension Store {
                 throw BatonError(.usage, "the run was cancelled; start a new run instead")
             }
             let plan = try planReplay(conn, runID: runID, selection: selection)
+            let parameters = selectionParameters(runID: runID, selection)
+            // Batches whose members change, recounted at the end.
+            try conn.execute("CREATE TEMP TABLE IF NOT EXISTS baton_touched (batch bigint) ON COMMIT DROP")
             if selection.includeDone {
                 try conn.query("""
-                    WITH RECURSIVE down AS (
-                        SELECT i.id FROM baton.items i WHERE i.parent_id IN (\(selectionSQL))
-                        UNION
-                        SELECT i.id FROM baton.items i JOIN down ON i.parent_id = down.id
-                    ), gone_results AS (
+                    \(downstreamSQL), gone_results AS (
                         DELETE FROM baton.results r WHERE r.run_id = $1 AND r.item_id IN (SELECT id FROM down)
+                    ), gone AS (
+                        DELETE FROM baton.item_rows i WHERE i.run_id = $1 AND i.id IN (SELECT id FROM down) RETURNING i.batch_id
                     )
-                    DELETE FROM baton.items WHERE id IN (SELECT id FROM down)
-                    """, selectionParameters(runID: runID, selection))
-                try conn.query("""
-                    DELETE FROM baton.results WHERE run_id = $1 AND item_id IN (\(selectionSQL))
-                    """, selectionParameters(runID: runID, selection))
+                    INSERT INTO baton_touched SELECT DISTINCT batch_id FROM gone
+                    """, parameters)
+                try conn.query("DELETE FROM baton.results WHERE run_id = $1 AND item_id IN (\(selectionSQL))", parameters)
             }
+            let stages = pipeline.stages
             try conn.query("""
-                UPDATE baton.items i
-                SET state = 'pending', attempt = 0, available_at = now(), finished_at = NULL, claimed_at = NULL,
-                    lease_token = NULL, leased_until = NULL,
-                    max_attempts = coalesce(m.max_attempts, i.max_attempts)
-                FROM (SELECT * FROM unnest($6::text[], $7::int[]) AS m(stage, max_attempts)) m
-                WHERE i.id IN (\(selectionSQL)) AND m.stage = i.stage
-                """, selectionParameters(runID: runID, selection) + [
-                    PostgresArray(Array(maxAttempts.keys)), PostgresArray(maxAttempts.keys.map { maxAttempts[$0]! }),
+                WITH sel AS (
+                    SELECT i.id, i.stage, i.batch_id FROM baton.item_rows i WHERE i.run_id = $1 AND i.id IN (\(selectionSQL))
+                ), touched AS (
+                    INSERT INTO baton_touched SELECT DISTINCT batch_id FROM sel
+                ), grouped AS (
+                    SELECT s.stage, array_agg(s.id ORDER BY s.id) AS ids
+                    FROM (SELECT sel.*, (row_number() OVER (PARTITION BY sel.stage ORDER BY sel.id) - 1)
+                                        / coalesce(m.batch_size, 200) AS g
+                          FROM sel LEFT JOIN unnest($6::text[], $8::int[]) AS m(stage, batch_size) ON m.stage = sel.stage) s
+                    GROUP BY s.stage, s.g
+                ), made AS (
+                    INSERT INTO baton.batches (id, run_id, stage, max_attempts, item_ids, size)
+                    SELECT nextval('baton.batch_ids'), $1, g.stage, coalesce(m.max_attempts, 3), g.ids, cardinality(g.ids)
+                    FROM grouped g LEFT JOIN unnest($6::text[], $7::int[]) AS m(stage, max_attempts) ON m.stage = g.stage
+                    RETURNING id, item_ids
+                )
+                UPDATE baton.item_rows i SET batch_id = made.id, outcome = NULL
+                FROM made, unnest(made.item_ids) AS member(id)
+                WHERE i.run_id = $1 AND i.id = member.id
+                """, parameters + [
+                    PostgresArray(stages.map(\.name)), PostgresArray(stages.map { maxAttempts[$0.name] ?? $0.retry.maxAttempts }),
+                    PostgresArray(stages.map(\.batchSize)),
                 ])
+            try recount(conn, runID: runID)
             try reopenRun(conn, runID: runID, pipeline: pipeline)
             return plan
         }
+    }
+
+    /// Recomputes the counts of the batches in `baton_touched` from their members; a pending
+    /// batch left empty is closed (nothing to claim).
+    private static func recount(_ conn: Connection, runID: Int64) throws {
+        try conn.query("""
+            UPDATE baton.batches b
+            SET size = c.size, skipped = c.skipped, failed = c.failed,
+                done = CASE WHEN b.state = 'done' THEN c.size - c.skipped - c.failed ELSE 0 END,
+                state = CASE WHEN c.size = 0 AND b.state = 'pending' THEN 'done' ELSE b.state END,
+                finished_at = CASE WHEN c.size = 0 AND b.state = 'pending' THEN now() ELSE b.finished_at END
+            FROM (
+                SELECT t.id, count(i.id)::int AS size,
+                       (count(i.id) FILTER (WHERE i.outcome = 'skipped'))::int AS skipped,
+                       (count(i.id) FILTER (WHERE i.outcome = 'failed'))::int AS failed
+                FROM baton.batches t
+                LEFT JOIN baton.item_rows i ON i.run_id = $1 AND i.batch_id = t.id
+                 AND ((i.id >= t.id << 21 AND i.id < (t.id + 1) << 21) OR i.id = ANY (t.item_ids))
+                WHERE t.id IN (SELECT batch FROM baton_touched)
+                GROUP BY t.id
+            ) c
+            WHERE b.id = c.id
+            """, [runID])
     }
 
     /// Cancels a running run: pending items become `cancelled`, running ones finish. Returns
@@ -149,39 +188,71 @@ extension Store {
                 WHERE id = $1 AND state = 'running'
                 """, [runID]).affectedRows
             guard updated == 1 else { return nil }
-            return try conn.query("""
-                UPDATE baton.items SET state = 'cancelled', finished_at = now() WHERE run_id = $1 AND state = 'pending'
-                """, [runID]).affectedRows
+            return try cancelBatches(conn, runID: runID)
         }
     }
 
     /// Cancels the pending items of a cancelled run (those produced after the cancel).
     @discardableResult
     package static func cancelPending(_ conn: Connection, runID: Int64) throws -> Int {
+        guard try conn.query("SELECT 1 FROM baton.runs WHERE id = $1 AND state = 'cancelled'", [runID]).rowCount == 1 else { return 0 }
+        return try cancelBatches(conn, runID: runID)
+    }
+
+    private static func cancelBatches(_ conn: Connection, runID: Int64) throws -> Int {
         try conn.query("""
-            UPDATE baton.items i SET state = 'cancelled', finished_at = now()
-            FROM baton.runs r
-            WHERE r.id = $1 AND r.state = 'cancelled' AND i.run_id = r.id AND i.state = 'pending'
-            """, [runID]).affectedRows
+            WITH cancelled AS (
+                UPDATE baton.batches SET state = 'cancelled', finished_at = now()
+                WHERE run_id = $1 AND state = 'pending' RETURNING size
+            )
+            SELECT coalesce(sum(size), 0)::bigint FROM cancelled
+            """, [runID]).rows[0].decode(Int.self, 0)
     }
 
     /// Deletes finished runs (succeeded, failed, cancelled) older than `seconds`, with all
-    /// their rows. `dryRun` only counts.
+    /// their rows (a run's item table is dropped whole). `dryRun` only counts.
     package static func prune(_ conn: Connection, olderThanSeconds seconds: Double, dryRun: Bool) throws -> PruneReport {
-        try conn.transaction { conn in
+        let report = try conn.transaction { conn -> (PruneReport, [Int64]) in
             let runs = try conn.query("""
                 SELECT id, pipeline || '/' || name FROM baton.runs
                 WHERE state <> 'running' AND coalesce(finished_at, updated_at) < now() - $1 * interval '1 second'
                 ORDER BY id
+                FOR UPDATE
                 """, [seconds]).rows.map { (try $0.decode(Int64.self, 0), try $0.decode(String.self, 1)) }
-            guard !runs.isEmpty else { return PruneReport(runs: [], items: 0) }
+            guard !runs.isEmpty else { return (PruneReport(runs: [], items: 0), []) }
             let ids = PostgresArray(runs.map { String($0.0) })
-            let items = try conn.query("SELECT count(*) FROM baton.items WHERE run_id = ANY($1::bigint[])", [ids]).rows[0].decode(Int.self, 0)
+            let items = try conn.query("SELECT count(*) FROM baton.item_rows WHERE run_id = ANY($1::bigint[])", [ids]).rows[0].decode(Int.self, 0)
             if !dryRun {
-                // Still finished now: a run reopened by a replay in the meantime stays.
                 try conn.query("DELETE FROM baton.runs WHERE id = ANY($1::bigint[]) AND state <> 'running'", [ids])
             }
-            return PruneReport(runs: runs.map(\.1), items: items)
+            return (PruneReport(runs: runs.map(\.1), items: items), runs.map(\.0))
+        }
+        if !dryRun { try dropOrphanedPartitions(conn) }
+        return report.0
+    }
+
+    /// Drops the item tables of runs that no longer exist (pruned, or a prune interrupted
+    /// before it got there): detached without blocking other runs, then dropped.
+    package static func dropOrphanedPartitions(_ conn: Connection) throws {
+        let orphans = try conn.query("""
+            SELECT c.relname FROM pg_inherits h
+            JOIN pg_class c ON c.oid = h.inhrelid JOIN pg_class p ON p.oid = h.inhparent
+            JOIN pg_namespace n ON n.oid = p.relnamespace
+            WHERE n.nspname = 'baton' AND p.relname = 'item_rows'
+              AND NOT EXISTS (SELECT 1 FROM baton.runs r WHERE 'item_rows_' || r.id = c.relname)
+            """).rows.map { try $0.decode(String.self, 0) }
+        for table in orphans {
+            let name = try conn.quoteIdentifier(table)
+            try conn.execute("ALTER TABLE baton.item_rows DETACH PARTITION baton.\(name) CONCURRENTLY")
+            try conn.execute("DROP TABLE IF EXISTS baton.\(name)")
+        }
+        // Detached by an interrupted prune, never dropped.
+        for row in try conn.query("""
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'baton' AND c.relkind = 'r' AND c.relname ~ '^item_rows_[0-9]+$' AND NOT c.relispartition
+              AND NOT EXISTS (SELECT 1 FROM baton.runs r WHERE 'item_rows_' || r.id = c.relname)
+            """).rows {
+            try conn.execute("DROP TABLE IF EXISTS baton.\(try conn.quoteIdentifier(try row.decode(String.self, 0)))")
         }
     }
 

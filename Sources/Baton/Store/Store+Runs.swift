@@ -5,7 +5,7 @@ package import Foundation
 extension Store {
     static let runColumns = """
         id, pipeline, name, state, seed_done, seed_position, seed_line, seeded, definition_text, definition_hash, file,
-        created_at, finished_at
+        created_at, finished_at, seed_state, extract(epoch FROM seed_finished_at - seed_started_at)::float8
         """
 
     static func decodeRun(_ row: Row) throws -> RunRecord {
@@ -22,7 +22,9 @@ extension Store {
             definitionHash: try row.decode(String.self, 9),
             file: try row.decode(String?.self, 10),
             createdAt: try row.decode(Date.self, 11),
-            finishedAt: try row.decode(Date?.self, 12)
+            finishedAt: try row.decode(Date?.self, 12),
+            seedState: try row.decode(String?.self, 13),
+            seedSeconds: try row.decode(Double?.self, 14)
         )
     }
 
@@ -36,13 +38,20 @@ extension Store {
         }
         let file: JSON = pipeline.file.map { JSON.string($0) } ?? .null
         let summary = JSON.object([("pipeline", .string(pipeline.name)), ("file", file), ("stages", .array(stages))])
-        let inserted = try conn.query("""
-            INSERT INTO baton.runs (pipeline, name, definition, definition_text, definition_hash, file)
-            VALUES ($1, $2, $3::jsonb, $4, $5, $6)
-            ON CONFLICT (pipeline, name) DO NOTHING
-            RETURNING \(runColumns)
-            """, [pipeline.name, name, summary.serialized, pipeline.definitionText, pipeline.definitionHash, pipeline.file])
-        if let row = inserted.rows.first { return (try decodeRun(row), true) }
+        let created = try conn.transaction { conn -> RunRecord? in
+            let inserted = try conn.query("""
+                INSERT INTO baton.runs (pipeline, name, definition, definition_text, definition_hash, file)
+                VALUES ($1, $2, $3::jsonb, $4, $5, $6)
+                ON CONFLICT (pipeline, name) DO NOTHING
+                RETURNING \(runColumns)
+                """, [pipeline.name, name, summary.serialized, pipeline.definitionText, pipeline.definitionHash, pipeline.file])
+            guard let row = inserted.rows.first else { return nil }
+            let run = try decodeRun(row)
+            // The run's own item table, attached in the same transaction.
+            try conn.query("SELECT baton.add_run_partition($1)", [run.id])
+            return run
+        }
+        if let created { return (created, true) }
         let existing = try conn.query("SELECT \(runColumns) FROM baton.runs WHERE pipeline = $1 AND name = $2", [pipeline.name, name])
         guard let row = existing.rows.first else {
             throw BatonError(.temporary, "run \(name) was deleted while being resumed; try again")
@@ -93,12 +102,12 @@ extension Store {
     package static func progress(_ conn: Connection, runID: Int64) throws -> RunProgress {
         let row = try conn.query("""
             SELECT
-              (SELECT count(*) FROM baton.items WHERE run_id = $1 AND state = 'pending' AND available_at <= now()),
-              (SELECT count(*) FROM baton.items WHERE run_id = $1 AND state = 'pending' AND available_at > now()),
-              (SELECT extract(epoch FROM min(available_at) - now())::float8 FROM baton.items
-                 WHERE run_id = $1 AND state = 'pending' AND available_at > now()),
-              (SELECT count(*) FROM baton.items WHERE run_id = $1 AND state = 'running'),
+              coalesce(sum(size) FILTER (WHERE state = 'pending' AND available_at <= now()), 0)::bigint,
+              coalesce(sum(size) FILTER (WHERE state = 'pending' AND available_at > now()), 0)::bigint,
+              extract(epoch FROM min(available_at) FILTER (WHERE state = 'pending' AND available_at > now()) - now())::float8,
+              coalesce(sum(size) FILTER (WHERE state = 'running'), 0)::bigint,
               (SELECT seed_done FROM baton.runs WHERE id = $1)
+            FROM baton.batches WHERE run_id = $1 AND state IN ('pending', 'running')
             """, [runID]).rows[0]
         return RunProgress(
             ready: try row.decode(Int.self, 0),
@@ -126,11 +135,11 @@ extension Store {
     private static func finishLockedRun(_ conn: Connection, runID: Int64) throws -> RunRecord.State? {
         let result = try conn.query("""
             UPDATE baton.runs r
-            SET state = CASE WHEN EXISTS (SELECT 1 FROM baton.items WHERE run_id = r.id AND state = 'failed')
+            SET state = CASE WHEN EXISTS (SELECT 1 FROM baton.batches WHERE run_id = r.id AND failed > 0)
                              THEN 'failed' ELSE 'succeeded' END,
                 finished_at = now(), updated_at = now()
             WHERE r.id = $1 AND r.state = 'running' AND r.seed_done
-              AND NOT EXISTS (SELECT 1 FROM baton.items WHERE run_id = r.id AND state IN ('pending', 'running'))
+              AND NOT EXISTS (SELECT 1 FROM baton.batches WHERE run_id = r.id AND state IN ('pending', 'running'))
             RETURNING r.state
             """, [runID])
         guard let row = result.rows.first else { return nil }
@@ -140,7 +149,7 @@ extension Store {
     /// Stages that still have pending or running items in a run.
     package static func unfinishedStages(_ conn: Connection, runID: Int64) throws -> [String] {
         try conn.query("""
-            SELECT DISTINCT stage FROM baton.items WHERE run_id = $1 AND state IN ('pending', 'running') ORDER BY 1
+            SELECT DISTINCT stage FROM baton.batches WHERE run_id = $1 AND state IN ('pending', 'running') ORDER BY 1
             """, [runID]).rows.map { try $0.decode(String.self, 0) }
     }
 

@@ -1,4 +1,5 @@
 package import BatonPostgres
+import BatonJQ
 
 /// A run of consecutive source records, seeded in one transaction.
 package struct SeedChunk: Sendable {
@@ -27,25 +28,49 @@ package struct SeedChunk: Sendable {
     /// Reader position and line after the last record.
     package var endPosition: Int64
     package var endLine: Int64
+    /// Reader state after the last record, beyond position and line (readers that need it).
+    package var endState: String?
     /// The source has no more records after this chunk.
     package var isLast: Bool
 
-    package init(records: [Record] = [], startPosition: Int64, startLine: Int64, endPosition: Int64, endLine: Int64, isLast: Bool) {
+    package init(records: [Record] = [], startPosition: Int64, startLine: Int64, endPosition: Int64, endLine: Int64,
+                 endState: String? = nil, isLast: Bool) {
         self.records = records
         self.startPosition = startPosition
         self.startLine = startLine
         self.endPosition = endPosition
         self.endLine = endLine
+        self.endState = endState
         self.isLast = isLast
     }
 }
 
 package enum SeedOutcome: Sendable, Equatable {
     /// The chunk was enqueued. `deduplicated` counts records skipped because their key was
-    /// already in the run, or (with `dedupe`) completed by a recent run of the pipeline.
+    /// already in the run, or (with `dedupe`) taken by a recent run of the pipeline.
     case seeded(inserted: Int, deduplicated: Int, malformed: Int)
     /// Another process seeded past this point (or finished): continue from there.
-    case moved(position: Int64, line: Int64, done: Bool)
+    case moved(position: Int64, line: Int64, state: String?, done: Bool)
+}
+
+/// Where the first stage's items go and how they are grouped.
+package struct SeedTarget: Sendable {
+    package var runID: Int64
+    package var pipeline: String
+    package var firstStage: String
+    package var maxAttempts: Int
+    /// Items per batch of the first stage.
+    package var batchSize: Int
+    package var dedupeWindow: Duration?
+
+    package init(runID: Int64, pipeline: String, firstStage: String, maxAttempts: Int, batchSize: Int, dedupeWindow: Duration?) {
+        self.runID = runID
+        self.pipeline = pipeline
+        self.firstStage = firstStage
+        self.maxAttempts = maxAttempts
+        self.batchSize = max(1, min(batchSize, Store.maxBatchSize))
+        self.dedupeWindow = dedupeWindow
+    }
 }
 
 extension Store {
@@ -53,91 +78,192 @@ extension Store {
     /// seed position past them, in one transaction (so a crash never seeds a record twice or
     /// skips one). Refuses (``SeedOutcome/moved``) if the run's position is not where the
     /// chunk starts: two processes seeding one run never interleave.
-    package static func seedChunk(
-        _ conn: Connection, runID: Int64, pipeline: String, firstStage: String, maxAttempts: Int,
-        chunk: SeedChunk, dedupeWindow: Duration?
-    ) throws -> SeedOutcome {
+    ///
+    /// Fast path: the records are copied straight into the run's item table (keys repeated
+    /// within the chunk are dropped first). A key already seeded by an earlier chunk makes the
+    /// copy fail; the chunk is then loaded through a staging table with `ON CONFLICT DO NOTHING`,
+    /// as it always is with a `dedupe` window.
+    package static func seedChunk(_ conn: Connection, target: SeedTarget, chunk: SeedChunk, ids: BatchIDPool) throws -> SeedOutcome {
+        do {
+            if target.dedupeWindow == nil {
+                return try seedTransaction(conn, target: target, chunk: chunk, ids: ids, staged: false)
+            }
+        } catch let error as PostgresError where error.sqlState == "23505" {
+            conn.rollbackQuietly()
+        }
+        return try seedTransaction(conn, target: target, chunk: chunk, ids: ids, staged: true)
+    }
+
+    private static func seedTransaction(_ conn: Connection, target: SeedTarget, chunk: SeedChunk, ids: BatchIDPool, staged: Bool) throws -> SeedOutcome {
         try conn.transaction { conn in
-            let run = try conn.query(
-                "SELECT seed_position, seed_line, seed_done FROM baton.runs WHERE id = $1 FOR UPDATE", [runID]
-            ).rows
-            guard let current = run.first else { throw BatonError(.temporary, "run \(runID) no longer exists") }
+            // A paused seeder holding the run row must not block the others for long (and the
+            // server ends its transaction after idle_in_transaction_session_timeout).
+            let results = try conn.pipeline([
+                .init("SET LOCAL lock_timeout = '10s'"),
+                .init("SELECT seed_position, seed_line, seed_done, seed_state FROM baton.runs WHERE id = $1 FOR UPDATE", [target.runID]),
+            ])
+            guard let current = results[1].rows.first else { throw BatonError(.temporary, "run \(target.runID) no longer exists") }
             let position = try current.decode(Int64.self, 0)
             let line = try current.decode(Int64.self, 1)
             let done = try current.decode(Bool.self, 2)
             guard !done, position == chunk.startPosition else {
-                return .moved(position: position, line: line, done: done)
+                return .moved(position: position, line: line, state: try current.decode(String?.self, 3), done: done)
             }
-
-            try conn.execute("""
-                CREATE TEMP TABLE IF NOT EXISTS baton_seed (key text, payload text, line bigint, error text, raw text)
-                ON COMMIT DELETE ROWS
-                """)
-            try conn.copyIn("COPY baton_seed (key, payload, line, error, raw) FROM STDIN") { writer in
-                for record in chunk.records {
-                    try writer.appendRow([record.key, record.payload, String(record.line), record.error, record.raw])
-                }
-            }
-            let good = chunk.records.filter { $0.error == nil }.count
-            let malformed = chunk.records.count - good
-
-            let inserted: Int
-            if let dedupeWindow {
-                // Claim each key for this run unless a recent run of the pipeline holds it.
-                // The primary key serialises concurrent runs: the second waits, then skips.
-                inserted = try conn.query("""
-                    WITH candidates AS (
-                        SELECT DISTINCT ON (key) key FROM baton_seed WHERE error IS NULL ORDER BY key
-                    ), claimed AS (
-                        INSERT INTO baton.dedupe (pipeline, key, run_id, recorded_at)
-                        SELECT $4, key, $1, now() FROM candidates
-                        ON CONFLICT (pipeline, key) DO UPDATE
-                        SET run_id = excluded.run_id, recorded_at = excluded.recorded_at
-                        WHERE baton.dedupe.run_id = excluded.run_id
-                           OR baton.dedupe.recorded_at < now() - $5 * interval '1 millisecond'
-                        RETURNING key
-                    )
-                    INSERT INTO baton.items (run_id, stage, key, payload, max_attempts)
-                    SELECT $1, $2, s.key, s.payload::jsonb, $3
-                    FROM baton_seed s JOIN claimed c ON c.key = s.key
-                    WHERE s.error IS NULL
-                    ON CONFLICT (run_id, stage, key) DO NOTHING
-                    """, [runID, firstStage, maxAttempts, pipeline, Int(dedupeWindow.milliseconds)]).affectedRows
-            } else {
-                inserted = try conn.query("""
-                    INSERT INTO baton.items (run_id, stage, key, payload, max_attempts)
-                    SELECT $1, $2, key, payload::jsonb, $3 FROM baton_seed WHERE error IS NULL
-                    ON CONFLICT (run_id, stage, key) DO NOTHING
-                    """, [runID, firstStage, maxAttempts]).affectedRows
-            }
-            if malformed > 0 {
-                try conn.query("""
-                    INSERT INTO baton.items (run_id, stage, key, payload, state, attempt, max_attempts, last_error, error_class, finished_at)
-                    SELECT $1, $2, 'line:' || line, jsonb_build_object('line', line, 'raw', raw), 'failed', 0, $3,
-                           error, 'bad record', now()
-                    FROM baton_seed WHERE error IS NOT NULL
-                    ON CONFLICT (run_id, stage, key) DO NOTHING
-                    """, [runID, firstStage, maxAttempts])
-            }
-            let deduplicated = good - inserted
-            try conn.query("""
+            var plan = SeedPlan(chunk: chunk, batchSize: target.batchSize)
+            let batchIDs = try ids.take(plan.batchCount, conn)
+            plan.assign(batchIDs)
+            let inserted = staged
+                ? try seedStaged(conn, target: target, plan: plan)
+                : try seedDirect(conn, target: target, plan: plan)
+            let deduplicated = plan.good.count - inserted + plan.repeated
+            var statements: [Connection.PipelineStatement] = [.init("""
                 UPDATE baton.runs
-                SET seed_position = $2, seed_line = $3, seeded = seeded + $4, seed_done = $5, updated_at = now()
+                SET seed_position = $2, seed_line = $3, seeded = seeded + $4, seed_done = $5, seed_state = $6, updated_at = now(),
+                    seed_started_at = coalesce(seed_started_at, now()), seed_finished_at = CASE WHEN $5 THEN now() END
                 WHERE id = $1
-                """, [runID, chunk.endPosition, chunk.endLine, inserted, chunk.isLast])
+                """, [target.runID, chunk.endPosition, chunk.endLine, inserted, chunk.isLast, chunk.endState])]
             if deduplicated > 0 {
-                try addCounters(conn, runID: runID, stages: [firstStage], names: ["deduplicated"], amounts: [String(deduplicated)])
+                statements.append(.init("""
+                    INSERT INTO baton.counters (run_id, stage, counter, amount) VALUES ($1, $2, 'deduplicated', $3)
+                    """, [target.runID, target.firstStage, deduplicated]))
             }
-            return .seeded(inserted: inserted, deduplicated: deduplicated, malformed: malformed)
+            try conn.pipeline(statements)
+            return .seeded(inserted: inserted, deduplicated: deduplicated, malformed: plan.bad.count)
         }
+    }
+
+    /// COPY into the run's table, then the batches (sizes known: nothing is skipped).
+    private static func seedDirect(_ conn: Connection, target: SeedTarget, plan: SeedPlan) throws -> Int {
+        try conn.copyIn("COPY baton.item_rows_\(target.runID) (run_id, id, stage, key, payload, batch_id, outcome, error, error_class) FROM STDIN") { writer in
+            let run = String(target.runID)
+            for row in plan.rows {
+                try writer.appendRow([run, String(row.id), target.firstStage, row.key, row.payload, String(row.batch),
+                                      row.error == nil ? nil : "failed", row.error, row.error == nil ? nil : "bad record"])
+            }
+        }
+        let sizes = plan.batchSizes
+        try insertBatches(conn, target: target, batches: sizes.map { ($0.batch, $0.size, $0.failed) })
+        return plan.good.count
+    }
+
+    /// Through a staging table: keys already in the run (or, with `dedupe`, taken by a recent
+    /// run of the pipeline) are skipped; batch sizes count what was inserted.
+    private static func seedStaged(_ conn: Connection, target: SeedTarget, plan: SeedPlan) throws -> Int {
+        try conn.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS baton_seed (id bigint, key text, payload text, batch bigint, error text)
+            ON COMMIT DELETE ROWS
+            """)
+        try conn.copyIn("COPY baton_seed (id, key, payload, batch, error) FROM STDIN") { writer in
+            for row in plan.rows { try writer.appendRow([String(row.id), row.key, row.payload, String(row.batch), row.error]) }
+        }
+        let claimed = target.dedupeWindow.map { window in """
+            claimed AS (
+                INSERT INTO baton.dedupe (pipeline, key, run_id, recorded_at)
+                SELECT $3, key, $1, now() FROM (SELECT DISTINCT key FROM baton_seed WHERE error IS NULL) k
+                ON CONFLICT (pipeline, key) DO UPDATE
+                SET run_id = excluded.run_id, recorded_at = excluded.recorded_at
+                WHERE baton.dedupe.run_id = excluded.run_id
+                   OR baton.dedupe.recorded_at < now() - \(Int(window.milliseconds)) * interval '1 millisecond'
+                RETURNING key
+            ),
+            """ } ?? ""
+        let filter = target.dedupeWindow == nil ? "" : " AND (s.error IS NOT NULL OR s.key IN (SELECT key FROM claimed))"
+        var parameters: [any PostgresEncodable] = [target.runID, target.firstStage]
+        if target.dedupeWindow != nil { parameters.append(target.pipeline) }
+        let counts = try conn.query("""
+            WITH \(claimed)ins AS (
+                INSERT INTO baton.item_rows (run_id, id, stage, key, payload, batch_id, outcome, error, error_class)
+                SELECT $1, s.id, $2, s.key, s.payload, s.batch,
+                       CASE WHEN s.error IS NOT NULL THEN 'failed' END, s.error, CASE WHEN s.error IS NOT NULL THEN 'bad record' END
+                FROM baton_seed s WHERE true\(filter)
+                ON CONFLICT (run_id, stage, key) DO NOTHING
+                RETURNING batch_id, outcome
+            )
+            SELECT batch_id, count(*), count(*) FILTER (WHERE outcome = 'failed') FROM ins GROUP BY 1
+            """, parameters).rows.map { (try $0.decode(Int64.self, 0), try $0.decode(Int.self, 1), try $0.decode(Int.self, 2)) }
+        try insertBatches(conn, target: target, batches: counts)
+        return counts.reduce(0) { $0 + $1.1 - $1.2 }
+    }
+
+    /// The first stage's batches: pending, or (bad records only) done with them failed.
+    private static func insertBatches(_ conn: Connection, target: SeedTarget, batches: [(batch: Int64, size: Int, failed: Int)]) throws {
+        guard !batches.isEmpty else { return }
+        try conn.query("""
+            INSERT INTO baton.batches (id, run_id, stage, max_attempts, size, failed, state, finished_at)
+            SELECT b.id, $1, $2, $3, b.size, b.failed, CASE WHEN b.failed = b.size THEN 'done' ELSE 'pending' END,
+                   CASE WHEN b.failed = b.size THEN now() END
+            FROM unnest($4::bigint[], $5::int[], $6::int[]) AS b(id, size, failed)
+            """, [
+                target.runID, target.firstStage, target.maxAttempts, PostgresArray(batches.map { String($0.batch) }),
+                PostgresArray(batches.map(\.size)), PostgresArray(batches.map(\.failed)),
+            ])
     }
 
     /// Pending items of a stage, counted up to `limit` (cheap whatever the queue's size).
     package static func pendingBacklog(_ conn: Connection, runID: Int64, stage: String, limit: Int) throws -> Int {
         try conn.query("""
-            SELECT count(*) FROM (
-                SELECT 1 FROM baton.items WHERE run_id = $1 AND stage = $2 AND state = 'pending' LIMIT $3
+            SELECT coalesce(sum(size), 0)::bigint FROM (
+                SELECT size FROM baton.batches WHERE run_id = $1 AND stage = $2 AND state = 'pending' LIMIT $3
             ) AS backlog
             """, [runID, stage, limit]).rows[0].decode(Int.self, 0)
+    }
+}
+
+/// How a chunk's records become rows: good records deduplicated within the chunk and grouped
+/// in batches of the first stage; bad records (`on_error: skip`) in a batch of their own,
+/// finished at once. Pure.
+struct SeedPlan {
+    struct Row {
+        var id: Int64 = 0
+        var batch: Int64 = 0
+        var key: String
+        var payload: String
+        var error: String?
+    }
+
+    var good: [Row] = []
+    var bad: [Row] = []
+    /// Good records whose key an earlier record of the chunk already had.
+    var repeated = 0
+    let batchSize: Int
+
+    init(chunk: SeedChunk, batchSize: Int) {
+        self.batchSize = batchSize
+        var seen = Set<String>()
+        for record in chunk.records {
+            if let key = record.key, let payload = record.payload, record.error == nil {
+                if seen.insert(key).inserted { good.append(Row(key: key, payload: payload)) } else { repeated += 1 }
+            } else {
+                let raw = "{\"line\":\(record.line),\"raw\":\(JSON.string(record.raw ?? "").serialized)}"
+                bad.append(Row(key: "line:\(record.line)", payload: raw, error: record.error ?? "malformed record"))
+            }
+        }
+    }
+
+    var batchCount: Int { (good.count + batchSize - 1) / batchSize + (bad.isEmpty ? 0 : 1) }
+
+    mutating func assign(_ ids: [Int64]) {
+        for index in good.indices {
+            let batch = ids[index / batchSize]
+            good[index].batch = batch
+            good[index].id = Store.itemID(batch: batch, position: index % batchSize)
+        }
+        if let badBatch = ids.last, !bad.isEmpty {
+            for index in bad.indices {
+                bad[index].batch = badBatch
+                bad[index].id = Store.itemID(batch: badBatch, position: index)
+            }
+        }
+    }
+
+    var rows: [Row] { good + bad }
+
+    var batchSizes: [(batch: Int64, size: Int, failed: Int)] {
+        var sizes: [(batch: Int64, size: Int, failed: Int)] = []
+        for row in good {
+            if sizes.last?.batch == row.batch { sizes[sizes.count - 1].size += 1 } else { sizes.append((row.batch, 1, 0)) }
+        }
+        if let first = bad.first { sizes.append((first.batch, bad.count, bad.count)) }
+        return sizes
     }
 }

@@ -11,12 +11,18 @@ import Foundation
 /// `idle` is used by exactly one caller until it is put back.
 package final class JQProgramPool: @unchecked Sendable {
     package let source: String
+    /// How long one run may take before the program is stopped (``JQWatchdog``).
+    package let timeout: Duration
     private let lock = NSLock()
     private var idle: [JQProgram]
 
+    /// The deadline of jq programs that do not set their own (keys, templates, jq stages).
+    package static let defaultTimeout: Duration = .seconds(10)
+
     /// Compiles the program once now, so compile errors surface at load time.
-    package init(_ source: String) throws {
+    package init(_ source: String, timeout: Duration = JQProgramPool.defaultTimeout) throws {
         self.source = source
+        self.timeout = timeout
         idle = [try JQProgram(source)]
     }
 
@@ -27,21 +33,29 @@ package final class JQProgramPool: @unchecked Sendable {
         lock.unlock()
         let lent = try program ?? JQProgram(source)
         defer {
-            lock.lock()
-            idle.append(lent)
-            lock.unlock()
+            // A halted program's state is not reused: a fresh one is compiled when needed.
+            if !lent.wasHalted {
+                lock.lock()
+                idle.append(lent)
+                lock.unlock()
+            }
         }
         return try body(lent)
     }
 
     /// Outputs of the program on a JSON text, as JSON texts.
     package func run(json: String) throws -> [String] {
-        try withProgram { try $0.run(json: json) }
+        try withProgram { try $0.run(json: json, timeout: timeout) }
+    }
+
+    /// Each output of the program on a JSON text, as it comes.
+    package func forEachOutput(json: String, _ body: (String) throws -> Void) throws {
+        try withProgram { try $0.forEachOutput(json: json, timeout: timeout, body) }
     }
 
     /// Outputs of the program on a JSON text, as values.
     package func values(json: String) throws -> [JSON] {
-        try withProgram { try $0.values(json: json) }
+        try withProgram { try $0.values(json: json, timeout: timeout) }
     }
 
     /// The single value the program gives for `json` as plain text (strings unquoted), for

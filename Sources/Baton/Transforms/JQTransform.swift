@@ -11,9 +11,20 @@ public struct JQTransform: StageTransform {
 
     public func process(_ item: StageInput) async throws -> StageOutput {
         do {
-            return .outputs(try pool.run(json: item.payload))
+            return .outputs(try pool.withProgram { try $0.run(json: item.payload, timeout: item.timeout ?? pool.timeout) })
         } catch let error as JQError {
-            throw StageError.permanent(error.description, class: "jq")
+            throw JQTransform.stageError(error, item: item)
+        }
+    }
+
+    /// A jq failure as the item's error: permanent (jq is deterministic), naming the stage,
+    /// the item and the limit it hit; a program stopped for shutdown gives its item back.
+    static func stageError(_ error: JQError, item: StageInput) -> any Error {
+        switch error.kind {
+        case .stopped: return CancellationError()
+        case .timeout: return StageError.permanent("stage \(item.stage) item \(item.key): \(error)", class: "jq timeout")
+        case .memory: return StageError.permanent("stage \(item.stage) item \(item.key): \(error)", class: "jq memory")
+        default: return StageError.permanent(error.description, class: "jq")
         }
     }
 

@@ -32,17 +32,15 @@ struct MigrateCommand: AsyncParsableCommand {
             }
             return
         }
-        let (applied, tables) = try await global.withConnection { conn in
-            let applied = try Store.migrate(conn)
-            let tables = try conn.query("""
-                SELECT count(*) FROM information_schema.tables WHERE table_schema = 'baton'
-                """).rows[0].decode(Int.self, 0)
-            return (applied, tables)
+        let (applied, names) = try await global.withConnection { conn in
+            (try Store.migrate(conn), try Store.migrationStatus(conn))
         }
         if applied.isEmpty {
-            print("schema baton is up to date (\(tables) tables)")
+            print("schema baton is up to date (migration \(names.last?.version ?? 0))")
         } else {
-            print("applied migration\(applied.count == 1 ? "" : "s") \(applied.map(String.init).joined(separator: ", ")); schema baton has \(tables) tables")
+            for version in applied {
+                print("applied migration \(version): \(names.first { $0.version == version }?.name ?? "")")
+            }
         }
     }
 }

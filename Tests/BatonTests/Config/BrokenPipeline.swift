@@ -197,7 +197,7 @@ struct BrokenPipeline: Sendable, CustomTestStringConvertible {
         BrokenPipeline("unknown-stage-key.yaml", [
             #"unknown-stage-key.yaml:7:5: stages[0].retyr: unknown key `retyr` (hint: did you mean `retry`?)"#,
             #"unknown-stage-key.yaml:8:5: stages[0].concurency: unknown key `concurency` (hint: did you mean `concurrency`?)"#,
-            #"unknown-stage-key.yaml:9:5: stages[0].frobnicate: unknown key `frobnicate` (hint: valid keys here: name, jq, sql, http, exec, outputs, key, retry, concurrency, batch_size, lease)"#,
+            #"unknown-stage-key.yaml:9:5: stages[0].frobnicate: unknown key `frobnicate` (hint: valid keys here: name, jq, sql, http, exec, outputs, key, retry, concurrency, batch_size, lease, timeout)"#,
         ]),
         BrokenPipeline("unknown-top-key.yaml", [
             #"unknown-top-key.yaml:1:1: stages: missing required key `stages` (hint: add a list of stages, e.g. `stages: [ { name: shape, jq: '.' } ]`)"#,
@@ -210,7 +210,7 @@ struct BrokenPipeline: Sendable, CustomTestStringConvertible {
         ]),
         BrokenPipeline("wrong-shapes.yaml", [
             #"wrong-shapes.yaml:1:11: pipeline: expected text, found a list"#,
-            #"wrong-shapes.yaml:2:11: defaults: expected a mapping of stage settings, found `3` (hint: valid keys here: retry, concurrency, batch_size, lease, backlog)"#,
+            #"wrong-shapes.yaml:2:11: defaults: expected a mapping of stage settings, found `3` (hint: valid keys here: retry, concurrency, batch_size, lease, timeout, backlog)"#,
             #"wrong-shapes.yaml:3:9: source: expected a mapping with one of jsonl, csv, sql, items, found `data.jsonl` (hint: valid keys here: jsonl, csv, sql, items, key, on_error, dedupe, delimiter, types, database_url)"#,
             #"wrong-shapes.yaml:5:3: stages: expected a list of stages, found a mapping (hint: write a list: [a, b] or one `- item` per line)"#,
         ]),

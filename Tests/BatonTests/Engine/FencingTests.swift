@@ -20,17 +20,25 @@ struct FencingTests {
             records: (1...count).map { SeedChunk.Record(key: "k\($0)", payload: #"{"n": \#($0)}"#, line: Int64($0)) },
             startPosition: 0, startLine: 0, endPosition: Int64(count), endLine: Int64(count), isLast: true
         )
-        _ = try Store.seedChunk(conn, runID: run.id, pipeline: "fence", firstStage: "a", maxAttempts: 3, chunk: chunk, dedupeWindow: nil)
+        // One item per batch: each item's lease is its own.
+        let target = SeedTarget(runID: run.id, pipeline: "fence", firstStage: "a", maxAttempts: 3, batchSize: 1, dedupeWindow: nil)
+        _ = try Store.seedChunk(conn, target: target, chunk: chunk, ids: BatchIDPool())
         return run
     }
 
     private func target(_ run: RunRecord, worker: String) -> CommitTarget {
         CommitTarget(runID: run.id, stage: "a", stageHash: "h", nextStage: "b", nextMaxAttempts: 3, writesResults: false,
-                     worker: worker, keys: KeyDeriver(expression: nil), retry: RetryPolicy())
+                     worker: worker, retry: RetryPolicy())
+    }
+
+    private func commit(_ conn: Connection, _ run: RunRecord, worker: String, _ claim: Claim,
+                        completions: [ItemCompletion], failures: [ItemFailure] = []) throws -> CommitReport {
+        try Store.commit(conn, target: target(run, worker: worker), batches: claim.batches, token: claim.token,
+                         completions: completions, failures: failures, ids: BatchIDPool())
     }
 
     private func expireLeases(_ conn: Connection) throws {
-        try conn.execute("UPDATE baton.items SET leased_until = now() - interval '1 second' WHERE state = 'running'")
+        try conn.execute("UPDATE baton.batches SET leased_until = now() - interval '1 second' WHERE state = 'running'")
     }
 
     @Test func aLateWorkerWhoseItemWasReclaimedAndFinishedCommitsNothing() async throws {
@@ -41,25 +49,25 @@ struct FencingTests {
 
             // Worker A claims the item, then stalls past its lease.
             let a = try Store.claim(conn, runID: run.id, stage: "a", limit: 10, lease: .seconds(30), worker: "A")
-            #expect(a.count == 1)
+            #expect(a.items.count == 1)
             try expireLeases(conn)
             #expect(try Store.rescueExpired(conn, runID: run.id) == 1)
 
             // Worker B claims it again and finishes it.
             let b = try Store.claim(conn, runID: run.id, stage: "a", limit: 10, lease: .seconds(30), worker: "B")
-            #expect(b.count == 1)
-            #expect(b[0].attempt == 2)
-            let bReport = try Store.commit(conn, target: target(run, worker: "B"), completions: [
-                ItemCompletion(item: b[0], children: [ChildItem(key: "from-B", payload: #"{"by": "B"}"#)],
+            #expect(b.items.count == 1)
+            #expect(b.items[0].attempt == 2)
+            let bReport = try commit(conn, run, worker: "B", b, completions: [
+                ItemCompletion(item: b.items[0], children: [ChildItem(key: "from-B", payload: #"{"by": "B"}"#)],
                                effects: [SQLEffect(sql: "INSERT INTO effects VALUES ($1)", parameters: ["B"])]),
-            ], failures: [])
+            ])
             #expect(bReport.done == 1)
 
             // A wakes up and commits its own outputs and effect: all refused.
-            let aReport = try Store.commit(conn, target: target(run, worker: "A"), completions: [
-                ItemCompletion(item: a[0], children: [ChildItem(key: "from-A", payload: #"{"by": "A"}"#)],
+            let aReport = try commit(conn, run, worker: "A", a, completions: [
+                ItemCompletion(item: a.items[0], children: [ChildItem(key: "from-A", payload: #"{"by": "A"}"#)],
                                effects: [SQLEffect(sql: "INSERT INTO effects VALUES ($1)", parameters: ["A"])]),
-            ], failures: [])
+            ])
             #expect(aReport.leaseLost == 1)
             #expect(aReport.done == 0)
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM effects WHERE who = 'A'") == 0)
@@ -78,9 +86,9 @@ struct FencingTests {
             try expireLeases(conn)
             try Store.rescueExpired(conn, runID: run.id)
             let b = try Store.claim(conn, runID: run.id, stage: "a", limit: 1, lease: .seconds(30), worker: "B")
-            _ = try Store.commit(conn, target: target(run, worker: "B"), completions: [ItemCompletion(item: b[0], children: [])], failures: [])
-            let late = try Store.commit(conn, target: target(run, worker: "A"), completions: [], failures: [
-                ItemFailure(item: a[0], isPermanent: true, delay: .zero, errorClass: "x", message: "late failure"),
+            _ = try commit(conn, run, worker: "B", b, completions: [ItemCompletion(item: b.items[0], children: [])])
+            let late = try commit(conn, run, worker: "A", a, completions: [], failures: [
+                ItemFailure(item: a.items[0], isPermanent: true, delay: .zero, errorClass: "x", message: "late failure"),
             ])
             #expect(late.leaseLost == 1)
             #expect(late.failed == 0)
@@ -94,7 +102,7 @@ struct FencingTests {
             let run = try seededRun(conn, count: 2)
             let claimed = try Store.claim(conn, runID: run.id, stage: "a", limit: 2, lease: .milliseconds(500), worker: "A")
             #expect(try Store.rescueExpired(conn, runID: run.id) == 0)
-            #expect(try Store.renewLeases(conn, tokens: [claimed[0].leaseToken], lease: .seconds(60)) == 2)
+            #expect(try Store.renewLeases(conn, tokens: [claimed.token], lease: .seconds(60)) == 2)
             let remaining = try conn.query("SELECT min(extract(epoch FROM leased_until - now()))::float8 FROM baton.items").rows[0].decode(Double.self, 0)
             #expect(remaining > 50)
         }
@@ -104,7 +112,7 @@ struct FencingTests {
         try await TestDatabase.with { db in
             let conn = try db.connect()
             let run = try seededRun(conn, count: 2)
-            try conn.execute("UPDATE baton.items SET max_attempts = 1 WHERE key = 'k2'")
+            try conn.execute("UPDATE baton.batches SET max_attempts = 1 WHERE id = (SELECT batch_id FROM baton.item_rows WHERE key = 'k2')")
             _ = try Store.claim(conn, runID: run.id, stage: "a", limit: 2, lease: .seconds(30), worker: "dead-worker")
             try expireLeases(conn)
             #expect(try Store.rescueExpired(conn, runID: run.id) == 2)
@@ -133,8 +141,8 @@ struct FencingTests {
                             let batch = try await session.withConnection {
                                 try Store.claim($0, runID: run.id, stage: "a", limit: 7, lease: .seconds(30), worker: "w\(w)")
                             }
-                            if batch.isEmpty { return mine }
-                            mine += batch.map(\.id)
+                            if batch.items.isEmpty { return mine }
+                            mine += batch.items.map(\.id)
                         }
                     }
                 }
@@ -152,7 +160,7 @@ struct FencingTests {
             let conn = try db.connect()
             let run = try seededRun(conn, count: 3)
             let claimed = try Store.claim(conn, runID: run.id, stage: "a", limit: 3, lease: .seconds(30), worker: "A")
-            #expect(try Store.releaseLeases(conn, tokens: [claimed[0].leaseToken]) == 3)
+            #expect(try Store.releaseLeases(conn, tokens: [claimed.token]) == 3)
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'pending' AND attempt = 0") == 3)
         }
     }

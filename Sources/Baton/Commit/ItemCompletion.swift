@@ -1,0 +1,33 @@
+/// A transformed item, ready for its fenced commit.
+package struct ItemCompletion: Sendable {
+    package var item: ClaimedItem
+    /// Items for the next stage (or `baton.results`), keys already derived.
+    package var children: [ChildItem]
+    /// Statements to run in the commit transaction.
+    package var effects: [SQLEffect]
+    /// Children come from the effects' returned rows (keys derived by the worker).
+    package var outputsFromEffects: Bool
+
+    package init(item: ClaimedItem, children: [ChildItem], effects: [SQLEffect] = [], outputsFromEffects: Bool = false) {
+        self.item = item
+        self.children = children
+        self.effects = effects
+        self.outputsFromEffects = outputsFromEffects
+    }
+
+    /// `done` when it produced or wrote something, `skipped` when it was filtered out.
+    package var finalState: ItemState {
+        ItemState.running.applying(.complete(produced: !(children.isEmpty && effects.isEmpty && !outputsFromEffects))) ?? .done
+    }
+}
+
+/// An item a stage produced for the next one.
+package struct ChildItem: Sendable, Hashable {
+    package var key: String
+    /// JSON text.
+    package var payload: String
+    package init(key: String, payload: String) {
+        self.key = key
+        self.payload = payload
+    }
+}

@@ -1,0 +1,22 @@
+import BatonPostgres
+
+/// Returns batches whose lease expired (any process's) to the queue, at least as often as
+/// the shortest lease.
+final class Rescuer: MaintenanceService {
+    let context: RunContext
+    let name = "rescuer"
+    let interval: Duration
+
+    init(context: RunContext) {
+        self.context = context
+        interval = min(context.options.rescueInterval, context.pipeline.stages.map(\.lease).min() ?? .seconds(30))
+    }
+
+    func step(_ session: PostgresSession) async throws {
+        let run = context.run.id
+        let rescued = try await session.withConnection { try Store.rescueExpired($0, runID: run) }
+        if rescued > 0 {
+            context.logger.warning("rescued \(rescued) item(s) whose lease expired (their worker stopped)")
+        }
+    }
+}
