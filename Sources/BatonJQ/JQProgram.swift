@@ -73,6 +73,7 @@ public final class JQProgram {
         while true {
             let output = jq_next(state)
             if jv_is_valid(output) != 0 {
+                let handling = ContinuousClock.now
                 do {
                     try each(output)
                 } catch {
@@ -80,6 +81,7 @@ public final class JQProgram {
                     throw error
                 }
                 jv_free(output)
+                if let watched { JQWatchdog.shared.extend(watched, by: ContinuousClock.now - handling) }
                 continue
             }
             if let watched, jq_halted(state) != 0 {

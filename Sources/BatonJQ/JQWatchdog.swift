@@ -28,7 +28,7 @@ package final class JQWatchdog: @unchecked Sendable {
     final class Run {
         let state: OpaquePointer
         let started: ContinuousClock.Instant
-        let deadline: ContinuousClock.Instant
+        var deadline: ContinuousClock.Instant
         let timeout: Duration
         var reason: Reason?
         init(state: OpaquePointer, timeout: Duration) {
@@ -66,6 +66,12 @@ package final class JQWatchdog: @unchecked Sendable {
             }
         }
         return run
+    }
+
+    /// Moves a run's deadline later: time spent outside the program (handling its outputs)
+    /// does not count against it.
+    func extend(_ run: Run, by duration: Duration) {
+        lock.withLock { run.deadline = run.deadline + duration }
     }
 
     /// Unregisters a finished run; returns why it was halted, if it was.

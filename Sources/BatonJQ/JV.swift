@@ -15,7 +15,9 @@ enum JV {
         let message = jv_invalid_get_msg(value)
         defer { jv_free(message) }
         let detail = jv_get_kind(message) == JV_KIND_STRING ? String(cString: jv_string_value(message)) : "not JSON"
-        throw JQError(kind: .invalidJSON, message: detail)
+        // jq echoes the whole input ("… (while parsing '…')"): keep its diagnosis only.
+        let diagnosis = detail.range(of: " (while parsing").map { String(detail[..<$0.lowerBound]) } ?? detail
+        throw JQError(kind: .invalidJSON, message: String(diagnosis.prefix(300)))
     }
 
     /// Compact JSON text of a value (borrowed, not freed).

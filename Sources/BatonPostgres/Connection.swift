@@ -1,4 +1,5 @@
 internal import CLibPQ
+import Foundation
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -76,7 +77,9 @@ public final class Connection {
 
     static func errorMessage(_ conn: OpaquePointer) -> String {
         guard let text = PQerrorMessage(conn) else { return "unknown error" }
+        // libpq's messages span lines ("…unexpectedly\n\tThis probably means…"): one line.
         return String(cString: text).trimmingTrailingWhitespace()
+            .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
     }
 
     // MARK: State

@@ -7,17 +7,22 @@ package struct ItemCompletion: Sendable {
     package var effects: [SQLEffect]
     /// Children come from the effects' returned rows (keys derived by the worker).
     package var outputsFromEffects: Bool
+    /// Children too many to hold in memory, spilled to a file (a large fan-out).
+    package var spill: ChildSpill?
 
-    package init(item: ClaimedItem, children: [ChildItem], effects: [SQLEffect] = [], outputsFromEffects: Bool = false) {
+    package init(item: ClaimedItem, children: [ChildItem], effects: [SQLEffect] = [], outputsFromEffects: Bool = false,
+                 spill: ChildSpill? = nil) {
         self.item = item
         self.children = children
         self.effects = effects
         self.outputsFromEffects = outputsFromEffects
+        self.spill = spill
     }
 
     /// `done` when it produced or wrote something, `skipped` when it was filtered out.
     package var finalState: ItemState {
-        ItemState.running.applying(.complete(produced: !(children.isEmpty && effects.isEmpty && !outputsFromEffects))) ?? .done
+        let produced = !children.isEmpty || !effects.isEmpty || outputsFromEffects || (spill?.count ?? 0) > 0
+        return ItemState.running.applying(.complete(produced: produced)) ?? .done
     }
 }
 

@@ -103,6 +103,7 @@ final class CSVReader: SourceReader {
     private func readRecord() throws -> Result<[String], CSVParseError>? {
         guard let first = try lines.next() else { return nil }
         recordStartLine = lines.lineNumber
+        if let bad = lines.invalidUTF8Description { return .failure(CSVParseError(message: bad)) }
         var fields: [String] = []
         var field = ""
         var inQuotes = false
@@ -142,7 +143,8 @@ final class CSVReader: SourceReader {
                 index = text.index(after: index)
             }
             if !inQuotes { break }
-            guard let more = try lines.next() else {
+            guard let more = try lines.next(), lines.invalidUTF8Offset == nil else {
+                if let bad = lines.invalidUTF8Description { return .failure(CSVParseError(message: bad)) }
                 return .failure(CSVParseError(message: "a quoted field that starts on line \(recordStartLine) is never closed"))
             }
             field.append("\n")

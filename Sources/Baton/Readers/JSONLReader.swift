@@ -18,10 +18,13 @@ final class JSONLReader: SourceReader {
     func next() throws -> SourceRecord? {
         while let text = try lines.next() {
             if text.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            if let bad = lines.invalidUTF8Description {
+                return SourceRecord(line: lines.lineNumber, error: bad, raw: String(text.prefix(200)))
+            }
             do {
                 return SourceRecord(line: lines.lineNumber, payload: try JSON.compact(text))
             } catch let error as JQError {
-                return SourceRecord(line: lines.lineNumber, error: "invalid JSON: \(error.message)", raw: String(text.prefix(1000)))
+                return SourceRecord(line: lines.lineNumber, error: "invalid JSON: \(error.message)", raw: String(text.prefix(200)))
             }
         }
         return nil

@@ -10,6 +10,8 @@ final class LineReader {
     private let file: UnsafeMutablePointer<FILE>
     private var buffer: UnsafeMutablePointer<CChar>?
     private var capacity = 0
+    /// False for a `FILE*` that belongs to someone else.
+    private let ownsFile: Bool
     /// Byte offset of the next line.
     private(set) var offset: Int64 = 0
     /// 1-based number of the line last returned.
@@ -21,10 +23,18 @@ final class LineReader {
             throw BatonError(.data, "\(path): cannot open: \(String(cString: strerror(errno)))")
         }
         self.file = file
+        ownsFile = true
+    }
+
+    /// Reads an open file from its current position; the caller keeps it (and closes it).
+    init(file: UnsafeMutablePointer<FILE>, path: String) throws {
+        self.path = path
+        self.file = file
+        ownsFile = false
     }
 
     deinit {
-        fclose(file)
+        if ownsFile { fclose(file) }
         free(buffer)
     }
 
@@ -37,6 +47,18 @@ final class LineReader {
         self.lineNumber = line
     }
 
+    /// For the line last returned: the 0-based byte offset (within the line) of its first byte
+    /// that is not valid UTF-8, nil when it is valid. Such a line's text has U+FFFD in its place:
+    /// readers report it as a bad record instead of silently passing the change on.
+    private(set) var invalidUTF8Offset: Int?
+    /// Byte offset in the file of the line last returned.
+    private(set) var lineStart: Int64 = 0
+
+    /// "invalid UTF-8 at byte 5 of line 3 (byte 1042 of the file)" for the line last returned.
+    var invalidUTF8Description: String? {
+        invalidUTF8Offset.map { "invalid UTF-8 at byte \($0 + 1) of line \(lineNumber) (byte offset \(lineStart + Int64($0)) in the file)" }
+    }
+
     /// The next line without its line break (and without a trailing `\r`), or nil at the end.
     func next() throws -> String? {
         var cap = capacity
@@ -46,12 +68,44 @@ final class LineReader {
             if ferror(file) != 0 { throw BatonError(.data, "\(path): read error: \(String(cString: strerror(errno)))") }
             return nil
         }
+        lineStart = offset
         offset += Int64(length)
         lineNumber += 1
         var count = length
         while count > 0, buffer![count - 1] == 0x0A || buffer![count - 1] == 0x0D { count -= 1 }
         return buffer!.withMemoryRebound(to: UInt8.self, capacity: count) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: count), as: UTF8.self)
+            let bytes = UnsafeBufferPointer(start: $0, count: count)
+            invalidUTF8Offset = LineReader.firstInvalidUTF8(bytes)
+            return String(decoding: bytes, as: UTF8.self)
         }
+    }
+
+    /// The offset of the first byte that does not belong to a well-formed UTF-8 sequence.
+    static func firstInvalidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            if b < 0x80 { i += 1; continue }
+            let length: Int
+            var minimum: UInt32
+            switch b {
+            case 0xC2...0xDF: length = 2; minimum = 0x80
+            case 0xE0...0xEF: length = 3; minimum = 0x800
+            case 0xF0...0xF4: length = 4; minimum = 0x10000
+            default: return i
+            }
+            guard i + length <= n else { return i }
+            var scalar = UInt32(b) & (0xFF >> (length + 1))
+            for k in 1..<length {
+                let c = bytes[i + k]
+                guard c & 0xC0 == 0x80 else { return i }
+                scalar = scalar << 6 | UInt32(c & 0x3F)
+            }
+            if scalar < minimum || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) { return i }
+            minimum = 0
+            i += length
+        }
+        return nil
     }
 }

@@ -26,7 +26,7 @@ public enum RunEngine {
     ) async throws -> RunReport {
         guard !pipeline.stages.isEmpty else { throw BatonError(.config, "pipeline \(pipeline.name) has no stages") }
         let setup = PostgresSession(config: database, name: "baton-setup")
-        let existing = try await withDatabase {
+        let existing = try await withDatabase(options, first: true) {
             try await setup.withConnection { conn -> RunRecord? in
                 if try !Store.isCurrent(conn) { try Store.migrate(conn) }
                 return try Store.findRun(conn, pipeline: pipeline.name, name: runName)
@@ -37,7 +37,7 @@ public enum RunEngine {
         if validate && pipeline.source.onError == .fail {
             try await Seeder(pipeline: pipeline, runID: 0, database: database, chunkSize: 1).validateWholeSource()
         }
-        let run = try await withDatabase {
+        let run = try await withDatabase(options) {
             try await setup.withConnection { conn -> RunRecord in
                 let (run, created) = try Store.createOrFindRun(conn, pipeline: pipeline, name: runName)
                 // A resume works with the file as it is now: helpers (`baton work`) use it too.
@@ -71,12 +71,12 @@ public enum RunEngine {
             throw BatonError(.usage, "run \(run.name) was cancelled; start a new run instead")
         }
         if run.state != .running {
-            let summaries = try await withDatabase {
+            let summaries = try await withDatabase(options) {
                 try await setup.withConnection { try Store.stageSummaries($0, runID: run.id, stages: stageKeys) }
             }
             return RunReport(run: run, stages: summaries, wallTime: .zero, stopReason: .none, wasAlreadyFinished: true)
         }
-        try await prepare(pipeline, run: run, setup: setup)
+        try await prepare(pipeline, run: run, setup: setup, options: options)
         let context = try RunContext(pipeline: pipeline, run: run, database: database, options: options, controller: controller)
         let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: context.database, chunkSize: options.seedChunkSize)
         let seeding = options.seed && !run.seedDone
@@ -147,10 +147,10 @@ public enum RunEngine {
     }
 
     /// Refuses runs the file can no longer work, then runs `setup:`.
-    private static func prepare(_ pipeline: Pipeline, run: RunRecord, setup: PostgresSession) async throws {
+    private static func prepare(_ pipeline: Pipeline, run: RunRecord, setup: PostgresSession, options: RunOptions) async throws {
         // Unfinished items of a stage the file no longer has could never be worked.
         let stageNames = pipeline.stages.map(\.name)
-        let orphaned = try await withDatabase {
+        let orphaned = try await withDatabase(options) {
             try await setup.withConnection { try Store.unfinishedStages($0, runID: run.id) }
         }.filter { !stageNames.contains($0) }
         if !orphaned.isEmpty {
@@ -161,7 +161,7 @@ public enum RunEngine {
                 """)
         }
         if !pipeline.setup.isEmpty {
-            try await withDatabase { try await setup.withConnection { try runSetup(pipeline, $0) } }
+            try await withDatabase(options) { try await setup.withConnection { try runSetup(pipeline, $0) } }
         }
     }
 
@@ -205,12 +205,22 @@ public enum RunEngine {
         }
     }
 
-    /// Maps a lost or refused database connection to "unavailable" (exit 69).
-    static func withDatabase<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as PostgresError where error.code == .connectionFailed || error.code == .connectionLost {
-            throw BatonError(.unavailable, "database unavailable: \(error)")
+    /// Runs one step against the database outside the workers. The first step of a process
+    /// reports a database it cannot reach at all as "unavailable" (exit 69); after that, a
+    /// lost connection is ridden out like everywhere else (``Reconnector``).
+    static func withDatabase<T>(_ options: RunOptions, first: Bool = false, _ body: () async throws -> T) async throws -> T {
+        var reconnector = Reconnector(budget: options.reconnectBudget, what: "run set-up", logger: options.logger)
+        // A server restarting just as the process starts is given a few seconds.
+        let grace = ContinuousClock.now + .seconds(5)
+        while true {
+            do {
+                return try await body()
+            } catch let error as PostgresError where first && error.code == .connectionFailed {
+                guard ContinuousClock.now < grace else { throw BatonError(.unavailable, "database unavailable: \(error)") }
+                try await Task.sleep(for: .milliseconds(250))
+            } catch let error where FailurePolicy.needsReconnect(error) {
+                try await reconnector.failed(error)
+            }
         }
     }
 }

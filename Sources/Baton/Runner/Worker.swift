@@ -232,6 +232,21 @@ struct Worker {
         return (completions, failures, halt)
     }
 
+    /// A jq stage's outputs, keyed as they come and spilled to a file past
+    /// ``ChildSpill/memoryLimit``: memory stays flat whatever one item emits.
+    private func streamed(_ jq: JQTransform, _ input: StageInput, item: ClaimedItem, stage s: Int) throws -> ItemCompletion {
+        // The outputs of a last jq stage go to baton.results, keyed like children.
+        let keys = s + 1 < stages.count ? context.keys[s + 1] : KeyDeriver(expression: nil)
+        let spill = ChildSpill()
+        var position = 0
+        try jq.stream(input) { payload in
+            try spill.append(ChildItem(key: try keys.key(parent: item.key, position: position, payload: payload), payload: payload))
+            position += 1
+        }
+        if spill.isSpilled { return ItemCompletion(item: item, children: [], spill: spill) }
+        return ItemCompletion(item: item, children: spill.inMemory)
+    }
+
     private func process(_ item: ClaimedItem, stage s: Int) async -> Outcome {
         let stage = stages[s]
         let isLast = s + 1 == stages.count
@@ -240,6 +255,9 @@ struct Worker {
             runID: context.run.id, runName: context.run.name, stage: stage.name, timeout: stage.timeout
         )
         do {
+            if let jq = stage.transform as? JQTransform {
+                return .completed(try await context.limiters[s].withPermit { try streamed(jq, input, item: item, stage: s) })
+            }
             let output = try await context.limiters[s].withPermit {
                 // jq enforces the stage's timeout itself (its programs cannot be cancelled).
                 let outer = stage.transform is JQTransform ? nil : stage.timeout

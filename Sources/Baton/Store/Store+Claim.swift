@@ -9,6 +9,21 @@ package struct Claim: Sendable {
 }
 
 extension Store {
+    /// The items of batch `alias` (a batch row in scope) still in it and not finished on their
+    /// own: its own id range, and the items listed in `item_ids` (moved in by a retry or a
+    /// replay). Two index range scans, one per kind.
+    static func batchMembers(_ alias: String, run: String = "$1") -> String {
+        """
+        SELECT m.id, m.key, m.payload, m.parent_id FROM baton.item_rows m
+        WHERE m.run_id = \(run) AND m.id >= \(alias).id << 21 AND m.id < (\(alias).id + 1) << 21
+          AND m.batch_id = \(alias).id AND m.outcome IS NULL
+        UNION ALL
+        SELECT m.id, m.key, m.payload, m.parent_id FROM unnest(\(alias).item_ids) AS listed(id)
+        JOIN baton.item_rows m ON m.run_id = \(run) AND m.id = listed.id
+        WHERE m.batch_id = \(alias).id AND m.outcome IS NULL
+        """
+    }
+
     /// Claims pending batches of a run's stage, up to about `limit` items, in one statement
     /// (`FOR UPDATE SKIP LOCKED`: concurrent workers never wait on each other or take the same
     /// batch): they become `running` under a fresh lease token, and their items come back.
@@ -35,8 +50,7 @@ extension Store {
             )
             SELECT c.id, c.attempt, c.max_attempts, i.id, i.key, i.payload, i.parent_id
             FROM claimed c
-            LEFT JOIN baton.item_rows i ON i.run_id = $1 AND i.batch_id = c.id AND i.outcome IS NULL
-             AND ((i.id >= c.id << 21 AND i.id < (c.id + 1) << 21) OR i.id = ANY (c.item_ids))
+            LEFT JOIN LATERAL (\(Store.batchMembers("c"))) i ON true
             ORDER BY c.id, i.id
             """, [runID, stage, limit, token, Int(lease.milliseconds), worker])
         var batches: [Int64] = []
@@ -115,9 +129,8 @@ extension Store {
                     UPDATE baton.item_rows i
                     SET outcome = CASE WHEN u.next = 'failed' THEN 'failed' END,
                         error = u.error, error_class = 'lease expired'
-                    FROM u, baton.batches b
-                    WHERE b.id = u.id AND i.run_id = b.run_id AND i.batch_id = b.id AND i.outcome IS NULL
-                      AND ((i.id >= b.id << 21 AND i.id < (b.id + 1) << 21) OR i.id = ANY (b.item_ids))
+                    FROM u JOIN baton.batches b ON b.id = u.id, LATERAL (\(Store.batchMembers("b", run: "b.run_id"))) x
+                    WHERE i.run_id = b.run_id AND i.id = x.id
                     RETURNING i.id, i.run_id, i.batch_id, u.next
                 ), history AS (
                     INSERT INTO baton.attempts (item_id, run_id, attempt, worker, started_at, outcome, error_class, error)

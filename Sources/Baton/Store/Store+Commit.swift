@@ -28,6 +28,9 @@ extension Store {
                 var report = try retryingConflicts {
                     let plan = CommitPlan(batches: held, completions: completions, failures: failures)
                     let writer = CommitWriter(conn: conn, target: target, batches: held, token: token, ids: ids)
+                    if plan.completions.contains(where: { $0.spill != nil }) {
+                        return try writer.commitInChunks(plan)
+                    }
                     if plan.completions.contains(where: \.outputsFromEffects) {
                         return try writer.commitItemByItem(plan, childrenFromRows: childrenFromRows)
                     }
@@ -194,6 +197,49 @@ private struct CommitWriter {
             let results = try conn.pipeline(statements)
             var report = final.report
             if let childIndex { count(&report, children: children, enqueued: try results[childIndex].rows[0].decode(Int.self, 0)) }
+            return report
+        } catch {
+            conn.rollbackQuietly()
+            throw error
+        }
+    }
+
+    /// For a large fan-out: in an explicit transaction, the children (in memory and spilled)
+    /// written a bounded chunk at a time, then the rest of the commit. The batches stay locked
+    /// by the transaction, so neither the rescuer nor another worker takes them meanwhile.
+    func commitInChunks(_ plan: CommitPlan) throws -> CommitReport {
+        try conn.pipeline([Statement("BEGIN"), Statement("SET CONSTRAINTS ALL IMMEDIATE"), hold()])
+        do {
+            var total = 0
+            var enqueued = 0
+            func write(_ chunk: [(parent: ClaimedItem, child: ChildItem)]) throws {
+                guard !chunk.isEmpty else { return }
+                if target.nextStage != nil {
+                    let batchIDs = try ids.take((chunk.count + target.nextBatchSize - 1) / target.nextBatchSize, conn)
+                    let (n, statement) = childStatement(chunk, batchIDs: batchIDs)
+                    guard let statement else { return }
+                    total += n
+                    enqueued += try conn.pipeline([statement])[0].rows[0].decode(Int.self, 0)
+                } else if let results = resultStatement(chunk) {
+                    try conn.pipeline([results])
+                }
+            }
+            let chunkSize = 5_000
+            let inMemory = plan.children
+            for start in stride(from: 0, to: inMemory.count, by: chunkSize) {
+                try write(Array(inMemory[start..<min(start + chunkSize, inMemory.count)]))
+            }
+            for completion in plan.completions {
+                guard let spill = completion.spill else { continue }
+                try spill.forEachChunk(chunkSize) { children in try write(children.map { (completion.item, $0) }) }
+            }
+            let retryBatches = try ids.take(plan.retries.count, conn)
+            var statements = [finish(plan)] + bookkeeping(plan, newBatches: retryBatches)
+            statements += try effectStatements(plan.completions)
+            statements.append(Statement("COMMIT"))
+            try conn.pipeline(statements)
+            var report = plan.report
+            count(&report, children: total, enqueued: enqueued)
             return report
         } catch {
             conn.rollbackQuietly()

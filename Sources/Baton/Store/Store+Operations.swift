@@ -163,12 +163,17 @@ extension Store {
                 state = CASE WHEN c.size = 0 AND b.state = 'pending' THEN 'done' ELSE b.state END,
                 finished_at = CASE WHEN c.size = 0 AND b.state = 'pending' THEN now() ELSE b.finished_at END
             FROM (
-                SELECT t.id, count(i.id)::int AS size,
-                       (count(i.id) FILTER (WHERE i.outcome = 'skipped'))::int AS skipped,
-                       (count(i.id) FILTER (WHERE i.outcome = 'failed'))::int AS failed
+                SELECT t.id, count(x.id)::int AS size,
+                       (count(x.id) FILTER (WHERE x.outcome = 'skipped'))::int AS skipped,
+                       (count(x.id) FILTER (WHERE x.outcome = 'failed'))::int AS failed
                 FROM baton.batches t
-                LEFT JOIN baton.item_rows i ON i.run_id = $1 AND i.batch_id = t.id
-                 AND ((i.id >= t.id << 21 AND i.id < (t.id + 1) << 21) OR i.id = ANY (t.item_ids))
+                LEFT JOIN LATERAL (
+                    SELECT m.id, m.outcome FROM baton.item_rows m
+                    WHERE m.run_id = $1 AND m.id >= t.id << 21 AND m.id < (t.id + 1) << 21 AND m.batch_id = t.id
+                    UNION ALL
+                    SELECT m.id, m.outcome FROM unnest(t.item_ids) AS listed(id)
+                    JOIN baton.item_rows m ON m.run_id = $1 AND m.id = listed.id WHERE m.batch_id = t.id
+                ) x ON true
                 WHERE t.id IN (SELECT batch FROM baton_touched)
                 GROUP BY t.id
             ) c

@@ -17,6 +17,16 @@ public struct JQTransform: StageTransform {
         }
     }
 
+    /// Hands each output (JSON text) to `body` as the program produces it, so an item with
+    /// millions of outputs is never held whole (the worker spills them, ``ChildSpill``).
+    package func stream(_ item: StageInput, _ body: (String) throws -> Void) throws {
+        do {
+            try pool.withProgram { try $0.forEachOutput(json: item.payload, timeout: item.timeout ?? pool.timeout, body) }
+        } catch let error as JQError {
+            throw JQTransform.stageError(error, item: item)
+        }
+    }
+
     /// A jq failure as the item's error: permanent (jq is deterministic), naming the stage,
     /// the item and the limit it hit; a program stopped for shutdown gives its item back.
     static func stageError(_ error: JQError, item: StageInput) -> any Error {
