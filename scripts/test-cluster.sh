@@ -3,10 +3,11 @@
 # own (no TCP port, nothing shared with a system cluster).
 #   scripts/test-cluster.sh start DIR   → prints the connection URL on stdout
 #   scripts/test-cluster.sh stop DIR
+#   scripts/test-cluster.sh restart DIR fast|immediate    (same settings; for fault tests)
 set -euo pipefail
 
 cmd=${1:?start|stop}
-dir=${2:?folder}
+dir=$(realpath -m "${2:?folder}")
 
 bindir=""
 if command -v pg_ctl >/dev/null 2>&1; then bindir=$(dirname "$(command -v pg_ctl)"); fi
@@ -19,6 +20,15 @@ as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+server_options() {
+  # Tests trade durability for speed; benchmarks (BATON_CLUSTER_DURABLE=1) keep the defaults.
+  local settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${BATON_CLUSTER_DURABLE:-0}" = 1 ] && settings=""
+  echo "-k $dir -c listen_addresses='' -c max_connections=400 -c shared_buffers=256MB -c max_locks_per_transaction=256 $settings"
+}
+
+cd /  # the server's user may not be able to enter the caller's folder
+
 case "$cmd" in
 start)
   mkdir -p "$dir"
@@ -28,13 +38,13 @@ start)
     as_owner "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
-  # Tests trade durability for speed; benchmarks (BATON_CLUSTER_DURABLE=1) keep the defaults.
-  settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-  [ "${BATON_CLUSTER_DURABLE:-0}" = 1 ] && settings=""
-  as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
-    "-k $dir -c listen_addresses='' -c max_connections=400 -c shared_buffers=256MB -c max_locks_per_transaction=256 $settings" \
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o "$(server_options)" \
     >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   echo "postgresql:///postgres?host=$dir&user=postgres"
+  ;;
+restart)
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -m "${3:-fast}" restart -o "$(server_options)" \
+    >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   ;;
 stop)
   if [ -f "$dir/data/postmaster.pid" ]; then
@@ -42,5 +52,5 @@ stop)
   fi
   ;;
 *)
-  echo "usage: $0 start|stop DIR" >&2; exit 64 ;;
+  echo "usage: $0 start|stop|restart DIR [fast|immediate]" >&2; exit 64 ;;
 esac

@@ -8,16 +8,16 @@ import Glibc
 /// `posix_spawn` and `waitpid`, not Foundation's `Process`: `pg_ctl start` leaves a server
 /// running that inherits the child's descriptors, and `Process` notices a child's exit
 /// through a descriptor closing, so it would wait forever.
-enum ProcessRunner {
-    struct Output {
-        var status: Int32
-        var output: String
+package enum ProcessRunner {
+    package struct Output {
+        package var status: Int32
+        package var output: String
     }
 
     /// Runs `executable` with `arguments`; as root, as `user` through `runuser`. Blocks the
     /// calling thread until the program exits (used only during set-up, before any worker
     /// runs).
-    static func run(_ executable: String, _ arguments: [String], asUser user: String? = nil) throws -> Output {
+    package static func run(_ executable: String, _ arguments: [String], asUser user: String? = nil) throws -> Output {
         var argv = [executable] + arguments
         var path = executable
         if let user, getuid() == 0 {
@@ -47,7 +47,7 @@ enum ProcessRunner {
         guard spawned == 0 else {
             throw BatonError(.unavailable, "cannot run \(path): \(String(cString: strerror(spawned)))")
         }
-        var status: Int32 = 0
+        package var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else { throw BatonError(.unavailable, "waiting for \(path) failed: \(String(cString: strerror(errno)))") }
         }

@@ -1,0 +1,253 @@
+import Baton
+import BatonPostgres
+import BatonTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Nothing stuck: the faults that once hung a run, ended it, or could not be stopped.
+@Suite("Liveness under faults (end to end)")
+struct LivenessTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// N items through jq into a sink without a unique constraint (a duplicate effect shows).
+    static func sinkPipeline(_ ws: Workspace, items: Int, lease: String = "2s", extraStage: String = "") throws -> String {
+        try ws.write("fixtures/items.jsonl", (1...items).map { #"{"id": \#($0), "v": "v\#($0)"}"# }.joined(separator: "\n") + "\n")
+        return try ws.write("live.yaml", """
+            pipeline: live
+            defaults: { lease: \(lease) }
+            setup: create table if not exists sink (id bigint, v text)
+            source:
+              jsonl: \(ws.url.path)/fixtures/items.jsonl
+              key: .id
+            stages:
+              - name: shape
+                jq: '{id, v}'
+            \(extraStage)
+              - name: sink
+                sql: insert into sink values (:id, :v)
+            """)
+    }
+
+    static func expectExactSink(_ conn: Connection, _ items: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let row = try conn.query("SELECT count(*), count(DISTINCT id), coalesce(sum(id), 0)::bigint FROM sink").rows[0]
+        #expect(try row.decode(Int.self, 0) == items, sourceLocation: sourceLocation)
+        #expect(try row.decode(Int.self, 1) == items, sourceLocation: sourceLocation)
+        #expect(try row.decode(Int64.self, 2) == Int64(items) * Int64(items + 1) / 2, sourceLocation: sourceLocation)
+    }
+
+    static func waitForRows(_ conn: Connection, atLeast rows: Int, process: BatonProcess) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while (try? conn.query("SELECT count(*) FROM sink").rows[0].decode(Int.self, 0)) ?? 0 < rows {
+            guard process.process.isRunning, ContinuousClock.now < deadline else { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// A process paused between two statements (a stopped VM, a partition) once held its row
+    /// locks forever and a second process hung on them. Now its commits never leave a
+    /// transaction open, its leases expire, and the second process finishes the run.
+    @Test func aPausedWorkerDoesNotBlockTheRun() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let items = 20_000
+            let file = try Self.sinkPipeline(ws, items: items)
+            let conn = try db.connect()
+            let first = try BatonProcess.start(["run", file, "--run", "z", "--progress", "none"], database: db)
+            try await Self.waitForRows(conn, atLeast: 500, process: first)
+            first.signal(SIGSTOP)
+            defer { first.signal(SIGCONT) }
+            let second = try await BatonProcess.run(["run", file, "--run", "z", "--progress", "none"], database: db)
+            #expect(second.status == 0, "\(second)")
+            #expect(try Ops.runState(conn, "z") == "succeeded")
+            try Self.expectExactSink(conn, items)
+            first.signal(SIGCONT)
+            let late = try await first.wait()
+            #expect([0, 75].contains(late.status), "\(late)")
+            try Self.expectExactSink(conn, items)
+        }
+    }
+
+    /// Terminated sessions (an admin, a pooler, a failover) once ended the run with exit 69.
+    @Test func terminatedSessionsAreReconnectedAndTheRunFinishes() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let items = 20_000
+            let file = try Self.sinkPipeline(ws, items: items)
+            let conn = try db.connect()
+            let admin = try Connection(ConnectionConfig(url: try TestDatabase.clusterURL()))
+            let process = try BatonProcess.start(["run", file, "--run", "t", "--progress", "none", "--workers", "2"], database: db)
+            try await Self.waitForRows(conn, atLeast: 200, process: process)
+            var terminated = 0
+            for _ in 0..<6 where process.process.isRunning {
+                terminated += try admin.query("""
+                    SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                    WHERE datname = $1 AND backend_type = 'client backend' AND application_name = 'baton'
+                    """, [db.name]).rows[0].decode(Int.self, 0)
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            let output = try await process.wait()
+            #expect(terminated > 0)
+            #expect(output.status == 0, "\(output)")
+            try Self.expectExactSink(conn, items)
+        }
+    }
+
+    /// A Postgres restart mid-run once ended the process with exit 70; now it reconnects and
+    /// finishes, with no rerun.
+    @Test(arguments: ["fast", "immediate"])
+    func aPostgresRestartMidRunIsRiddenOut(mode: String) async throws {
+        let cluster = try PrivateCluster()
+        defer { cluster.stop() }
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let items = 20_000
+        let file = try Self.sinkPipeline(ws, items: items)
+        let conn = try Connection(ConnectionConfig(url: cluster.url))
+        try conn.execute("CREATE TABLE IF NOT EXISTS sink (id bigint, v text)")
+        let process = try BatonProcess.start(["run", file, "--run", "r", "--progress", "none", "--database-url", cluster.url], database: nil)
+        try await Self.waitForRows(conn, atLeast: 500, process: process)
+        try cluster.restart(mode: mode)
+        let output = try await process.wait()
+        #expect(output.status == 0, "\(output)")
+        #expect(output.stderr.contains("reconnecting"), "\(output)")
+        let after = try Connection(ConnectionConfig(url: cluster.url))
+        try Self.expectExactSink(after, items)
+    }
+
+    /// A jq program that never ends once held its worker forever, and two SIGTERMs did not
+    /// stop the process. Now the program has a deadline, and the second signal ends the
+    /// process at once with its items given back.
+    @Test func aRunawayJqProgramFailsItsItemAtItsDeadline() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let file = try ws.write("loop.yaml", """
+                pipeline: loop
+                source: { items: [{id: 1}, {id: 2}, {id: 3}], key: .id }
+                stages:
+                  - name: spin
+                    jq: 'if .id == 2 then (def f: f; f) elif .id == 3 then [range(0; infinite)] | length else . end'
+                    timeout: 2s
+                """)
+            let started = ContinuousClock.now
+            let output = try await BatonProcess.run(["run", file, "--run", "l", "--progress", "none"], database: db)
+            #expect(ContinuousClock.now - started < .seconds(60))
+            #expect(output.status == 1, "\(output)")
+            let conn = try db.connect()
+            let failed = try Ops.rows(conn, "SELECT key, error_class, last_error FROM baton.items WHERE state = 'failed' ORDER BY key")
+            #expect(failed.count == 2, "\(failed)")
+            #expect(failed.allSatisfy { $0.contains("jq timeout") && $0.contains("stage spin item") && $0.contains("longer than 2s") }, "\(failed)")
+        }
+    }
+
+    @Test func aSecondSignalEndsAProcessStuckInARunawayTransformWithinSeconds() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let file = try ws.write("loop.yaml", """
+                pipeline: stuck
+                source: { items: [{id: 1}, {id: 2}], key: .id }
+                stages:
+                  - name: spin
+                    jq: 'def f: f; f'
+                    timeout: 1h
+                """)
+            let process = try BatonProcess.start(["run", file, "--run", "s", "--progress", "none"], database: db)
+            let conn = try db.connect()
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try Ops.count(conn, "SELECT count(*) FROM baton.batches WHERE state = 'running'") == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            process.signal(SIGTERM)
+            try await Task.sleep(for: .milliseconds(500))
+            let second = ContinuousClock.now
+            process.signal(SIGTERM)
+            let output = try await process.wait(timeout: .seconds(30))
+            #expect(ContinuousClock.now - second < .seconds(8), "\(output)")
+            #expect(output.status == 75, "\(output)")
+            #expect(output.stdout.contains("stopped by SIGTERM"), "\(output)")
+            // Nothing lost: the items are pending again, their leases given back.
+            #expect(try Ops.itemStates(conn, run: "s") == ["spin": ["pending": 2]])
+        }
+    }
+
+    /// One item fanning out to hundreds of thousands of children once grew the process to
+    /// hundreds of MB; now its outputs are spilled and written in chunks.
+    @Test func aLargeFanOutKeepsMemoryFlat() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let children = 400_000
+            let file = try ws.write("fan.yaml", """
+                pipeline: fan
+                source: { items: [{id: 1}], key: .id }
+                stages:
+                  - name: explode
+                    jq: 'range(\(children)) | {i: ., pad: "0123456789012345678901234567890123456789"}'
+                  - name: keep
+                    jq: 'select(.i % 100000 == 0) | {i}'
+                """)
+            let process = try BatonProcess.start(["run", file, "--run", "f", "--progress", "none"], database: db)
+            var peak = 0
+            while process.process.isRunning {
+                peak = max(peak, Self.residentKiB(of: process.pid))
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let output = try await process.wait(timeout: .seconds(600))
+            #expect(output.status == 0, "\(output)")
+            let conn = try db.connect()
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.items WHERE stage = 'keep'") == children)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.results") == children / 100_000)
+            // Holding 400 000 children in memory took well over 150 MiB; spilled, it stays small.
+            #expect(peak < 120 * 1024, "peak RSS \(peak) KiB")
+        }
+    }
+
+    static func residentKiB(of pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+        return 0
+    }
+}
+
+/// A Postgres cluster of the test's own (for faults that would disturb other tests: a
+/// restart), on a unix socket in a temporary folder.
+struct PrivateCluster {
+    let directory: String
+    let url: String
+    private static var script: String {
+        LivenessTests.root.appendingPathComponent("scripts/test-cluster.sh").path
+    }
+
+    init() throws {
+        directory = "/tmp/baton-private-\(UUID().uuidString.prefix(8))"
+        let output = try PrivateCluster.shell([PrivateCluster.script, "start", directory])
+        guard let url = output.split(separator: "\n").last.map(String.init), url.hasPrefix("postgresql:") else {
+            throw TestSetupError("could not start a private cluster: \(output)")
+        }
+        self.url = url
+    }
+
+    func restart(mode: String) throws { _ = try PrivateCluster.shell([PrivateCluster.script, "restart", directory, mode]) }
+
+    func stop() {
+        _ = try? PrivateCluster.shell([PrivateCluster.script, "stop", directory])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Through posix_spawn (`ProcessRunner`): `pg_ctl start` leaves a server holding the
+    /// child's descriptors, which Foundation's `Process` would wait for.
+    private static func shell(_ arguments: [String]) throws -> String {
+        let result = try ProcessRunner.run("/bin/bash", arguments)
+        guard result.status == 0 else { throw TestSetupError("\(arguments): \(result.output)") }
+        return result.output
+    }
+}
