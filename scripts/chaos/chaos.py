@@ -75,6 +75,7 @@ def main():
     ap.add_argument("--items", help="source items per round, N or MIN-MAX (default 5000-30000; --short 5000)")
     ap.add_argument("--limit", type=float, help="wall-clock limit per baton process in seconds (default 120; --short 45)")
     ap.add_argument("--short", action="store_true", help="the quick version (make chaos-short)")
+    ap.add_argument("--verbose", "-v", action="store_true", help="print the faults of every round, not only of failing ones")
     ap.add_argument("--keep", action="store_true", help="keep the work folder and the databases of every round")
     args = ap.parse_args()
 
@@ -100,8 +101,8 @@ def main():
     # Signals to the harness end it through the `finally` below (cleanup included).
     def interrupted(signum, _frame):
         raise KeyboardInterrupt(signal.Signals(signum).name)
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGHUP, interrupted)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupted)  # also when started with SIGINT ignored (in the background)
 
     root = tempfile.mkdtemp(prefix="baton-chaos-", dir="/tmp")
     os.chmod(root, 0o755)
@@ -122,7 +123,7 @@ def main():
             for index in [args.only_round] if args.only_round is not None else range(rounds_of(number)):
                 result = rounds.play(h, number, name, fn, index)
                 results.append(result)
-                print(report.round_line(result), flush=True)
+                print(report.round_line(result, args.verbose), flush=True)
     except KeyboardInterrupt as e:
         print(f"\nchaos: interrupted ({e or 'SIGINT'}); cleaning up", file=sys.stderr)
         status = 130

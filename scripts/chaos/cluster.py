@@ -11,7 +11,8 @@ import subprocess
 import time
 
 HARNESS_APP = "chaos-harness"  # application_name of the harness's own sessions
-FIELD_SEP = "\x1f"
+FIELD_SEP = "\x1f"   # unit separator between fields, record separator between rows:
+RECORD_SEP = "\x1e"  # values may hold newlines (query texts)
 
 
 class SQLError(RuntimeError):
@@ -34,10 +35,10 @@ class Cluster:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self):
+        self.started = True  # from here on `stop` is due, even if this start is interrupted
         out = subprocess.run([self.script, "start", self.folder], capture_output=True, text=True, timeout=120)
         if out.returncode != 0:
             raise RuntimeError(f"test-cluster.sh start failed ({out.returncode}): {out.stderr.strip()}")
-        self.started = True
         return out.stdout.strip()
 
     def stop(self):
@@ -72,7 +73,7 @@ class Cluster:
 
     def psql(self, db, sql, timeout=90):
         """Runs one SQL text; returns its rows as lists of strings (None for NULL)."""
-        cmd = [self.psql_bin, "-X", "-q", "-A", "-t", "-F", FIELD_SEP, "-P", "null=\\N",
+        cmd = [self.psql_bin, "-X", "-q", "-A", "-t", "-F", FIELD_SEP, "-R", RECORD_SEP, "-P", "null=\\N",
                "-v", "ON_ERROR_STOP=1", "-d", self.url(db), "-c", sql]
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=self._env())
@@ -81,7 +82,7 @@ class Cluster:
         if out.returncode != 0:
             raise SQLError(out.stderr.strip() or f"psql exit {out.returncode}")
         rows = []
-        for line in out.stdout.splitlines():
+        for line in out.stdout.rstrip("\n").split(RECORD_SEP):
             if line == "":
                 continue
             rows.append([None if f == "\\N" else f for f in line.split(FIELD_SEP)])

@@ -22,6 +22,7 @@ import json
 import socket
 import struct
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # Scenario 5's mix: (decision, weight), ~40 % of answers failing. Timeouts and slow answers
@@ -63,6 +64,9 @@ class FlakyServer:
         self.delay = 0.0          # added to every answer (the zombie scenario's slow stage)
         self.hang_keys = None     # a predicate: keys whose requests never get an answer
         self.decisions = {}       # key -> [decision, ...]
+        self.late = set()         # keys with an answer that took long (the machine is loaded):
+                                  # the client may have timed out first, so its count is ambiguous
+        self.late_after = None    # seconds
         self.in_flight = 0
         self.requests = 0
         self.lock = threading.Lock()
@@ -120,13 +124,17 @@ class FlakyServer:
             seen.append(decision)
             self.in_flight += 1
             self.requests += 1
+        started = time.monotonic()
         try:
             self._answer(h, decision, body)
         except (OSError, ConnectionError):
             h.close_connection = True
         finally:
+            took = time.monotonic() - started - (self.slow_seconds if decision == "slow" else 0)
             with self.lock:
                 self.in_flight -= 1
+                if self.late_after is not None and decision not in ("timeout", "hang") and took > self.late_after:
+                    self.late.add(key)
 
     def _answer(self, h, decision, body):
         if self.delay:

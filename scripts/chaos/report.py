@@ -26,12 +26,15 @@ def table(results, scenarios):
     return "\n".join(lines)
 
 
-def round_line(r):
+def round_line(r, verbose=False):
     status = "FAIL" if r.failed else "ok"
     rec = f"{r.recovery:.1f}s" if r.recovery is not None else "-"
-    return (f"[{status:4}] {r.scenario} {r.name:12} round {r.index:<3} seed {r.seed:<16} items {r.items:<6} "
-            f"lost {r.lost} dup {r.duplicated} stuck {r.stuck} other {len(r.other)} "
-            f"recovery {rec} ({r.seconds:.1f}s)")
+    line = (f"[{status:4}] {r.scenario} {r.name:12} round {r.index:<3} seed {r.seed:<16} items {r.items:<6} "
+            f"faults {r.faults:<4} lost {r.lost} dup {r.duplicated} stuck {r.stuck} other {len(r.other)} "
+            f"recovery {rec} ({r.seconds:.1f}s)" + ("  NO FAULT INJECTED" if not r.faults else ""))
+    if verbose:
+        line += "".join(f"\n         {n}" for n in r.notes)
+    return line
 
 
 def failure_details(r, repro):

@@ -36,6 +36,7 @@ class RoundResult:
     stuck: int = 0
     other: list = field(default_factory=list)
     recovery: float = None
+    faults: int = 0          # faults injected (kills, restarts, pauses, failing answers...)
     notes: list = field(default_factory=list)
     examples: list = field(default_factory=list)
     processes: list = field(default_factory=list)  # (description, stderr tail or "")
@@ -139,6 +140,11 @@ class Round:
     def wait_progress(self, fraction, procs, timeout=None):
         return self.wait_for(lambda: (self.progress() or 0) >= fraction, timeout or self.limit, procs)
 
+    def fault(self):
+        """Counts one injected fault; returns its time."""
+        self.result.faults += 1
+        return time.monotonic()
+
     def note(self, text):
         self.result.notes.append(text)
 
@@ -168,6 +174,14 @@ class Round:
             self.note(f"{when}: no snapshot ({e})")
 
     # -- the end ----------------------------------------------------------------------------
+
+    def abort(self):
+        """Ends every process and helper of the round at once (the harness was interrupted)."""
+        for p in self.procs:
+            if p.alive():
+                p.kill_group()
+        procs_mod.kill_marked(f"{self.h.registry.mark}/{self.tag}")
+        self.stack.close()
 
     def finish(self):
         """Ends every process of the round, checks the invariants, fills the result."""
@@ -204,7 +218,7 @@ def play(harness, scenario, name, fn, index):
     try:
         fn(r)
     except KeyboardInterrupt:
-        r.finish()
+        r.abort()
         raise
     except Exception as e:
         r.result.other.append(f"harness error: {e!r}")

@@ -8,7 +8,7 @@ import signal
 import time
 
 import workload
-from flaky_http import FlakyServer, flaky_policy
+from flaky_http import FAILING, FlakyServer, flaky_policy
 from procs import marked
 from proxy import FreezableProxy
 
@@ -47,7 +47,7 @@ def sigkill(r):
         if p.alive():
             p.signal(signal.SIGKILL)
             p.wait()
-            last_fault = time.monotonic()
+            last_fault = r.fault()
             r.note(f"SIGKILL {k + 1} {when}")
         else:
             r.note(f"run{k} ended by itself before its kill ({p.exit_text()})")
@@ -79,7 +79,7 @@ def pg_restart(r):
         if not r.wait_progress(fraction, [p]) or not p.alive():
             break
         mode = ("fast", "immediate")[(r.index + k) % 2]
-        last_fault = time.monotonic()
+        last_fault = r.fault()
         took = r.cluster.restart(mode)
         r.note(f"pg_ctl restart -m {mode} at {fraction:.0%} of the sink ({took:.1f}s)")
     if last_fault is None:
@@ -96,12 +96,15 @@ def terminate_sessions(r):
     r.prepare(wl)
     p = r.run("run", _choose_workers(r))
     target = r.rng.randint(*r.h.terminations)
-    killed, last_fault = 0, None
+    killed, last_fault, errors = 0, None, 0
     while p.alive() and killed < target:
         r.wait_for(lambda: False, r.rng.uniform(0.1, 0.6), [p])
         try:
             sessions = [s[0] for s in r.cluster.baton_sessions(r.db)]
-        except Exception:
+        except Exception as e:
+            errors += 1
+            if errors == 1:
+                r.note(f"listing sessions failed: {e}")
             continue
         if not sessions or not p.alive():
             continue
@@ -109,7 +112,7 @@ def terminate_sessions(r):
         n = r.cluster.terminate(victims)
         if n:
             killed += n
-            last_fault = time.monotonic()
+            last_fault = r.fault()
     r.note(f"pg_terminate_backend: {killed} Baton session(s)")
     r.expect_exit(p, {0}, "baton run with terminated sessions (no rerun)")
     if last_fault and p.returncode == 0:
@@ -159,7 +162,7 @@ def zombie(r):
         r.expect_exit(a, {0}, "A")
         return
     a.signal(signal.SIGSTOP)
-    stopped = time.monotonic()
+    stopped = r.fault()
     server.delay = 0.0
     r.note(f"A SIGSTOPped in phase {phase}" + ("" if seen else " (phase not observed within 20s: a random moment)")
            + f", sink at {r.progress() or 0:.0%}")
@@ -176,9 +179,11 @@ def zombie(r):
 # 5 -------------------------------------------------------------------------------------------
 
 def flaky(r):
-    max_attempts, timeout_s = 4, 1
+    max_attempts, timeout_s = 4, 2
     decide = flaky_policy(r.seed)
-    server = FlakyServer(decide, slow_seconds=0.2, timeout_seconds=timeout_s + 0.5).start()
+    server = FlakyServer(decide, slow_seconds=0.2, timeout_seconds=timeout_s + 1.0)
+    server.late_after = timeout_s / 2
+    server.start()
     r.stack.callback(server.close)
     wl = workload.flaky_http(r.folder, r.rng, r.item_count(), server.base_url, decide, max_attempts, timeout_s)
     r.prepare(wl)
@@ -189,9 +194,13 @@ def flaky(r):
     p = r.run("run", 4, limit=max(r.limit, r.limit * wl.items / 5000))
     r.expect_exit(p, {1} if wl.designed_failures else {0}, "baton run against the flaky server")
     wrong = []
+    wl.ambiguous = {int(k) for k in server.late if k.isdigit()}
+    if server.late:
+        r.note(f"{len(server.late)} keys had an answer slower than {server.late_after}s (loaded machine): "
+               "their request counts are not compared")
     for i, (_, made, _) in wl.attempts.items():
         seen = server.decisions.get(str(i), [])
-        if len(seen) != made:
+        if len(seen) != made and str(i) not in server.late:
             wrong.append(f"{i}: server got {len(seen)} requests ({','.join(seen)}), expected {made}")
     extra = set(server.decisions) - {str(i) for i in wl.attempts}
     if wrong:
@@ -200,6 +209,7 @@ def flaky(r):
     if extra:
         r.result.other.append(f"the server got requests for {len(extra)} unknown keys")
     r.note(f"server answered {server.requests} requests")
+    r.result.faults = sum(1 for seen in server.decisions.values() for d in seen if d in FAILING)
 
 
 # 6 -------------------------------------------------------------------------------------------
@@ -218,7 +228,7 @@ def four_processes(r):
         i = r.rng.choice(alive)
         slots[i].signal(signal.SIGKILL)
         slots[i].wait()
-        last_fault = time.monotonic()
+        last_fault = r.fault()
         done += 1
         slots[i] = r.run(f"p{i}-{k + 1}", 2)
     r.note(f"{done} SIGKILLs (each process restarted)")
@@ -238,6 +248,7 @@ def check_constraint(r):
     r.prepare(wl)
     p = r.run("run", _choose_workers(r))
     r.expect_exit(p, {1}, "baton run with CHECK violations")
+    r.result.faults = wl.designed_failures
     rid = r.cluster.value(r.db, f"SELECT id FROM baton.runs WHERE name = '{r.run_name}'")
     if rid:
         bad = r.cluster.int_value(r.db, f"""SELECT count(*) FROM baton.items WHERE run_id = {rid}
@@ -263,7 +274,7 @@ def frozen_network(r):
         r.expect_exit(a, {0}, "A")
         return
     proxy.freeze()
-    frozen = time.monotonic()
+    frozen = r.fault()
     r.note(f"network of A frozen at {fraction:.0%} of the sink ({proxy.connections} connections)")
     r.wait_for(lambda: False, PAST_LEASE)
     b = r.run("B", _choose_workers(r))
@@ -306,6 +317,7 @@ def hanging_transforms(r):
     if not a.alive():
         r.result.other.append(f"A ended before any signal although items hang ({a.exit_text()})")
     a.signal(first)
+    r.fault()
     r.wait_for(lambda: False, r.rng.uniform(0.5, 1.5), [a])
     r.note(f"{variant} hang ({'a hanging item was in flight' if hung else 'no hanging item seen in flight'}); "
            f"{signal.Signals(first).name} then {signal.Signals(second).name}")

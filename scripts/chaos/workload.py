@@ -25,6 +25,7 @@ class Workload:
     rows: dict                     # id -> (expected v, failing stage index or None)
     attempts: dict = field(default_factory=dict)  # id -> (stage index, attempts, failed attempts)
     env: dict = field(default_factory=dict)       # environment for baton
+    ambiguous: set = field(default_factory=set)   # ids whose attempt counts are not compared
 
     @property
     def items(self):
