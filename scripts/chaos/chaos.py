@@ -36,7 +36,7 @@ SHORT_ITEMS = {5: 2000}      # the flaky server's retries and timeouts make that
 
 
 class Harness:
-    pass
+    """What every round needs: binary, seed, cluster, registry, limits (set in main)."""
 
 
 def parse_scenarios(text):
@@ -72,7 +72,8 @@ def main():
                                                "hang-signal 3 (one per kind of hang))")
     ap.add_argument("--round", type=int, dest="only_round", help="run only this round index (reproduce one round)")
     ap.add_argument("--scenario", default="all", help="comma list of numbers or names (default: all)")
-    ap.add_argument("--items", help="source items per round, N or MIN-MAX (default 5000-30000; --short 5000)")
+    ap.add_argument("--items", help="source items per round, N or MIN-MAX (default 5000-30000; --short 5000, "
+                                         "flaky-http 2000)")
     ap.add_argument("--limit", type=float, help="wall-clock limit per baton process in seconds (default 120; --short 45)")
     ap.add_argument("--short", action="store_true", help="the quick version (make chaos-short)")
     ap.add_argument("--verbose", "-v", action="store_true", help="print the faults of every round, not only of failing ones")
