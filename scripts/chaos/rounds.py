@@ -169,7 +169,7 @@ class Round:
                 self.note(f"  pid {pid} {state} wait={wait} xact={xact}"
                           + (f" blocked-by={blocked_by}" if blocked_by else "") + f" | {query}")
             states = self.cluster.psql(self.db, "SELECT stage, state, count(*) FROM baton.items GROUP BY 1, 2 ORDER BY 1, 2")
-            self.note(f"{when}: items " + ", ".join(f"{a}/{b}={c}" for a, b, c in states))
+            self.note(f"{when}: items " + (", ".join(f"{a}/{b}={c}" for a, b, c in states) or "(none committed)"))
         except Exception as e:
             self.note(f"{when}: no snapshot ({e})")
 
