@@ -5,7 +5,7 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 BATON := .build/debug/baton
 
-.PHONY: setup build run test install bench clean
+.PHONY: setup build run test install bench chaos chaos-short clean
 
 ## Install what is missing (apt: libpq-dev libcurl4-openssl-dev libjq-dev postgresql); a no-op when all is there.
 setup:
@@ -35,6 +35,20 @@ bench: setup
 	$(SWIFT) build -c release --product baton
 	@bash scripts/with-test-db.sh bash scripts/bench.sh .build/release/baton
 	@bash scripts/with-test-db.sh bash scripts/bench-http.sh .build/release/baton
+
+## Chaos: real baton processes against a throwaway Postgres with faults injected (docs/CHAOS.md).
+## CHAOS_ROUNDS rounds per scenario (default 50) on a release build; CHAOS_ARGS adds options
+## (e.g. CHAOS_ARGS="--seed 42 --scenario 1,4").
+CHAOS_ROUNDS ?= 50
+CHAOS_ARGS ?=
+chaos: setup
+	$(SWIFT) build -c release --product baton
+	python3 scripts/chaos/chaos.py --binary .build/release/baton --rounds $(CHAOS_ROUNDS) $(CHAOS_ARGS)
+
+## The quick version (2 rounds per scenario, every zombie phase and hang kind once; a few minutes).
+chaos-short: setup
+	$(SWIFT) build --product baton
+	python3 scripts/chaos/chaos.py --binary $(BATON) --short $(CHAOS_ARGS)
 
 clean:
 	rm -rf .build

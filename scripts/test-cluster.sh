@@ -3,7 +3,7 @@
 # own (no TCP port, nothing shared with a system cluster).
 #   scripts/test-cluster.sh start DIR   → prints the connection URL on stdout
 #   scripts/test-cluster.sh stop DIR
-#   scripts/test-cluster.sh restart DIR fast|immediate    (same settings; for fault tests)
+#   scripts/test-cluster.sh restart DIR [fast|immediate|smart]   (same socket folder and options)
 set -euo pipefail
 
 cmd=${1:?start|stop}
@@ -20,6 +20,7 @@ as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# The server options: the same for start and restart, so a restarted cluster keeps its socket.
 server_options() {
   # Tests trade durability for speed; benchmarks (BATON_CLUSTER_DURABLE=1) keep the defaults.
   local settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -42,15 +43,17 @@ start)
     >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   echo "postgresql:///postgres?host=$dir&user=postgres"
   ;;
-restart)
-  as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -m "${3:-fast}" restart -o "$(server_options)" \
-    >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
-  ;;
 stop)
   if [ -f "$dir/data/postmaster.pid" ]; then
     as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
   fi
   ;;
+restart)
+  mode=${3:-fast}
+  case "$mode" in fast|immediate|smart) ;; *) echo "test-cluster: restart mode is fast, immediate or smart" >&2; exit 64 ;; esac
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 restart -m "$mode" -o "$(server_options)" \
+    >/dev/null || { tail -n 20 "$dir/server.log" >&2; exit 1; }
+  ;;
 *)
-  echo "usage: $0 start|stop|restart DIR [fast|immediate]" >&2; exit 64 ;;
+  echo "usage: $0 start|stop|restart DIR [MODE]" >&2; exit 64 ;;
 esac
