@@ -47,7 +47,7 @@ package enum ProcessRunner {
         guard spawned == 0 else {
             throw BatonError(.unavailable, "cannot run \(path): \(String(cString: strerror(spawned)))")
         }
-        package var status: Int32 = 0
+        var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             guard errno == EINTR else { throw BatonError(.unavailable, "waiting for \(path) failed: \(String(cString: strerror(errno)))") }
         }

@@ -170,6 +170,9 @@ public enum RunEngine {
         guard !pipeline.setup.isEmpty else { return }
         do {
             try conn.transaction { conn in
+                // Processes starting the same pipeline at once run its set-up one after the
+                // other (concurrent CREATE TABLE IF NOT EXISTS can collide in the catalog).
+                try conn.query("SELECT pg_advisory_xact_lock($1)", [Int64(bitPattern: StableHash.fnv1a64("setup\u{1}\(pipeline.name)"))])
                 for statement in pipeline.setup { try conn.execute(statement, timeout: .seconds(600)) }
             }
         } catch let error as PostgresError where !error.isConnectionError {
