@@ -10,9 +10,11 @@ package struct CommitPlan: Sendable {
         package var done = 0
         package var skipped = 0
         package var failed = 0
+        /// Members filtered out (recorded on the batch, not on each item).
+        package var skippedItems: [Int64] = []
     }
 
-    /// An item that ends with a state of its own: filtered out, or failed for good.
+    /// An item that failed for good (the only state recorded on the item itself).
     package struct Outcome: Sendable, Hashable {
         package var item: Int64
         package var state: ItemState
@@ -51,8 +53,8 @@ package struct CommitPlan: Sendable {
             tallies[completion.item.batchID, default: Tally(batch: completion.item.batchID)].size += 1
             if state == .skipped {
                 tallies[completion.item.batchID]!.skipped += 1
+                tallies[completion.item.batchID]!.skippedItems.append(completion.item.id)
                 report.skipped += 1
-                outcomes.append(Outcome(item: completion.item.id, state: .skipped))
             } else {
                 tallies[completion.item.batchID]!.done += 1
                 report.done += 1

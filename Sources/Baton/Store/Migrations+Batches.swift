@@ -26,6 +26,8 @@ extension Migrations {
             max_attempts integer NOT NULL,
             available_at timestamptz NOT NULL DEFAULT now(),
             item_ids     bigint[],
+            -- Members filtered out (their stage emitted nothing): kept here, not on each item.
+            skipped_ids  bigint[],
             size         integer NOT NULL,
             done         integer NOT NULL DEFAULT 0,
             skipped      integer NOT NULL DEFAULT 0,
@@ -67,13 +69,17 @@ extension Migrations {
         -- still running under the committing worker's lease token; otherwise the lease was lost
         -- and the whole transaction (sent in one pipeline) is rolled back by this error.
         CREATE FUNCTION baton.finish_batches(p_ids bigint[], p_token uuid, p_hash text, p_size int[],
-                                             p_done int[], p_skipped int[], p_failed int[]) RETURNS void
+                                             p_done int[], p_skipped int[], p_failed int[],
+                                             p_skipped_batches bigint[], p_skipped_items bigint[]) RETURNS void
         LANGUAGE plpgsql AS $fn$
         DECLARE n integer;
         BEGIN
             UPDATE baton.batches b
             SET state = 'done', finished_at = now(), lease_token = NULL, leased_until = NULL, stage_hash = p_hash,
-                size = u.size, done = u.done, skipped = u.skipped, failed = u.failed
+                size = u.size, done = u.done, skipped = u.skipped, failed = u.failed,
+                skipped_ids = CASE WHEN u.skipped > 0 THEN
+                    (SELECT array_agg(s.item) FROM unnest(p_skipped_batches, p_skipped_items) AS s(batch, item) WHERE s.batch = b.id)
+                END
             FROM unnest(p_ids, p_size, p_done, p_skipped, p_failed) AS u(id, size, done, skipped, failed)
             WHERE b.id = u.id AND b.state = 'running' AND b.lease_token = p_token;
             GET DIAGNOSTICS n = ROW_COUNT;
@@ -135,10 +141,12 @@ extension Migrations {
         -- Every item with its effective state, as the old table had it.
         CREATE VIEW baton.items AS
         SELECT i.id, i.run_id, i.stage, i.key, i.payload::jsonb AS payload,
-               coalesce(i.outcome, b.state) AS state,
+               CASE WHEN i.outcome IS NOT NULL THEN i.outcome
+                    WHEN b.skipped > 0 AND i.id = ANY (b.skipped_ids) THEN 'skipped'
+                    ELSE b.state END AS state,
                b.attempt, b.max_attempts, b.available_at, b.lease_token, b.leased_until, b.leased_by,
                i.parent_id, i.error AS last_error, i.error_class, b.stage_hash, b.created_at, b.claimed_at,
-               CASE WHEN i.outcome IS NOT NULL OR b.state IN ('done', 'cancelled') THEN b.finished_at END AS finished_at,
+               CASE WHEN b.state IN ('done', 'cancelled') THEN b.finished_at END AS finished_at,
                i.batch_id
         FROM baton.item_rows i JOIN baton.batches b ON b.id = i.batch_id;
         """)

@@ -262,11 +262,14 @@ private struct CommitWriter {
 
     /// The fence and the batches' final counts.
     private func finish(_ plan: CommitPlan) -> Statement {
-        Statement("SELECT baton.finish_batches($1::bigint[], $2::uuid, $3, $4::int[], $5::int[], $6::int[], $7::int[])", [
-            PostgresArray(plan.tallies.map { String($0.batch) }), token, target.stageHash,
-            PostgresArray(plan.tallies.map { $0.size }), PostgresArray(plan.tallies.map { $0.done }),
-            PostgresArray(plan.tallies.map { $0.skipped }), PostgresArray(plan.tallies.map { $0.failed }),
-        ])
+        let skipped = plan.tallies.flatMap { tally in tally.skippedItems.map { (tally.batch, $0) } }
+        return Statement(
+            "SELECT baton.finish_batches($1::bigint[], $2::uuid, $3, $4::int[], $5::int[], $6::int[], $7::int[], $8::bigint[], $9::bigint[])", [
+                PostgresArray(plan.tallies.map { String($0.batch) }), token, target.stageHash,
+                PostgresArray(plan.tallies.map { $0.size }), PostgresArray(plan.tallies.map { $0.done }),
+                PostgresArray(plan.tallies.map { $0.skipped }), PostgresArray(plan.tallies.map { $0.failed }),
+                PostgresArray(skipped.map { String($0.0) }), PostgresArray(skipped.map { String($0.1) }),
+            ])
     }
 
     /// Outcomes, retry batches and the attempt history.

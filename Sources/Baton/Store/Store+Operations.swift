@@ -164,7 +164,7 @@ extension Store {
                 finished_at = CASE WHEN c.size = 0 AND b.state = 'pending' THEN now() ELSE b.finished_at END
             FROM (
                 SELECT t.id, count(x.id)::int AS size,
-                       (count(x.id) FILTER (WHERE x.outcome = 'skipped'))::int AS skipped,
+                       (count(x.id) FILTER (WHERE x.outcome = 'skipped' OR x.id = ANY (t.skipped_ids)))::int AS skipped,
                        (count(x.id) FILTER (WHERE x.outcome = 'failed'))::int AS failed
                 FROM baton.batches t
                 LEFT JOIN LATERAL (

@@ -14,7 +14,8 @@ struct LivenessTests {
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// N items through jq into a sink without a unique constraint (a duplicate effect shows).
-    static func sinkPipeline(_ ws: Workspace, items: Int, lease: String = "2s", extraStage: String = "") throws -> String {
+    /// `slow`: each insert sleeps 1 ms, so a fault injected after the first rows lands mid-run.
+    static func sinkPipeline(_ ws: Workspace, items: Int, lease: String = "2s", slow: Bool = false) throws -> String {
         try ws.write("fixtures/items.jsonl", (1...items).map { #"{"id": \#($0), "v": "v\#($0)"}"# }.joined(separator: "\n") + "\n")
         return try ws.write("live.yaml", """
             pipeline: live
@@ -26,9 +27,8 @@ struct LivenessTests {
             stages:
               - name: shape
                 jq: '{id, v}'
-            \(extraStage)
               - name: sink
-                sql: insert into sink values (:id, :v)
+                sql: \(slow ? "insert into sink select :id, :v from pg_sleep(0.001)" : "insert into sink values (:id, :v)")
             """)
     }
 
@@ -77,8 +77,8 @@ struct LivenessTests {
         try await TestDatabase.with { db in
             let ws = try Workspace()
             defer { ws.remove() }
-            let items = 20_000
-            let file = try Self.sinkPipeline(ws, items: items)
+            let items = 10_000
+            let file = try Self.sinkPipeline(ws, items: items, slow: true)
             let conn = try db.connect()
             let admin = try Connection(ConnectionConfig(url: try TestDatabase.clusterURL()))
             let process = try BatonProcess.start(["run", file, "--run", "t", "--progress", "none", "--workers", "2"], database: db)
@@ -87,8 +87,8 @@ struct LivenessTests {
             for _ in 0..<6 where process.process.isRunning {
                 terminated += try admin.query("""
                     SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-                    WHERE datname = $1 AND backend_type = 'client backend' AND application_name = 'baton'
-                    """, [db.name]).rows[0].decode(Int.self, 0)
+                    WHERE datname = $1 AND backend_type = 'client backend' AND pid <> $2
+                    """, [db.name, conn.backendPID]).rows[0].decode(Int.self, 0)
                 try await Task.sleep(for: .milliseconds(300))
             }
             let output = try await process.wait()
@@ -106,8 +106,8 @@ struct LivenessTests {
         defer { cluster.stop() }
         let ws = try Workspace()
         defer { ws.remove() }
-        let items = 20_000
-        let file = try Self.sinkPipeline(ws, items: items)
+        let items = 10_000
+        let file = try Self.sinkPipeline(ws, items: items, slow: true)
         let conn = try Connection(ConnectionConfig(url: cluster.url))
         try conn.execute("CREATE TABLE IF NOT EXISTS sink (id bigint, v text)")
         let process = try BatonProcess.start(["run", file, "--run", "r", "--progress", "none", "--database-url", cluster.url], database: nil)
@@ -161,7 +161,7 @@ struct LivenessTests {
             let process = try BatonProcess.start(["run", file, "--run", "s", "--progress", "none"], database: db)
             let conn = try db.connect()
             let deadline = ContinuousClock.now + .seconds(60)
-            while try Ops.count(conn, "SELECT count(*) FROM baton.batches WHERE state = 'running'") == 0, ContinuousClock.now < deadline {
+            while ((try? Ops.count(conn, "SELECT count(*) FROM baton.batches WHERE state = 'running'")) ?? 0) == 0, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
             process.signal(SIGTERM)
@@ -190,6 +190,7 @@ struct LivenessTests {
                 stages:
                   - name: explode
                     jq: 'range(\(children)) | {i: ., pad: "0123456789012345678901234567890123456789"}'
+                    timeout: 5m
                   - name: keep
                     jq: 'select(.i % 100000 == 0) | {i}'
                 """)

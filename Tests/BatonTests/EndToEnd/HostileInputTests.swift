@@ -1,0 +1,133 @@
+import BatonPostgres
+import BatonTestSupport
+import Foundation
+import Testing
+
+/// Garbage in: each gets a clear error (file, line, what is wrong; never a whole record
+/// quoted, never a secret) and nothing half-written, or is handled as data.
+@Suite("Hostile input (end to end)")
+struct HostileInputTests {
+    private func pipeline(_ ws: Workspace, source: String, stages: String = "  - { name: keep, jq: '.' }", onError: String = "fail") throws -> String {
+        try ws.write("hostile.yaml", """
+            pipeline: hostile
+            source:
+            \(source)
+              key: .id
+              on_error: \(onError)
+            stages:
+            \(stages)
+            """)
+    }
+
+    @Test func invalidUTF8IsABadRecordNamingItsLineAndByte() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let data = Data(#"{"id": 1}"#.utf8) + Data([0x0A]) + Data(#"{"id": 2, "name": "caf"#.utf8) + Data([0xE9, 0x22, 0x7D, 0x0A])
+            let path = ws.url.appendingPathComponent("bad.jsonl")
+            try data.write(to: path)
+            let strict = try pipeline(ws, source: "  jsonl: \(path.path)")
+            let failed = try await BatonProcess.run(["run", strict, "--progress", "none"], database: db)
+            #expect(failed.status == 65, "\(failed)")
+            #expect(failed.stderr.contains("bad.jsonl:2: invalid UTF-8 at byte 23 of line 2 (byte offset 32 in the file)"), "\(failed)")
+            let conn = try db.connect()
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.runs") == 0)
+
+            let lenient = try pipeline(ws, source: "  jsonl: \(path.path)", onError: "skip")
+            let skipped = try await BatonProcess.run(["run", lenient, "--progress", "none"], database: db)
+            #expect(skipped.status == 1, "\(skipped)")
+            let bad = try Ops.rows(conn, "SELECT key, error_class, last_error FROM baton.items WHERE state = 'failed'")
+            #expect(bad.count == 1 && bad[0].hasPrefix("line:2|bad record|invalid UTF-8 at byte 23"), "\(bad)")
+            // Nothing was changed silently: the good record went through as it was.
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.results") == 1)
+        }
+    }
+
+    @Test func aDeeplyNestedRecordIsRefusedWithAShortMessage() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let path = try ws.write("deep.jsonl", #"{"id": 1}"# + "\n" + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "\n")
+            let output = try await BatonProcess.run(["run", try pipeline(ws, source: "  jsonl: \(path)"), "--progress", "none"], database: db)
+            #expect(output.status == 65, "\(output)")
+            #expect(output.stderr.contains("deep.jsonl:2: invalid JSON"), "\(output)")
+            #expect(output.stderr.count < 400, "\(output.stderr.count) bytes of stderr")
+        }
+    }
+
+    @Test func aMalformedCSVRecordNamesItsLine() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let path = try ws.write("people.csv", "id,name\n1,ann\n2,\"bob\n3,cy\n")
+            let output = try await BatonProcess.run(["run", try pipeline(ws, source: "  csv: \(path)"), "--progress", "none"], database: db)
+            #expect(output.status == 65, "\(output)")
+            #expect(output.stderr.contains("people.csv:3: a quoted field that starts on line 3 is never closed"), "\(output)")
+        }
+    }
+
+    @Test func aMalformedJSONPipelineFileNamesLineAndColumn() async throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let file = try ws.write("p.json", "{\n  \"pipeline\": \"p\",\n  \"source\": {\"items\": [1]\n  \"stages\": []\n}\n")
+        let output = try await BatonProcess.run(["validate", file], database: nil)
+        #expect(output.status == 78, "\(output)")
+        #expect((output.stdout + output.stderr).contains("p.json:4:3: invalid YAML"), "\(output)")
+    }
+
+    @Test func aFiftyMegabyteItemGoesThrough() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let big = String(repeating: "x", count: 50 << 20)
+            let path = try ws.write("big.jsonl", #"{"id": 1, "blob": "\#(big)"}"# + "\n" + #"{"id": 2, "blob": "small"}"# + "\n")
+            let file = try pipeline(ws, source: "  jsonl: \(path)", stages: "  - { name: measure, jq: '{id, size: (.blob | length)}' }")
+            let output = try await BatonProcess.run(["run", file, "--progress", "none"], database: db)
+            #expect(output.status == 0, "\(output)")
+            let conn = try db.connect()
+            #expect(try Ops.rows(conn, "SELECT payload->>'size' FROM baton.results ORDER BY key") == ["\(50 << 20)", "5"])
+        }
+    }
+
+    @Test func injectionStringsInDataAreBoundNotRun() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let evil = #"x'); DROP TABLE sink; --"#
+            let path = try ws.write("evil.jsonl", #"{"id": 1, "v": "\#(evil)"}"# + "\n" + #"{"id": 2, "v": "$1 :id ${HOME} {{ .id }}"}"# + "\n")
+            let file = try ws.write("evil.yaml", """
+                pipeline: evil
+                setup: create table if not exists sink (id bigint, v text)
+                source: { jsonl: \(path), key: .id }
+                stages:
+                  - { name: load, sql: "insert into sink values (:id, :v)" }
+                """)
+            let output = try await BatonProcess.run(["run", file, "--run", "it's; drop table baton.runs; --", "--progress", "none"], database: db)
+            #expect(output.status == 0, "\(output)")
+            let conn = try db.connect()
+            #expect(try Ops.rows(conn, "SELECT v FROM sink ORDER BY id") == [evil, "$1 :id ${HOME} {{ .id }}"])
+            #expect(try Ops.rows(conn, "SELECT name FROM baton.runs") == ["it's; drop table baton.runs; --"])
+        }
+    }
+
+    @Test func identifiersAndURLsFromTheFileAreChecked() async throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let file = try ws.write("ids.yaml", """
+            pipeline: "p; drop table x"
+            source: { items: [{id: 1}] }
+            stages:
+              - { name: "a'b", jq: '.' }
+              - name: fetch
+                http: { url: "file:///etc/passwd" }
+              - name: gopher
+                http: { url: "gopher://127.0.0.1/1" }
+            """)
+        let output = try await BatonProcess.run(["validate", file], database: nil)
+        #expect(output.status == 78, "\(output)")
+        #expect(output.stdout.contains("ids.yaml:1:11: pipeline: invalid pipeline name"), "\(output)")
+        #expect(output.stdout.contains("ids.yaml:4:13: stages[0].name: invalid stage name"), "\(output)")
+        #expect(output.stdout.contains("stages[1].http.url: the URL must start with http:// or https://"), "\(output)")
+        #expect(output.stdout.contains("stages[2].http.url: the URL must start with http:// or https://"), "\(output)")
+    }
+}
