@@ -36,6 +36,7 @@ rec() { printf '%s\t%s\n' "$1" "$2" >> "$results"; }
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$(now)"; }
 start_all=$(now)
+load_start=$(cut -d" " -f1-3 /proc/loadavg)
 
 say "venv with pgqueuer…"
 python3 -m venv "$work/venv"
@@ -94,6 +95,7 @@ print(', '.join(f\"{x['name']} {x.get('items_per_second')} items/s\" for x in s[
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(git -C "$repo" status --porcelain -- Sources Package.swift 2>/dev/null)" ] || commit="$commit (with uncommitted changes in Sources/)"
 rec meta.1date "date: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, Postgres $(sql "$admin" -c 'SHOW server_version') (fsync on, synchronous_commit on), Baton commit $commit"
+rec meta.3load "load average (1, 5, 15 min) at start $load_start, at end $(cut -d" " -f1-3 /proc/loadavg): well above $(nproc) means other work shared the cores"
 rec meta.2elapsed "bench-peers wall time: $(since "$start_all") s (venv and pip included)"
 $tool peers "$results" "$out"
 say "wrote $out"

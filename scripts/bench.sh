@@ -34,6 +34,7 @@ if [ "$items" -gt "${BENCH_BASE:-1000000}" ]; then base=${BENCH_BASE:-1000000} b
 [ "$small" -lt "$base" ] || { echo "bench: BENCH_SMALL ($small) must be below the base size ($base)" >&2; exit 64; }
 
 bench_start=$(date +%s.%N)
+load_start=$(cut -d" " -f1-3 /proc/loadavg)
 work=$(mktemp -d /tmp/baton-bench.XXXXXX)
 chmod 755 "$work"  # the server runs as postgres and must reach its cluster folder inside
 cluster="$work/pg"
@@ -394,6 +395,7 @@ rec meta.machine "machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2;
 rec meta.postgres "Postgres: $(sql "$admin" -c 'SHOW server_version'), fsync $(sql "$admin" -c 'SHOW fsync'), synchronous_commit $(sql "$admin" -c 'SHOW synchronous_commit'), shared_buffers $(sql "$admin" -c 'SHOW shared_buffers')"
 rec meta.baton "Baton: commit $commit, $("$baton" --version 2>/dev/null || true), release build, default settings"
 rec meta.sizes "sizes: BENCH_ITEMS=$items, BENCH_SMALL=$small, http $http_items, slow http $slow_items items at ${delay_ms} ms"
+rec meta.load "load average (1, 5, 15 min) at start $load_start, at end $(cut -d" " -f1-3 /proc/loadavg): well above $(nproc) means other work shared the cores"
 rec meta.elapsed "bench wall time: $(since "$bench_start") s (${phases%, })"
 $tool report "$results" "$out"
 say "wrote $out"

@@ -192,7 +192,7 @@ def report(results_path: str, md_path: str) -> None:
     table = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 5) + "|"]
     table += ["| " + " | ".join(row) + " |" for row in rows]
     notes = [line for key, line in sorted(r.items()) if key.startswith("note.")]
-    meta = [r[k] for k in ("meta.date", "meta.machine", "meta.postgres", "meta.baton", "meta.sizes", "meta.elapsed") if k in r]
+    meta = [r[k] for k in ("meta.date", "meta.machine", "meta.postgres", "meta.baton", "meta.sizes", "meta.elapsed", "meta.load") if k in r]
 
     print("\n".join(meta))
     print()
