@@ -5,7 +5,7 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 BATON := .build/debug/baton
 
-.PHONY: setup build run test install bench chaos chaos-short clean
+.PHONY: setup build run test install bench bench-peers chaos chaos-short clean
 
 ## Install what is missing (apt: libpq-dev libcurl4-openssl-dev libjq-dev postgresql); a no-op when all is there.
 setup:
@@ -30,11 +30,17 @@ install: setup
 	install -m 0755 .build/release/baton $(DESTDIR)$(PREFIX)/bin/baton
 	@echo "installed $(DESTDIR)$(PREFIX)/bin/baton"
 
-## Throughput of Baton next to the Postgres ceiling (pgbench running the same statements).
+## Baton against what a user would otherwise run (psql, wrk, a jq stage), one table, written
+## to BENCHMARKS.md; one durable throwaway cluster; under 15 min at default sizes
+## (BENCH_ITEMS, default 1000000; BENCH_SMALL, default 100000). See scripts/bench.sh.
 bench: setup
 	$(SWIFT) build -c release --product baton
-	@bash scripts/with-test-db.sh bash scripts/bench.sh .build/release/baton
-	@bash scripts/with-test-db.sh bash scripts/bench-http.sh .build/release/baton
+	@bash scripts/bench.sh .build/release/baton
+
+## Optional: Baton next to PgQueuer (a throwaway venv, pip install pgqueuer); not part of bench or test.
+bench-peers: setup
+	$(SWIFT) build -c release --product baton
+	@bash scripts/bench-peers.sh .build/release/baton
 
 ## Chaos: real baton processes against a throwaway Postgres with faults injected (docs/CHAOS.md).
 ## CHAOS_ROUNDS rounds per scenario (default 50) on a release build; CHAOS_ARGS adds options

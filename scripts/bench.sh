@@ -1,44 +1,146 @@
 #!/usr/bin/env bash
-# Baton's throughput next to the Postgres ceiling, measured in the same run on the same
-# cluster (a durable one: fsync and synchronous_commit on, unlike the test cluster).
+# Baton next to what a user would otherwise run, everything measured in one run on one
+# durable Postgres cluster (fsync on, synchronous_commit on), Baton with default settings
+# (`baton run FILE --database-url URL --json --progress none`: no --workers, no tuning keys).
 #
-#   scripts/bench.sh BATON_BINARY
+#   scripts/bench.sh BATON_BINARY        (`make bench` builds the release binary first)
 #
-# 1. Baton: a BENCH_ITEMS-line JSONL (default 100 000) through jq → sql (upsert), timed,
-#    with peak RSS (GNU time).
-# 2. Ceiling: pgbench running the same claim statement and set-based commits (children
-#    insert, effect insert, fenced done-mark) on the same number of items, no transform.
+# Prints one table (workload | Baton | reference | ratio | goal) and writes it, with the
+# machine, the Postgres version and Baton's commit, to BENCHMARKS.md (BENCH_OUT to change).
+# Every row checks its result (sink row counts, summaries, server request counts) before a
+# number is printed; a failed check fails the script.
+#
+# Sizes (environment):
+#   BENCH_ITEMS              rows 1–3 (default 1 000 000). Above BENCH_BASE (default
+#                            1 000 000), rows 1–3 run at BENCH_BASE and row 6 runs the same
+#                            pipeline, and its reference, at BENCH_ITEMS (10 M: manual, long).
+#   BENCH_SMALL              row 2's small run, row 5, row 4a (default 100 000)
+#   BENCH_HTTP_ITEMS         row 4a (default BENCH_SMALL)
+#   BENCH_HTTP_SLOW_ITEMS    row 4b, server answering after BENCH_HTTP_DELAY_MS (default 10 000, 20 ms)
+#   BENCH_KEEP=1             keep the work folder (data, summaries, cluster) in /tmp
 set -euo pipefail
 baton=$(realpath "${1:?baton binary}")
-items=${BENCH_ITEMS:-100000}
-workers=${BENCH_WORKERS:-4}
-batch=${BENCH_BATCH:-200}
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d /tmp/baton-bench.XXXXXX)
-chmod 755 "$work"  # the server runs as postgres and must reach its folder
-cluster="$work/pg"
-cleanup() { "$here/test-cluster.sh" stop "$cluster" >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT INT TERM
+repo=$(cd "$here/.." && pwd)
+tool="python3 $here/bench/benchtool.py"
+items=${BENCH_ITEMS:-1000000}
+small=${BENCH_SMALL:-100000}
+http_items=${BENCH_HTTP_ITEMS:-$small}
+slow_items=${BENCH_HTTP_SLOW_ITEMS:-10000}
+delay_ms=${BENCH_HTTP_DELAY_MS:-20}
+out=${BENCH_OUT:-$repo/BENCHMARKS.md}
+base=$items big=""
+if [ "$items" -gt "${BENCH_BASE:-1000000}" ]; then base=${BENCH_BASE:-1000000} big=$items; fi
+[ "$small" -lt "$base" ] || { echo "bench: BENCH_SMALL ($small) must be below the base size ($base)" >&2; exit 64; }
 
+bench_start=$(date +%s.%N)
+load_start=$(cut -d" " -f1-3 /proc/loadavg)
+work=$(mktemp -d /tmp/baton-bench.XXXXXX)
+chmod 755 "$work"  # the server runs as postgres and must reach its cluster folder inside
+cluster="$work/pg"
+results="$work/results.tsv"
+: > "$results"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  "$here/test-cluster.sh" stop "$cluster" >/dev/null 2>&1 || true
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { echo "bench: $*" >&2; }
+fail() { echo "bench: FAILED: $*" >&2; exit 1; }
+rec() { printf '%s\t%s\n' "$1" "$2" >> "$results"; }
+now() { date +%s.%N; }
+since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$(now)"; }
+calc() { python3 -c "import sys; print($1)"; }
+phase_start=""
+phase() { # NAME: time the phases of the bench itself
+  if [ -n "$phase_start" ]; then phases+="$phase_name $(since "$phase_start")s, "; fi
+  phase_name=$1 phase_start=$(now)
+}
+phases=""
+
+# Tools: wrk and nginx for row 4, GNU time for RSS and CPU.
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -x /usr/bin/time ] || missing+=(time)
+if ((${#missing[@]})); then
+  say "installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+
+# The cluster, durable.
 BATON_CLUSTER_DURABLE=1 "$here/test-cluster.sh" start "$cluster" >/dev/null
 admin="postgresql:///postgres?host=$cluster&user=postgres"
-psql -qX "$admin" -c "CREATE DATABASE bench_baton" -c "CREATE DATABASE bench_ceiling" >/dev/null
-db_baton="postgresql:///bench_baton?host=$cluster&user=postgres"
-db_ceiling="postgresql:///bench_ceiling?host=$cluster&user=postgres"
+sql() { local db=$1; shift; psql -qAtX -v ON_ERROR_STOP=1 "$db" "$@"; }
+[ "$(sql "$admin" -c 'show fsync')" = on ] && [ "$(sql "$admin" -c 'show synchronous_commit')" = on ] \
+  || fail "the cluster is not durable"
+newdb() { sql "$admin" -c "CREATE DATABASE $1"; echo "postgresql:///$1?host=$cluster&user=postgres"; }
+dropdb_() { sql "$admin" -c "DROP DATABASE $1"; }
+checkpoint() { sql "$admin" -c "CHECKPOINT"; }
+# Before each measurement: no autovacuum left over from the previous one (up to 60 s), then
+# a checkpoint, so every measurement starts on an idle server.
+quiesce() {
+  for _ in $(seq 120); do
+    [ "$(sql "$admin" -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ] && break
+    sleep 0.5
+  done
+  checkpoint
+}
+sink_table="CREATE TABLE bench_out (id bigint PRIMARY KEY, name text, score float8)"
+check_sink() { # DB TABLE N: every row present and transformed as the jq program says
+  local got
+  got=$(sql "$1" -F ' ' -c "SELECT count(*), count(*) FILTER (WHERE name = 'item-' || id AND score = (id % 1000) * 1.5) FROM $2")
+  [ "$got" = "$3 $3" ] || fail "$2 in $1: expected $3 rows all transformed, found (rows, correct) = $got"
+}
 
-echo "generating $items items…" >&2
-python3 - "$items" > "$work/items.jsonl" <<'PY'
-import json, sys
-for i in range(1, int(sys.argv[1]) + 1):
-    print(json.dumps({"id": i, "name": f"Item-{i}", "value": i % 1000, "tags": ["a", "b"]}))
-PY
+# One Baton run with default settings, timed from outside, with GNU time's RSS and CPU.
+baton_run() { # NAME YAML DB
+  local name=$1 yaml=$2 db=$3 start stats
+  quiesce
+  say "baton run: $name…"
+  start=$(now)
+  /usr/bin/time -v -o "$work/$name.time" "$baton" run "$yaml" --database-url "$db" --json --progress none \
+    > "$work/$name.json" 2> "$work/$name.err" \
+    || { cat "$work/$name.err" "$work/$name.json" >&2; fail "baton run $name exited non-zero"; }
+  rec "$name.wall" "$(since "$start")"
+  read -r rss cpu _ <<< "$($tool gnutime "$work/$name.time")"
+  rec "$name.rss_kb" "$rss"; rec "$name.cpu" "$cpu"
+  rec "$name.summary_wall" "$($tool field "$work/$name.json" wall_seconds)"
+}
 
-cat > "$work/bench.yaml" <<YAML
+# The reference for rows 1, 3 and 6: psql \copy into a jsonb staging table, then one
+# set-based upsert.
+reference() { # NAME FILE N
+  local name=$1 file=$2 n=$3 db start
+  db=$(newdb "bench_$name")
+  sql "$db" -c "CREATE TABLE staging (doc jsonb)" -c "$sink_table"
+  quiesce
+  say "reference: \\copy + insert…select, $n items…"
+  start=$(now)
+  sql "$db" -c "\\copy staging(doc) from '$file' csv quote e'\\x01' delimiter e'\\x02'"
+  rec "$name.copy" "$(since "$start")"
+  start=$(now)
+  sql "$db" -c "INSERT INTO bench_out (id, name, score)
+    SELECT (doc->>'id')::bigint, lower(doc->>'name'), (doc->>'value')::float8 * 1.5 FROM staging
+    ON CONFLICT (id) DO UPDATE SET name = excluded.name, score = excluded.score"
+  rec "$name.insert" "$(since "$start")"
+  [ "$(sql "$db" -c 'SELECT count(*) FROM staging')" = "$n" ] || fail "reference: staging does not hold $n rows"
+  check_sink "$db" bench_out "$n"
+  dropdb_ "bench_$name"
+}
+
+pipeline_yaml() { # FILE JSONL: row 1's pipeline, nothing but the stages
+  cat > "$1" <<YAML
 pipeline: bench
-defaults:
-  batch_size: $batch
 source:
-  jsonl: $work/items.jsonl
+  jsonl: $2
   key: .id
 stages:
   - name: shape
@@ -48,89 +150,252 @@ stages:
       insert into bench_out (id, name, score) values (:id, :name, :score)
       on conflict (id) do update set name = excluded.name, score = excluded.score
 YAML
-psql -qX "$db_baton" -c "CREATE TABLE bench_out (id bigint PRIMARY KEY, name text, score float8)" >/dev/null
-"$baton" migrate --database-url "$db_baton" >/dev/null
+}
 
-echo "baton: $items items, jq → sql, $workers workers, batch $batch…" >&2
-/usr/bin/time -v -o "$work/time.txt" "$baton" run "$work/bench.yaml" --run bench --workers "$workers" \
-  --json --progress none --database-url "$db_baton" > "$work/summary.json"
-wall=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["wall_seconds"])' "$work/summary.json")
-rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
-cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u + s}' "$work/time.txt")
-rows=$(psql -qAtX "$db_baton" -c "SELECT count(*) FROM bench_out")
-[ "$rows" = "$items" ] || { echo "bench: expected $items rows, found $rows" >&2; exit 1; }
+# ---------------------------------------------------------------------------------------
+phase generate
+say "generating data…"
+$tool gen items "$base" "$work/base.jsonl"
+$tool gen items "$small" "$work/small.jsonl"
+$tool gen http "$http_items" "$work/http.jsonl"
+$tool gen http "$slow_items" "$work/slow.jsonl"
+chmod 644 "$work"/*.jsonl
+rec base.n "$base"; rec small.n "$small"; rec http.n "$http_items"; rec slow.n "$slow_items"
 
-echo "ceiling: pgbench with the same statements…" >&2
-"$baton" migrate --database-url "$db_ceiling" >/dev/null
-psql -qX "$db_ceiling" >/dev/null <<SQL
-CREATE TABLE bench_out (id bigint PRIMARY KEY, name text, score float8);
-INSERT INTO baton.runs (pipeline, name, definition, definition_hash) VALUES ('bench', 'ceiling', '{}', 'h');
-INSERT INTO baton.items (run_id, stage, key, payload, max_attempts)
-SELECT 1, 'shape', i::text, jsonb_build_object('id', i, 'name', 'Item-' || i, 'value', i % 1000, 'tags', '["a","b"]'::jsonb), 3
-FROM generate_series(1, $items) AS i;
-ANALYZE baton.items;
-SQL
-# One transaction = one batch of one stage: claim (short transaction), then one commit with
-# the next stage's items or the effect, and the fenced done-mark.
-cat > "$work/shape.sql" <<SQL
-SELECT gen_random_uuid() AS token \gset
-WITH next AS (
-  SELECT id FROM baton.items WHERE run_id = 1 AND stage = 'shape' AND state = 'pending' AND available_at <= now()
-  ORDER BY available_at, id LIMIT $batch FOR UPDATE SKIP LOCKED)
-UPDATE baton.items i SET state = 'running', attempt = i.attempt + 1, lease_token = ':token',
-  leased_until = now() + interval '30 seconds', leased_by = 'pgbench', claimed_at = now()
-FROM next WHERE i.id = next.id;
-BEGIN;
-INSERT INTO baton.items (run_id, stage, key, payload, parent_id, max_attempts)
-  SELECT 1, 'load', key || '/0', jsonb_build_object('id', payload->'id', 'name', lower(payload->>'name'), 'score', (payload->>'value')::float8 * 1.5), id, 3
-  FROM baton.items WHERE lease_token = ':token' AND state = 'running'
-  ON CONFLICT (run_id, stage, key) DO NOTHING;
-UPDATE baton.items SET state = 'done', finished_at = now(), lease_token = NULL, leased_until = NULL, stage_hash = 'h'
-  WHERE lease_token = ':token' AND state = 'running';
-COMMIT;
-SQL
-cat > "$work/load.sql" <<SQL
-SELECT gen_random_uuid() AS token \gset
-WITH next AS (
-  SELECT id FROM baton.items WHERE run_id = 1 AND stage = 'load' AND state = 'pending' AND available_at <= now()
-  ORDER BY available_at, id LIMIT $batch FOR UPDATE SKIP LOCKED)
-UPDATE baton.items i SET state = 'running', attempt = i.attempt + 1, lease_token = ':token',
-  leased_until = now() + interval '30 seconds', leased_by = 'pgbench', claimed_at = now()
-FROM next WHERE i.id = next.id;
-BEGIN;
-INSERT INTO bench_out (id, name, score)
-  SELECT (payload->>'id')::bigint, payload->>'name', (payload->>'score')::float8
-  FROM baton.items WHERE lease_token = ':token' AND state = 'running'
-  ON CONFLICT (id) DO UPDATE SET name = excluded.name, score = excluded.score;
-UPDATE baton.items SET state = 'done', finished_at = now(), lease_token = NULL, leased_until = NULL, stage_hash = 'h'
-  WHERE lease_token = ':token' AND state = 'running';
-COMMIT;
-SQL
-# Enough transactions to drain both stages (claims beyond the end are empty and cheap).
-transactions=$(( (items / batch + 1) * 2 / workers + 10 ))
-start=$(date +%s.%N)
-pgbench -n -c "$workers" -j 2 -t "$transactions" -f "$work/shape.sql@1" -f "$work/load.sql@1" "$db_ceiling" > "$work/pgbench.txt" 2>&1 \
-  || { cat "$work/pgbench.txt" >&2; exit 1; }
-# Drain what the random script choice left (one client, in order).
-while [ "$(psql -qAtX "$db_ceiling" -c "SELECT count(*) FROM baton.items WHERE state = 'pending'")" != "0" ]; do
-  pgbench -n -c 1 -t 50 -f "$work/shape.sql@1" -f "$work/load.sql@1" "$db_ceiling" >/dev/null 2>&1
-done
-end=$(date +%s.%N)
-ceiling_rows=$(psql -qAtX "$db_ceiling" -c "SELECT count(*) FROM bench_out")
-[ "$ceiling_rows" = "$items" ] || { echo "bench: ceiling run wrote $ceiling_rows rows" >&2; exit 1; }
+# Rows 1–3: the pipeline on BASE items, its reference, sizes and seeding.
+phase "row 1-3 ($base)"
+reference ref_base "$work/base.jsonl" "$base"
+db=$(newdb bench_base)
+sql "$db" -c "$sink_table"
+pipeline_yaml "$work/base.yaml" "$work/base.jsonl"
+baton_run base "$work/base.yaml" "$db"
+$tool check "$work/base.json" "$base"
+check_sink "$db" bench_out "$base"
 
-python3 - "$items" "$wall" "$rss" "$start" "$end" "$work/summary.json" "$cpu" <<'PY'
+# 2b. Every table of schema baton except runs (items, its partitions or successors if any,
+# attempts, results…): total relation size (heap, TOAST, indexes) against the bytes of the
+# live rows they hold (sum of pg_column_size of each row).
+sql "$db" -F ' ' > "$work/sizes.txt" <<'SQL'
+SELECT format('SELECT %L, pg_total_relation_size(%L::regclass), (SELECT coalesce(sum(pg_column_size(t.*)), 0) FROM %s t)',
+              c.relname, c.oid::regclass::text, c.oid::regclass)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'baton' AND c.relkind = 'r' AND c.relname <> 'runs'
+ORDER BY 1
+\gexec
+SQL
+read -r total live <<< "$(awk '{t += $2; l += $3} END {print t, l}' "$work/sizes.txt")"
+rec size.total "$total"; rec size.live "$live"
+rec note.20size "row 2b by table (total / live): $(awk '$2 > 1048576 {printf "%s%s %.0f / %.0f MiB", sep, $1, $2/1048576, $3/1048576; sep=", "}' "$work/sizes.txt") (tables under 1 MiB left out)"
+
+# 2c. Latency: p95/p99 of each stage from the summary (n/a for fields it does not have).
+latency=$(python3 - "$work/base.json" <<'PY'
 import json, sys
-items, wall, rss, start, end, summary, cpu = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6], float(sys.argv[7])
-ceiling = end - start
-stages = json.load(open(summary))["stages"]
-print(f"items                      {items}")
-print(f"baton wall time            {wall:.2f} s")
-print(f"baton throughput           {items / wall:,.0f} items/s (each item: 2 stages, jq then sql)")
-for s in stages:
-    print(f"  stage {s['name']:<8}           {s['items_per_second'] or 0:,.0f} items/s, p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms")
-print(f"baton peak RSS             {rss / 1024:.1f} MiB")
-print(f"baton CPU time             {cpu:.2f} s ({100 * cpu / wall:.0f} % of one core; the rest of the 2 cores is Postgres)")
-print(f"postgres ceiling (pgbench) {items / ceiling:,.0f} items/s ({ceiling:.2f} s, same claim/commit statements, no transform)")
-print(f"baton / ceiling            {100 * ceiling / wall:.0f} %")
+s = json.load(open(sys.argv[1]))
+fmt = lambda v: "n/a" if v is None else f"{v:g} ms"
+parts = [f"{st['name']} {fmt(st.get('p95_ms'))} / {fmt(st.get('p99_ms'))}" for st in s["stages"]]
+for key in ("claim_p95_ms", "claim_p99_ms"):
+    if key in s:
+        parts.append(f"{key} {fmt(s[key])}")
+print(", ".join(parts))
 PY
+)
+rec latency "$latency"
+
+# 3. Seeding time: the summary's seed_seconds, else baton.runs' seed_started_at/seed_finished_at.
+seed=$($tool field "$work/base.json" seed_seconds)
+if [ -n "$seed" ]; then
+  rec base.seed_seconds "$seed"; rec base.seed_source "summary seed_seconds"
+elif [ "$(sql "$db" -c "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'baton' AND table_name = 'runs'
+        AND column_name IN ('seed_started_at', 'seed_finished_at')")" = 2 ]; then
+  seed=$(sql "$db" -c "SELECT extract(epoch FROM seed_finished_at - seed_started_at) FROM baton.runs WHERE pipeline = 'bench'")
+  [ -n "$seed" ] && { rec base.seed_seconds "$seed"; rec base.seed_source "baton.runs seed times"; }
+fi
+if [ -n "$seed" ]; then
+  seeded=$(sql "$db" -c "SELECT seeded FROM baton.runs WHERE pipeline = 'bench'" 2>/dev/null || echo "")
+  [ -z "$seeded" ] || [ "$seeded" = "$base" ] || fail "seeding: baton.runs.seeded = $seeded, expected $base"
+  rec note.30seed "row 3: seeding is timed inside the row-1 run, where the seeder works alongside the stages (and may pause at the stage backlog), not alone"
+fi
+read -r rss cpu _ <<< "$($tool gnutime "$work/base.time")"
+rec note.10base "row 1: Baton peak RSS $(calc "f'{$rss / 1024:.1f}'") MiB, CPU (user+sys) ${cpu} s = $(calc "f'{100 * $cpu / $(grep -P '^base.wall\t' "$results" | cut -f2):.0f}'") % of one core over the wall time; summary wall_seconds $($tool field "$work/base.json" wall_seconds) s (the table uses the process's wall time); stages: $(python3 -c "
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(', '.join(f\"{x['name']} {x.get('items_per_second')} items/s, p50 {x.get('p50_ms')} ms\" for x in s['stages']))" "$work/base.json")"
+dropdb_ bench_base
+
+# 2a. The same pipeline on SMALL items.
+phase "row 2a ($small)"
+db=$(newdb bench_small)
+sql "$db" -c "$sink_table"
+pipeline_yaml "$work/small.yaml" "$work/small.jsonl"
+baton_run small "$work/small.yaml" "$db"
+$tool check "$work/small.json" "$small"
+check_sink "$db" bench_out "$small"
+dropdb_ bench_small
+
+# 4a. http stage against nginx, next to wrk against the same nginx.
+phase "row 4a"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+error_log $work/nginx-error.log;
+pid $work/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$port;
+    location = /__status { stub_status; }
+    location / { default_type application/json; return 200 '{"stars": 42, "language": "Swift"}'; }
+  }
+}
+NGINX
+"$nginx_bin" -c "$work/nginx.conf" -p "$work" &
+pids+=($!)
+wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.1; done; fail "server on port $1 did not start"; }
+nginx_requests() { curl -s "http://127.0.0.1:$port/__status" | awk 'NR == 3 {print $3}'; }
+wait_port "$port"
+http_yaml() { # FILE JSONL PORT
+  cat > "$1" <<YAML
+pipeline: benchhttp
+source:
+  jsonl: $2
+  key: .id
+stages:
+  - name: fetch
+    http:
+      url: "http://127.0.0.1:$3/repos/{{ .owner }}/{{ .name }}"
+      into: repo
+YAML
+}
+# The stage's concurrency: the summary's, if it says; else the http stage's default (16).
+concurrency=16
+db=$(newdb bench_http)
+http_yaml "$work/http.yaml" "$work/http.jsonl" "$port"
+# The raw rate: the better of two wrk runs, just before and just after Baton's.
+raw_rate() {
+  quiesce
+  say "raw: wrk, $concurrency connections, 5 s against nginx…"
+  wrk -t 2 -c "$concurrency" -d 5s "http://127.0.0.1:$port/repos/apple/swift" > "$work/wrk.txt"
+  awk '/Requests\/sec/ {print $2}' "$work/wrk.txt" | grep . || fail "wrk gave no rate: $(cat "$work/wrk.txt")"
+}
+raw1=$(raw_rate)
+before=$(nginx_requests)
+baton_run http "$work/http.yaml" "$db"
+after=$(nginx_requests)
+c=$($tool field "$work/http.json" stages.fetch.concurrency)
+if [ -n "$c" ] && [ "$c" != "$concurrency" ]; then
+  say "the summary gives the stage's concurrency as $c: wrk again with $c connections"
+  concurrency=$c
+  raw1=$(raw_rate)
+fi
+raw2=$(raw_rate)
+raw=$(calc "max($raw1, $raw2)")
+$tool check "$work/http.json" "$http_items"
+served=$(( after - before - 1 ))
+[ "$served" -ge "$http_items" ] || fail "http: nginx served $served requests for $http_items items"
+rec http.concurrency "$concurrency"
+rec http.raw "$raw"
+stage_rate() { # NAME N: the stage's items/s from the summary, else N / the process's wall time
+  local r
+  r=$($tool field "$work/$1.json" "stages.${3:-fetch}.items_per_second")
+  if [ -n "$r" ]; then echo "$r"; else calc "$2 / $(grep -P "^$1.wall\t" "$results" | cut -f2)"; fi
+}
+rec http.rate "$(stage_rate http "$http_items")"
+rec note.40http "rows 4a/4b/5 use the stage's items/s from the summary (its active span); end to end (process wall): 4a $(calc "f'{$http_items / $(grep -P '^http.wall\t' "$results" | cut -f2):,.0f}'")/s; nginx served $served requests for $http_items items; wrk before/after Baton: $(calc "f'{$raw1:,.0f} / {$raw2:,.0f}'")/s (the table takes the better)"
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
+dropdb_ bench_http
+
+# 4b. http stage against a server answering after DELAY_MS; the bound is concurrency / delay.
+phase "row 4b"
+sport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 "$here/bench/slow-server.py" "$sport" "$delay_ms" 2> "$work/slow-server.err" &
+pids+=($!)
+wait_port "$sport"
+quiesce
+wrk -t 1 -c "$concurrency" -d 3s "http://127.0.0.1:$sport/x" > "$work/wrk-slow.txt"
+slow_raw=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-slow.txt")
+db=$(newdb bench_slow)
+http_yaml "$work/slow.yaml" "$work/slow.jsonl" "$sport"
+before=$(curl -s "http://127.0.0.1:$sport/__count")
+baton_run slow "$work/slow.yaml" "$db"
+after=$(curl -s "http://127.0.0.1:$sport/__count")
+$tool check "$work/slow.json" "$slow_items"
+[ $(( after - before )) -ge "$slow_items" ] || fail "slow http: the server answered $(( after - before )) requests for $slow_items items"
+rec slow.delay_ms "$delay_ms"
+rec slow.rate "$(stage_rate slow "$slow_items")"
+rec note.41slow "row 4b: the ${delay_ms} ms server itself (Python asyncio) gives $(calc "f'{$slow_raw:,.0f}'") requests/s under wrk with $concurrency connections (the bound is $(( concurrency * 1000 / delay_ms ))/s); Baton end to end $(calc "f'{$slow_items / $(grep -P '^slow.wall\t' "$results" | cut -f2):,.0f}'")/s"
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
+dropdb_ bench_slow
+
+# 5. exec stage in coprocess mode against the same transform as a jq stage.
+phase "row 5"
+single_yaml() { # FILE STAGE_BODY (indented under the stage)
+  cat > "$1" <<YAML
+pipeline: benchshape
+source:
+  jsonl: $work/small.jsonl
+  key: .id
+stages:
+  - name: shape
+$2
+YAML
+}
+single_yaml "$work/jq.yaml" "    jq: '{id, name: (.name | ascii_downcase), score: (.value * 1.5)}'"
+single_yaml "$work/exec.yaml" "    exec:
+      command: [python3, $here/bench/coprocess.py, $work/coprocess.count]
+      mode: stream"
+db=$(newdb bench_jq)
+baton_run jq "$work/jq.yaml" "$db"
+$tool check "$work/jq.json" "$small"
+rec jq.rate "$(stage_rate jq "$small" shape)"
+dropdb_ bench_jq
+if "$baton" validate "$work/exec.yaml" > "$work/validate.txt" 2>&1; then
+  db=$(newdb bench_exec)
+  : > "$work/coprocess.count"
+  baton_run exec "$work/exec.yaml" "$db"
+  $tool check "$work/exec.json" "$small"
+  answered=$(awk '{s += $1} END {print s + 0}' "$work/coprocess.count")
+  [ "$answered" -ge "$small" ] || fail "exec: the coprocesses answered $answered lines for $small items"
+  rec exec.rate "$(stage_rate exec "$small" shape)"
+  rec note.50exec "row 5: $(wc -l < "$work/coprocess.count") coprocess(es) answered $answered lines"
+  dropdb_ bench_exec
+elif grep -q "mode" "$work/validate.txt"; then
+  rec exec.na "n/a (mode: stream not available)"
+  rec note.50exec "row 5: \`baton validate\` rejects the exec stage: $(head -1 "$work/validate.txt" | sed "s|$work/||")"
+else
+  cat "$work/validate.txt" >&2; fail "exec: baton validate rejected the pipeline for another reason than mode"
+fi
+
+# 6. The big run: the same pipeline on BENCH_ITEMS, its reference too.
+if [ -n "$big" ]; then
+  phase "row 6 ($big)"
+  say "generating $big items…"
+  rm -f "$work/small.jsonl" "$work/http.jsonl" "$work/slow.jsonl"
+  $tool gen items "$big" "$work/big.jsonl"
+  chmod 644 "$work/big.jsonl"
+  rec big.n "$big"
+  reference ref_big "$work/big.jsonl" "$big"
+  db=$(newdb bench_big)
+  sql "$db" -c "$sink_table"
+  pipeline_yaml "$work/big.yaml" "$work/big.jsonl"
+  baton_run big "$work/big.yaml" "$db"
+  $tool check "$work/big.json" "$big"
+  check_sink "$db" bench_out "$big"
+  dropdb_ bench_big
+fi
+phase end
+
+# ---------------------------------------------------------------------------------------
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(git -C "$repo" status --porcelain -- Sources Package.swift 2>/dev/null)" ] || commit="$commit (with uncommitted changes in Sources/)"
+rec meta.date "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+rec meta.machine "machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, $(. /etc/os-release && echo "$PRETTY_NAME"), client and server on the same cores"
+rec meta.postgres "Postgres: $(sql "$admin" -c 'SHOW server_version'), fsync $(sql "$admin" -c 'SHOW fsync'), synchronous_commit $(sql "$admin" -c 'SHOW synchronous_commit'), shared_buffers $(sql "$admin" -c 'SHOW shared_buffers')"
+rec meta.baton "Baton: commit $commit, $("$baton" --version 2>/dev/null || true), release build, default settings"
+rec meta.sizes "sizes: BENCH_ITEMS=$items, BENCH_SMALL=$small, http $http_items, slow http $slow_items items at ${delay_ms} ms"
+rec meta.load "load average (1, 5, 15 min) at start $load_start, at end $(cut -d" " -f1-3 /proc/loadavg): well above $(nproc) means other work shared the cores"
+rec meta.elapsed "bench wall time: $(since "$bench_start") s (${phases%, })"
+$tool report "$results" "$out"
+say "wrote $out"
