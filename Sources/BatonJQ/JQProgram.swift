@@ -65,11 +65,12 @@ public final class JQProgram {
     /// Runs on `input` (consumed) and passes each output (borrowed; freed here) to `each`.
     private func run(_ input: jv, timeout: Duration?, _ each: (jv) throws -> Void) throws {
         guard !wasHalted, let state else { throw JQError(kind: .stopped, message: "the program was stopped earlier") }
+        // Started first, then watched: jq_start clears the halt flag, so a halt must come after it.
+        jq_start(state, input, 0)
         let watched = timeout.map { JQWatchdog.shared.register(state, timeout: $0) }
         defer {
-            if let watched, let reason = JQWatchdog.shared.unregister(watched) { wasHalted = true; _ = reason }
+            if let watched, JQWatchdog.shared.unregister(watched) != nil { wasHalted = true }
         }
-        jq_start(state, input, 0)
         while true {
             let output = jq_next(state)
             if jv_is_valid(output) != 0 {

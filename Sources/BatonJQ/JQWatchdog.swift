@@ -94,7 +94,9 @@ package final class JQWatchdog: @unchecked Sendable {
     private func halt(_ run: Run, _ reason: Reason) {
         guard run.reason == nil else { return }
         run.reason = reason
-        jq_halt(run.state, jv_invalid(), jv_string("stopped by baton"))
+        // Invalid values without a message own no memory: jq's reset frees these two without
+        // clearing them, so an allocated one would be freed twice.
+        jq_halt(run.state, jv_invalid(), jv_invalid())
     }
 
     private func watch() {
