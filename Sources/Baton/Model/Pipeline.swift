@@ -109,17 +109,27 @@ public struct SourceSpec: Sendable {
     public var onError: OnError
     /// Skip items whose key an earlier run of the same pipeline completed within this window.
     public var dedupeWindow: Duration?
+    /// Incremental loading (`sql` and `http` sources): read from the pipeline's cursor on.
+    public var incremental: IncrementalSpec?
+    /// `http` sources: how failed page requests are retried.
+    public var retry: RetryPolicy
     /// Where in the pipeline file the source is declared, for messages.
     public var location: String?
 
     /// The engine's view of ``kind``.
     package var definition: any SourceDefinition { kind.definition }
 
-    public init(_ kind: Kind, key: String? = nil, onError: OnError = .fail, dedupeWindow: Duration? = nil, location: String? = nil) {
+    /// The retry policy of `http` sources unless they set their own.
+    public static let defaultRetry = RetryPolicy(maxAttempts: 5, backoff: .exponential, initial: .seconds(1), max: .seconds(60))
+
+    public init(_ kind: Kind, key: String? = nil, onError: OnError = .fail, dedupeWindow: Duration? = nil,
+                incremental: IncrementalSpec? = nil, retry: RetryPolicy = SourceSpec.defaultRetry, location: String? = nil) {
         self.kind = kind
         self.key = key
         self.onError = onError
         self.dedupeWindow = dedupeWindow
+        self.incremental = incremental
+        self.retry = retry
         self.location = location
     }
 }

@@ -5,7 +5,7 @@ package import Foundation
 extension Store {
     static let runColumns = """
         id, pipeline, name, state, seed_done, seed_position, seed_line, seeded, definition_text, definition_hash, file,
-        created_at, finished_at
+        created_at, finished_at, seed_state
         """
 
     static func decodeRun(_ row: Row) throws -> RunRecord {
@@ -17,6 +17,7 @@ extension Store {
             seedDone: try row.decode(Bool.self, 4),
             seedPosition: try row.decode(Int64.self, 5),
             seedLine: try row.decode(Int64.self, 6),
+            seedState: try row.decode(String?.self, 13),
             seeded: try row.decode(Int64.self, 7),
             definitionText: try row.decode(String?.self, 8),
             definitionHash: try row.decode(String.self, 9),

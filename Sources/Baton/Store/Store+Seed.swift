@@ -3,7 +3,7 @@ package import BatonPostgres
 /// A run of consecutive source records, seeded in one transaction.
 package struct SeedChunk: Sendable {
     package struct Record: Sendable {
-        /// The item's key, nil when the record is malformed.
+        /// The item's key; for a malformed record nil (`line:N`) or the failed item's key.
         package var key: String?
         /// The item's JSON, nil when malformed.
         package var payload: String?
@@ -11,13 +11,16 @@ package struct SeedChunk: Sendable {
         /// Why the record is malformed.
         package var error: String?
         package var raw: String?
+        /// Incremental sources: the record's cursor value (canonical text).
+        package var cursor: String?
 
-        package init(key: String?, payload: String?, line: Int64, error: String? = nil, raw: String? = nil) {
+        package init(key: String?, payload: String?, line: Int64, error: String? = nil, raw: String? = nil, cursor: String? = nil) {
             self.key = key
             self.payload = payload
             self.line = line
             self.error = error
             self.raw = raw
+            self.cursor = cursor
         }
     }
     package var records: [Record] = []
@@ -29,6 +32,15 @@ package struct SeedChunk: Sendable {
     package var endLine: Int64
     /// The source has no more records after this chunk.
     package var isLast: Bool
+    /// The reader's state before and after the chunk (``SourcePosition/state``).
+    package var startState: String?
+    package var endState: String?
+    /// Incremental sources: the highest cursor value of the chunk's records. Stored as the
+    /// pipeline's cursor unless a higher one is stored; the records' (key, cursor) pairs are
+    /// remembered, and records seen before with the same pair are skipped.
+    package var cursor: SeedCursor?
+    /// Files whose last record is in this chunk (file sets): remembered as read.
+    package var finishedFiles: [SourceFile] = []
 
     package init(records: [Record] = [], startPosition: Int64, startLine: Int64, endPosition: Int64, endLine: Int64, isLast: Bool) {
         self.records = records
@@ -45,7 +57,19 @@ package enum SeedOutcome: Sendable, Equatable {
     /// already in the run, or (with `dedupe`) completed by a recent run of the pipeline.
     case seeded(inserted: Int, deduplicated: Int, malformed: Int)
     /// Another process seeded past this point (or finished): continue from there.
-    case moved(position: Int64, line: Int64, done: Bool)
+    case moved(position: Int64, line: Int64, done: Bool, state: String? = nil)
+}
+
+/// The cursor update of a seeded chunk.
+package struct SeedCursor: Sendable, Hashable {
+    package var kind: CursorKind
+    /// Canonical text (``CursorValue``); nil when no record of the chunk had one.
+    package var highest: String?
+
+    package init(kind: CursorKind, highest: String?) {
+        self.kind = kind
+        self.highest = highest
+    }
 }
 
 extension Store {
@@ -59,27 +83,31 @@ extension Store {
     ) throws -> SeedOutcome {
         try conn.transaction { conn in
             let run = try conn.query(
-                "SELECT seed_position, seed_line, seed_done FROM baton.runs WHERE id = $1 FOR UPDATE", [runID]
+                "SELECT seed_position, seed_line, seed_done, seed_state FROM baton.runs WHERE id = $1 FOR UPDATE", [runID]
             ).rows
             guard let current = run.first else { throw BatonError(.temporary, "run \(runID) no longer exists") }
             let position = try current.decode(Int64.self, 0)
             let line = try current.decode(Int64.self, 1)
             let done = try current.decode(Bool.self, 2)
-            guard !done, position == chunk.startPosition else {
-                return .moved(position: position, line: line, done: done)
+            let state = try current.decode(String?.self, 3)
+            guard !done, position == chunk.startPosition, state == chunk.startState else {
+                return .moved(position: position, line: line, done: done, state: state)
             }
 
             try conn.execute("""
-                CREATE TEMP TABLE IF NOT EXISTS baton_seed (key text, payload text, line bigint, error text, raw text)
+                CREATE TEMP TABLE IF NOT EXISTS baton_seed (key text, payload text, line bigint, error text, raw text, cursor text)
                 ON COMMIT DELETE ROWS
                 """)
-            try conn.copyIn("COPY baton_seed (key, payload, line, error, raw) FROM STDIN") { writer in
+            try conn.copyIn("COPY baton_seed (key, payload, line, error, raw, cursor) FROM STDIN") { writer in
                 for record in chunk.records {
-                    try writer.appendRow([record.key, record.payload, String(record.line), record.error, record.raw])
+                    try writer.appendRow([record.key, record.payload, String(record.line), record.error, record.raw, record.cursor])
                 }
             }
             let good = chunk.records.filter { $0.error == nil }.count
             let malformed = chunk.records.count - good
+            if chunk.cursor != nil {
+                try skipSeenCursorKeys(conn, pipeline: pipeline)
+            }
 
             let inserted: Int
             if let dedupeWindow {
@@ -113,18 +141,27 @@ extension Store {
             if malformed > 0 {
                 try conn.query("""
                     INSERT INTO baton.items (run_id, stage, key, payload, state, attempt, max_attempts, last_error, error_class, finished_at)
-                    SELECT $1, $2, 'line:' || line, jsonb_build_object('line', line, 'raw', raw), 'failed', 0, $3,
+                    SELECT $1, $2, coalesce(key, 'line:' || line), jsonb_build_object('line', line, 'raw', raw), 'failed', 0, $3,
                            error, 'bad record', now()
                     FROM baton_seed WHERE error IS NOT NULL
                     ON CONFLICT (run_id, stage, key) DO NOTHING
                     """, [runID, firstStage, maxAttempts])
             }
             let deduplicated = good - inserted
+            if let cursor = chunk.cursor {
+                try rememberCursorKeys(conn, pipeline: pipeline, runID: runID)
+                if let highest = cursor.highest {
+                    try advanceCursor(conn, pipeline: pipeline, kind: cursor.kind, to: highest, runID: runID)
+                }
+            }
+            if !chunk.finishedFiles.isEmpty {
+                try rememberFiles(conn, pipeline: pipeline, runID: runID, chunk.finishedFiles)
+            }
             try conn.query("""
                 UPDATE baton.runs
-                SET seed_position = $2, seed_line = $3, seeded = seeded + $4, seed_done = $5, updated_at = now()
+                SET seed_position = $2, seed_line = $3, seeded = seeded + $4, seed_done = $5, seed_state = $6, updated_at = now()
                 WHERE id = $1
-                """, [runID, chunk.endPosition, chunk.endLine, inserted, chunk.isLast])
+                """, [runID, chunk.endPosition, chunk.endLine, inserted, chunk.isLast, chunk.endState])
             if deduplicated > 0 {
                 try addCounters(conn, runID: runID, stages: [firstStage], names: ["deduplicated"], amounts: [String(deduplicated)])
             }
