@@ -4,6 +4,9 @@ package struct HTTPSource: SourceDefinition {
     /// How a failed page request is retried.
     package var retry: RetryPolicy
 
+    /// The retry policy of `http` sources that set none.
+    package static let defaultRetry = RetryPolicy(maxAttempts: 5, backoff: .exponential, initial: .seconds(1), max: .seconds(60))
+
     package var kindName: String { "http" }
     package var displayName: String { "source \(config.request.method) \(HTTPOutcome.redactedURL(config.request.url, config.request))" }
     package var isCheckedBeforeSeeding: Bool { false }
@@ -15,9 +18,9 @@ package struct HTTPSource: SourceDefinition {
 }
 
 extension SourceSpec.Kind {
-    /// Pages of records from an HTTP API (see ``HTTPSourceConfig``); failed requests are
-    /// retried with the source's ``SourceSpec/retry`` policy.
-    public static func http(_ config: HTTPSourceConfig) -> SourceSpec.Kind {
-        SourceSpec.Kind(HTTPSource(config: config, retry: SourceSpec.defaultRetry))
+    /// Pages of records from an HTTP API (see ``HTTPSourceConfig``); failed page requests
+    /// are retried with `retry` (default: 5 attempts, exponential from 1s to 1m).
+    public static func http(_ config: HTTPSourceConfig, retry: RetryPolicy? = nil) -> SourceSpec.Kind {
+        SourceSpec.Kind(HTTPSource(config: config, retry: retry ?? HTTPSource.defaultRetry))
     }
 }

@@ -8,6 +8,12 @@ package struct PipelineMemory: Sendable, Hashable {
     package var cursor: StoredCursor?
     package var seenKeys: Int
     package var files: Int
+
+    package init(cursor: StoredCursor?, seenKeys: Int, files: Int) {
+        self.cursor = cursor
+        self.seenKeys = seenKeys
+        self.files = files
+    }
 }
 
 /// A row of `baton.cursors`.

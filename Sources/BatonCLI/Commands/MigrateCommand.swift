@@ -42,7 +42,9 @@ struct MigrateCommand: AsyncParsableCommand {
         if applied.isEmpty {
             print("schema baton is up to date (\(tables) tables)")
         } else {
-            print("applied migration\(applied.count == 1 ? "" : "s") \(applied.map(String.init).joined(separator: ", ")); schema baton has \(tables) tables")
+            let names = Dictionary(uniqueKeysWithValues: Store.migrations.map { ($0.version, $0.name) })
+            for version in applied { print("applied migration \(version) (\(names[version] ?? "?"))") }
+            print("schema baton has \(tables) tables")
         }
     }
 }

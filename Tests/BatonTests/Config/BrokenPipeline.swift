@@ -153,7 +153,7 @@ struct BrokenPipeline: Sendable, CustomTestStringConvertible {
             #"source-two-kinds.yaml:4:3: source.sql: a source has one kind, but this one has both `items` (line 3) and `sql` (hint: keep only one of them)"#,
         ]),
         BrokenPipeline("source-without-kind.yaml", [
-            #"source-without-kind.yaml:3:3: source: the source needs one of jsonl, csv, sql, items (hint: e.g. `jsonl: data/orders.jsonl`, or `items: [{id: 1}]` for a few inline items)"#,
+            #"source-without-kind.yaml:3:3: source: the source needs one of jsonl, csv, sql, http, items (hint: e.g. `jsonl: data/orders.jsonl`, or `items: [{id: 1}]` for a few inline items)"#,
         ]),
         BrokenPipeline("sql-params-after-jq.yaml", [
             #"sql-params-after-jq.yaml:8:10: stages[1].sql: no field `owner` for the parameter `:owner.login` (hint: items reaching this stage have the fields id, stars, lang (from the object built by stage `shape`, line 5); built-ins: :_key, :_run, :_run_id, :_stage, :_payload)"#,
@@ -211,7 +211,7 @@ struct BrokenPipeline: Sendable, CustomTestStringConvertible {
         BrokenPipeline("wrong-shapes.yaml", [
             #"wrong-shapes.yaml:1:11: pipeline: expected text, found a list"#,
             #"wrong-shapes.yaml:2:11: defaults: expected a mapping of stage settings, found `3` (hint: valid keys here: retry, concurrency, batch_size, lease, backlog)"#,
-            #"wrong-shapes.yaml:3:9: source: expected a mapping with one of jsonl, csv, sql, items, found `data.jsonl` (hint: valid keys here: jsonl, csv, sql, items, key, on_error, dedupe, delimiter, types, database_url)"#,
+            #"wrong-shapes.yaml:3:9: source: expected a mapping with one of jsonl, csv, sql, http, items, found `data.jsonl` (hint: valid keys here: jsonl, csv, sql, http, items, key, on_error, dedupe, delimiter, types, database_url, incremental, retry)"#,
             #"wrong-shapes.yaml:5:3: stages: expected a list of stages, found a mapping (hint: write a list: [a, b] or one `- item` per line)"#,
         ]),
         BrokenPipeline("yaml-syntax.yaml", [
