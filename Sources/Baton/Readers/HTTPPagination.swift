@@ -61,10 +61,11 @@ enum HTTPPagination {
     /// The next page's state after `state`'s page, which held `records` and was fetched with
     /// `request` (fingerprint `sent`). `nextLink` is what the body or headers said about the
     /// next page (URL or token) for the paginators that need it; `hasMore` the `has_more`
-    /// program's verdict. Throws when the server would make the pagination loop.
+    /// program's verdict; `shown` the request as messages show it (redacted). Throws when the
+    /// server would make the pagination loop.
     static func next(
         after state: HTTPPageState, records: [String], config: HTTPSourceConfig, requestURL: String, sent: String,
-        nextLink: String?, hasMore: Bool?
+        nextLink: String?, hasMore: Bool?, shown: String
     ) throws -> HTTPPageState {
         var next = state
         next.pages += 1
@@ -76,7 +77,7 @@ enum HTTPPagination {
             let checksum = StableHash.hex(records.joined(separator: "\n"))
             if checksum == state.previousPage, config.paginator != nil {
                 throw BatonError(.data, """
-                    source: page \(state.pages + 1) (\(requestURL)) returned the same records as the page before it: \
+                    source: page \(state.pages + 1) (\(shown)) returned the same records as the page before it: \
                     the server seems to ignore the paginator; stopping instead of looping
                     """)
             }
@@ -88,7 +89,7 @@ enum HTTPPagination {
         case .nextURL, .linkHeader:
             if let link = nextLink.map({ $0.trimmingCharacters(in: .whitespaces) }), !link.isEmpty {
                 guard let resolved = resolve(link, against: requestURL) else {
-                    throw BatonError(.data, "source: page \(state.pages + 1) (\(requestURL)) gave the next URL `\(link.prefix(200))`, which is not an http(s) URL")
+                    throw BatonError(.data, "source: page \(state.pages + 1) (\(shown)) gave the next URL `\(link.prefix(200))`, which is not an http(s) URL")
                 }
                 next.url = resolved
             } else {

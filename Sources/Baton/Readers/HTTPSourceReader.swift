@@ -150,7 +150,7 @@ final class HTTPSourceReader: SourceReader {
             } ?? false
         }
         let next = try HTTPPagination.next(after: state, records: found, config: config, requestURL: request.url,
-                                           sent: fingerprint, nextLink: link, hasMore: more)
+                                           sent: fingerprint, nextLink: link, hasMore: more, shown: shown)
         context.logger.debug("source page fetched", metadata: [
             "http.url": "\(shown)", "http.status": "\(response.status)", "page": "\(state.pages + 1)", "records": "\(found.count)",
         ])

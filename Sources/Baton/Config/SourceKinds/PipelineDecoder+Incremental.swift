@@ -41,7 +41,7 @@ extension PipelineDecoder {
             case .timestamp:
                 lookback = duration(lookbackNode, fields.path("lookback"), allowZero: true).map(IncrementalSpec.Lookback.duration)
             case .number:
-                lookback = number(lookbackNode, fields.path("lookback"), range: 0...Double(Int64.max)).map(IncrementalSpec.Lookback.amount)
+                lookback = number(lookbackNode, fields.path("lookback"), range: 0...1e15).map(IncrementalSpec.Lookback.amount)
             case .text:
                 report(lookbackNode, fields.path("lookback"), "a text cursor has no lookback (only timestamps and numbers do)",
                        hint: "`initial` decides the kind: write a timestamp (\"2026-01-01T00:00:00Z\") or a number, or remove `lookback`")
