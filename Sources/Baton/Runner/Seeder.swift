@@ -122,7 +122,7 @@ actor Seeder {
         chunk.endState = SeedState(cursor: cursor, reader: end.state).text
         chunk.finishedFiles = reader.takeFinishedFiles()
         if let incremental = pipeline.source.incremental {
-            chunk.cursor = SeedCursor(kind: incremental.kind, highest: highest)
+            chunk.cursor = SeedChunk.CursorUpdate(kind: incremental.kind, highest: highest)
         }
         let conn = try self.connection ?? Connection(database)
         connection = conn

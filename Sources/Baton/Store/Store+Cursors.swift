@@ -1,28 +1,5 @@
 package import BatonPostgres
-package import Foundation
-
-/// What a pipeline remembers across its runs: the incremental cursor (`baton.cursors`), the
-/// keys its incremental source seeded with their cursor values (`baton.cursor_keys`), and the
-/// files of a file set it read (`baton.source_files`).
-package struct PipelineMemory: Sendable, Hashable {
-    package var cursor: StoredCursor?
-    package var seenKeys: Int
-    package var files: Int
-
-    package init(cursor: StoredCursor?, seenKeys: Int, files: Int) {
-        self.cursor = cursor
-        self.seenKeys = seenKeys
-        self.files = files
-    }
-}
-
-/// A row of `baton.cursors`.
-package struct StoredCursor: Sendable, Hashable {
-    package var value: String
-    package var kind: CursorKind
-    package var runID: Int64?
-    package var updatedAt: Date
-}
+import Foundation
 
 extension Store {
     // MARK: In the seed transaction (see ``seedChunk(_:runID:pipeline:firstStage:maxAttempts:chunk:dedupeWindow:)``)
@@ -82,9 +59,9 @@ extension Store {
 
     // MARK: Reading and changing (readers, `baton cursor`)
 
-    package static func cursor(_ conn: Connection, pipeline: String) throws -> StoredCursor? {
+    package static func cursor(_ conn: Connection, pipeline: String) throws -> PipelineMemory.Cursor? {
         try conn.query("SELECT value, kind, run_id, updated_at FROM baton.cursors WHERE pipeline = $1", [pipeline]).rows.first.map { row in
-            StoredCursor(value: try row.decode(String.self, 0), kind: CursorKind(rawValue: try row.decode(String.self, 1)) ?? .text,
+            PipelineMemory.Cursor(value: try row.decode(String.self, 0), kind: CursorKind(rawValue: try row.decode(String.self, 1)) ?? .text,
                          runID: try row.decode(Int64?.self, 2), updatedAt: try row.decode(Date.self, 3))
         }
     }

@@ -38,9 +38,21 @@ package struct SeedChunk: Sendable {
     /// Incremental sources: the highest cursor value of the chunk's records. Stored as the
     /// pipeline's cursor unless a higher one is stored; the records' (key, cursor) pairs are
     /// remembered, and records seen before with the same pair are skipped.
-    package var cursor: SeedCursor?
+    package var cursor: CursorUpdate?
     /// Files whose last record is in this chunk (file sets): remembered as read.
     package var finishedFiles: [SourceFile] = []
+
+    /// The cursor update of a seeded chunk.
+    package struct CursorUpdate: Sendable, Hashable {
+        package var kind: CursorKind
+        /// Canonical text (``CursorValue``); nil when no record of the chunk had one.
+        package var highest: String?
+
+        package init(kind: CursorKind, highest: String?) {
+            self.kind = kind
+            self.highest = highest
+        }
+    }
 
     package init(records: [Record] = [], startPosition: Int64, startLine: Int64, endPosition: Int64, endLine: Int64, isLast: Bool) {
         self.records = records
@@ -58,18 +70,6 @@ package enum SeedOutcome: Sendable, Equatable {
     case seeded(inserted: Int, deduplicated: Int, malformed: Int)
     /// Another process seeded past this point (or finished): continue from there.
     case moved(position: Int64, line: Int64, done: Bool, state: String? = nil)
-}
-
-/// The cursor update of a seeded chunk.
-package struct SeedCursor: Sendable, Hashable {
-    package var kind: CursorKind
-    /// Canonical text (``CursorValue``); nil when no record of the chunk had one.
-    package var highest: String?
-
-    package init(kind: CursorKind, highest: String?) {
-        self.kind = kind
-        self.highest = highest
-    }
 }
 
 extension Store {

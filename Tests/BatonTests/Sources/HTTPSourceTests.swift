@@ -94,7 +94,7 @@ struct HTTPSourceTests {
             let first = try await process.wait()
             if signal == SIGINT {
                 #expect(first.status == 130, "\(first)")
-                #expect(ContinuousClock.now - stopped < .seconds(10))  // the hanging request was given up
+                #expect(ContinuousClock.now - stopped < .seconds(30))  // well before the 60 s hang: the request was given up
             }
             // Pages 1 and 2 are committed with the state of page 3; nothing of page 3.
             #expect(try EngineFixture.count(conn, "SELECT seeded::int FROM baton.runs") == 20)
