@@ -176,6 +176,24 @@ struct HTTPSourceTests {
         }
     }
 
+    @Test(arguments: [(404, "http 404 (gone)"), (503, "http 503 (gone) (after 3 attempts)")])
+    func aPageThatKeepsFailingStopsTheRunWithThePagesBeforeItSeeded(status: Int, expected: String) async throws {
+        let api = try PagedAPI(count: 43)
+        api.intercept.withLock { $0 = { _, query in query["page"] == "2" ? .text("gone", status: status) : nil } }
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let file = try Self.pipeline(ws, url: api.baseURL + "/next", records: ".data", paginate: "{ next_url: .links.next }",
+                                     source: "retry: { max_attempts: 3, initial: 10ms, max: 10ms }")
+        try await TestDatabase.with { db in
+            let output = try await BatonProcess.run(["run", file, "--run", "r1", "--progress", "none"], database: db)
+            #expect(output.status == 69, "\(output)")
+            #expect(output.stderr.contains("source: page 2: GET \(api.baseURL)/next?page=2: \(expected)"), "\(output)")
+            // A 404 is not retried; a 503 is, up to the source's attempts.
+            #expect(api.requests("/next").count == (status == 404 ? 2 : 4))
+            #expect(try EngineFixture.count(try db.connect(), "SELECT seeded::int FROM baton.runs") == 10)
+        }
+    }
+
     @Test func maxPagesCapsARun() async throws {
         let api = try PagedAPI(count: 43)
         let ws = try Workspace()
