@@ -17,16 +17,6 @@ public struct HTTPSourceConfig: Sendable, Hashable {
         /// A jq program on the body gives an opaque token sent as `param=TOKEN` for the next
         /// page; none ends the pages.
         case cursor(program: String, param: String)
-
-        /// The template variable carrying this paginator's value (`offset`, `page`, `token`).
-        var variable: String? {
-            switch self {
-            case .offset: "offset"
-            case .page: "page"
-            case .cursor: "token"
-            case .nextURL, .linkHeader: nil
-            }
-        }
     }
 
     public var request: HTTPStageConfig

@@ -1,4 +1,4 @@
-package import BatonPostgres
+import BatonPostgres
 
 /// `sql: QUERY`: each row of a query (on the run's database, or `database_url`) is an item.
 package struct SQLSource: SourceDefinition {
