@@ -86,7 +86,7 @@ struct HTTPSourceTests {
             while ContinuousClock.now < deadline {
                 let seeded = (try? conn.query("SELECT seeded FROM baton.runs").rows.first?.decode(Int.self, 0)) ?? 0
                 if seeded == 20 && api.requests("/next").contains(where: { $0["page"] == "3" }) { break }
-                try await Task.sleep(for: .milliseconds(20))
+                try await Task.sleep(for: .milliseconds(50))
             }
             #expect(api.requests("/next").map { $0["page"] ?? "1" } == ["1", "2", "3"])
             let stopped = ContinuousClock.now

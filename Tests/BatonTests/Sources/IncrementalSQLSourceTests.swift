@@ -91,7 +91,7 @@ struct IncrementalSQLSourceTests {
             while ContinuousClock.now < deadline {
                 let seeded = (try? conn.query("SELECT seeded FROM baton.runs").rows.first?.decode(Int.self, 0)) ?? 0
                 if seeded >= 5000 { break }
-                try await Task.sleep(for: .milliseconds(5))
+                try await Task.sleep(for: .milliseconds(50))
             }
             process.signal(SIGKILL)
             _ = try await process.wait()
