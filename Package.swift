@@ -23,17 +23,19 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CJQ", providers: [.apt(["libjq-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Thin, safe wrappers: one per C library.
         .target(name: "BatonPostgres", dependencies: ["CLibPQ"], swiftSettings: strict),
         .target(name: "BatonHTTP", dependencies: ["CCurl"], swiftSettings: strict),
         .target(name: "BatonJQ", dependencies: ["CJQ"], swiftSettings: strict),
+        .target(name: "BatonZlib", dependencies: ["CZlib"], swiftSettings: strict),
 
         // The engine.
         .target(
             name: "Baton",
             dependencies: [
-                "BatonPostgres", "BatonHTTP", "BatonJQ",
+                "BatonPostgres", "BatonHTTP", "BatonJQ", "BatonZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -31,6 +31,7 @@ struct BatonCommand: AsyncParsableCommand {
             CancelCommand.self,
             ResultsCommand.self,
             PruneCommand.self,
+            CursorCommand.self,
             WorkCommand.self,
             MigrateCommand.self,
             PostgresCommand.self,

@@ -22,8 +22,9 @@ extension PipelineDecoder {
             }
         }
         let kind = kinds.first?.key
-        for (key, owner) in SourceKinds.ownKeys where source.contains(key) && kind != owner {
-            report(source.keyNode(key), source.path(key), "`\(key)` applies only to \(owner) sources",
+        for (key, owners) in SourceKinds.owners where source.contains(key) && !owners.contains(kind ?? "") {
+            let list = owners.count == 1 ? owners[0] : owners.dropLast().joined(separator: ", ") + " and " + owners.last!
+            report(source.keyNode(key), source.path(key), "`\(key)` applies only to \(list) sources",
                    hint: kind.map { "this source is \($0); remove `\(key)`" } ?? "remove it")
         }
 
@@ -56,8 +57,13 @@ extension PipelineDecoder {
                        hint: "say how long a completed key is remembered, e.g. `dedupe: { window: 24h }`")
             }
         }
+        var incremental: IncrementalSpec?
+        if let node = source["incremental"], SourceKinds.owners.first(where: { $0.key == "incremental" })?.kinds.contains(kind ?? "") == true {
+            incremental = decodeIncremental(node, source.path("incremental"))
+        }
         if errors.count == before, let built {
-            draft.spec = SourceSpec(SourceSpec.Kind(built), key: key, onError: onError ?? .fail, dedupeWindow: window, location: location(of: declaredAt))
+            draft.spec = SourceSpec(SourceSpec.Kind(built), key: key, onError: onError ?? .fail, dedupeWindow: window,
+                                    incremental: incremental, location: location(of: declaredAt))
         }
         return draft
     }

@@ -22,7 +22,7 @@ extension PipelineDecoder {
         return settings
     }
 
-    private func decodeRetry(_ node: Node, _ path: String, into settings: inout StageSettings) {
+    func decodeRetry(_ node: Node, _ path: String, into settings: inout StageSettings) {
         guard let retry = fields(node, path, allowed: PipelineKeys.retry, what: "a mapping of retry settings") else { return }
         settings.maxAttempts = retry["max_attempts"].flatMap { integer($0, retry.path("max_attempts"), minimum: 1) }
         settings.backoff = retry["backoff"].flatMap { choice($0, retry.path("backoff"), RetryPolicy.Backoff.self) }

@@ -232,13 +232,17 @@ extension PipelineDecoder {
 
     /// Compiles a jq program, reporting jq's message if it does not compile. With
     /// `holdsEnvironmentValue`, jq's message is not shown: it may quote pieces of the value.
+    /// `variables`: jq variables the program may use (`$cursor`, bound by ``Template/binding(_:in:)``).
     @discardableResult
     func compileJQ(_ program: String, _ node: Node, _ path: String, what: String = "the jq program",
-                   holdsEnvironmentValue: Bool = false) -> Bool {
+                   holdsEnvironmentValue: Bool = false, variables: [String] = []) -> Bool {
         guard !program.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             report(node, path, "\(what) is empty", hint: "write a jq program; `.` passes items through unchanged")
             return false
         }
+        // With variables, a failure is explained by the program alone (jq's message then
+        // quotes what was written, not the binding around it).
+        if !variables.isEmpty, (try? JQProgram(Template.binding(variables, in: program))) != nil { return true }
         do {
             _ = try JQProgram(program)
             return true

@@ -17,6 +17,8 @@ final class PipelineDecoder {
     let fileDirectory: String
     let currentDirectory: String
     private(set) var errors: [PipelineError] = []
+    /// What is worth knowing but does not stop the pipeline (a glob matching no file yet).
+    private(set) var warnings: [PipelineError] = []
     /// Values taken from the environment, in order of first use.
     private(set) var secrets: [String] = []
 
@@ -36,6 +38,12 @@ final class PipelineDecoder {
         func oneLine(_ text: String) -> String { text.split(whereSeparator: \.isNewline).joined(separator: " ") }
         errors.append(PipelineError(file: file, line: position.line, column: position.column, field: field,
                                     message: oneLine(message), hint: hint.map(oneLine)))
+    }
+
+    /// Records a warning at `node`'s position.
+    func warn(_ node: Node?, _ field: String, _ message: String, hint: String? = nil) {
+        let position = node.flatMap { document.position(of: $0) } ?? YAMLDocument.Position(line: 1, column: 1)
+        warnings.append(PipelineError(file: file, line: position.line, column: position.column, field: field, message: message, hint: hint))
     }
 
     func addSecrets(_ values: [String]) {
@@ -93,10 +101,18 @@ final class PipelineDecoder {
         guard errors.isEmpty, let name, let spec = source?.spec else { return nil }
         let built = stages.compactMap(\.stage)
         guard built.count == stages.count, !built.isEmpty else { return nil }
-        return Pipeline(
+        var pipeline = Pipeline(
             name: name, description: description, source: spec, stages: built, file: file, definitionText: text,
             definitionHash: StableHash.hex(text), backlogLimit: backlog ?? 20_000, secrets: secrets, setup: setup
         )
+        let redactor = Redactor(secrets: secrets)
+        pipeline.warnings = warnings.map { warning in
+            var redacted = warning
+            redacted.message = redactor.redact(warning.message)
+            redacted.hint = warning.hint.map(redactor.redact)
+            return redacted
+        }
+        return pipeline
     }
 
     private func pipelineName(in top: MappingFields) -> String? {

@@ -4,8 +4,12 @@ enum PipelineKeys {
     static let defaults = ["retry", "concurrency", "batch_size", "lease", "timeout", "backlog"]
     static let retry = ["max_attempts", "backoff", "initial", "max", "jitter"]
     /// Every source key: each kind's key and its own keys, and the common ones.
-    static var source: [String] { SourceKinds.keys + ["key", "on_error", "dedupe"] + SourceKinds.ownKeys.map(\.key) }
+    static var source: [String] { SourceKinds.keys + ["key", "on_error", "dedupe"] + SourceKinds.owners.map(\.key) }
     static let dedupe = ["window"]
+    static let incremental = ["cursor", "initial", "lookback"]
+    /// The paginators of an http source (exactly one) and the settings they share or own.
+    static let paginators = ["next_url", "link_header", "offset", "page", "cursor"]
+    static var paginate: [String] { paginators + ["limit", "limit_param", "start", "param", "has_more", "stop_on_empty", "max_pages"] }
     /// Every stage key: the common ones, each kind's key and the keys of its own.
     static var stage: [String] {
         ["name"] + StageKinds.keys + StageKinds.ownKeys.map(\.key) + ["key", "retry", "concurrency", "batch_size", "lease", "timeout"]

@@ -20,13 +20,29 @@ public import Foundation
 ///   batch_size: 100         # integer ≥ 1: items claimed per transaction (default: the kind's)
 ///   lease: 30s              # how long a claim lasts without a heartbeat (default 30s)
 ///   backlog: 20000          # integer ≥ 1: pending items per stage before producers pause
-/// source:                   # required, with exactly one of jsonl, csv, sql, items
-///   jsonl: data/orders.jsonl    # a file of JSON values, one per line
-///   csv: data/orders.csv        # a CSV file with a header row, with optionally:
+/// source:                   # required, with exactly one of jsonl, csv, sql, http, items
+///   jsonl: data/orders.jsonl    # a file of JSON values, one per line (`.gz`: decompressed);
+///                               # a folder or glob (data/*.jsonl) is a file set: each file
+///                               # read once per pipeline, again when changed
+///   csv: data/orders.csv        # a CSV file (or folder, glob) with a header row, with optionally:
 ///   delimiter: ";"              #   one character (default ,)
 ///   types: { qty: integer }     #   column: string | integer | number | boolean | json
 ///   sql: select id, … from …    # a query; each row is an item, with optionally:
 ///   database_url: ${OTHER_DB}   #   another database (default: the run's)
+///   http:                       # pages of records from an API: the http stage's request
+///     url: https://api.example.com/items   # settings (no response/into/status_field/
+///     query: { since: "{{ $cursor }}" }    # keep_headers/failure_budget), and:
+///     records: .data            #   jq: a page's records (a single array output is unpacked)
+///     paginate:                 #   exactly one of next_url: JQ | link_header: true |
+///       next_url: .links.next   #   offset: PARAM | page: PARAM | cursor: JQ, with limit,
+///       max_pages: 100          #   limit_param, start (offset, page), param (cursor),
+///                               #   has_more: JQ, stop_on_empty: BOOL, max_pages: N
+///   retry: { max_attempts: 5 }  #   http only: page retries (default 5, exponential 1s…1m)
+///   incremental:                # sql and http: read from the cursor earlier runs committed
+///     cursor: .updated_at       #   jq: each record's cursor value
+///     initial: "2026-01-01T00:00:00Z"   # the first run's (a timestamp, a number, or text)
+///     lookback: 1h              #   re-read a window (a duration, or a number for numbers);
+///                               #   `:_cursor` in the query, `{{ $cursor }}` in templates
 ///   items: [ {id: 1}, {id: 2} ] # inline items (YAML values as JSON)
 ///   key: .id                    # jq expression: each item's identity (default: content hash)
 ///   on_error: fail              # fail | skip: what a malformed record does (default fail)
@@ -96,9 +112,11 @@ public import Foundation
 /// YAML syntax, duplicate keys, unknown keys (with "did you mean"), missing required keys,
 /// types and ranges, enumerated values, one kind per source and per stage, `outputs` only on
 /// sql stages and `returning` only with a RETURNING clause, jq programs and `{{ }}` template
-/// parts compile, files exist, `${VAR}` are set, and SQL parameters name a field of the items
+/// parts compile, files exist, `${VAR}` are set, one paginator with only its own settings,
+/// `:_cursor` / `$cursor` used exactly by incremental sources, and SQL parameters name a field of the items
 /// reaching the stage when those fields are known (a CSV header, inline items, or a previous
-/// jq stage ending in an object construction such as `{id, stars, lang: .language}`).
+/// jq stage ending in an object construction such as `{id, stars, lang: .language}`). A glob
+/// matching no file yet is a warning (``Pipeline/warnings``), not an error.
 public enum PipelineLoader {
     /// Loads the pipeline file at `path`; throws ``PipelineErrors``.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Pipeline {

@@ -22,6 +22,9 @@ public struct Pipeline: Sendable {
     /// SQL run (in one transaction) each time a process starts working a run of the
     /// pipeline, before seeding: idempotent set-up such as `CREATE TABLE IF NOT EXISTS`.
     public var setup: [String]
+    /// What the loader noticed without it being an error (a glob matching no file yet):
+    /// `FILE:LINE:COLUMN: FIELD: MESSAGE`, printed by `baton validate` and logged by `baton run`.
+    public var warnings: [PipelineError] = []
 
     public init(
         name: String, description: String? = nil, source: SourceSpec, stages: [Stage],
@@ -113,17 +116,21 @@ public struct SourceSpec: Sendable {
     public var onError: OnError
     /// Skip items whose key an earlier run of the same pipeline completed within this window.
     public var dedupeWindow: Duration?
+    /// Incremental loading (`sql` and `http` sources): read from the pipeline's cursor on.
+    public var incremental: IncrementalSpec?
     /// Where in the pipeline file the source is declared, for messages.
     public var location: String?
 
     /// The engine's view of ``kind``.
     package var definition: any SourceDefinition { kind.definition }
 
-    public init(_ kind: Kind, key: String? = nil, onError: OnError = .fail, dedupeWindow: Duration? = nil, location: String? = nil) {
+    public init(_ kind: Kind, key: String? = nil, onError: OnError = .fail, dedupeWindow: Duration? = nil,
+                incremental: IncrementalSpec? = nil, location: String? = nil) {
         self.kind = kind
         self.key = key
         self.onError = onError
         self.dedupeWindow = dedupeWindow
+        self.incremental = incremental
         self.location = location
     }
 }

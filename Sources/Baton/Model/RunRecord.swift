@@ -12,14 +12,19 @@ public struct RunRecord: Sendable, Hashable {
     public var seedDone: Bool
     public var seedPosition: Int64
     public var seedLine: Int64
+    /// The source reader's own resume state (JSON text), nil for simple sources.
+    public var seedState: String?
     public var seeded: Int64
     public var definitionText: String?
     public var definitionHash: String
     public var file: String?
     public var createdAt: Date
     public var finishedAt: Date?
-    /// Reader state beyond position and line, for sources that need it.
-    package var seedState: String?
     /// Seconds from the first seeded chunk to the last, once seeding is done.
     public var seedSeconds: Double?
+
+    /// Whether any chunk of the source has been seeded (the position moved on).
+    package var hasSeedProgress: Bool { seedPosition != 0 || seedLine != 0 || seedState != nil }
+
+    package var seedPositionRecord: SourcePosition { SourcePosition(offset: seedPosition, line: seedLine, state: seedState) }
 }

@@ -30,16 +30,15 @@ final class CSVReader: SourceReader {
         headerEnd = (lines.offset, lines.lineNumber)
     }
 
-    var position: Int64 { lines.offset }
-    var line: Int64 { lines.lineNumber }
+    var position: SourcePosition { SourcePosition(offset: lines.offset, line: lines.lineNumber) }
     /// The header's column names.
     var columns: [String] { header }
 
-    func resume(position: Int64, line: Int64) throws {
-        if position == 0 {
+    func resume(at position: SourcePosition) throws {
+        if position.offset == 0 {
             try lines.seek(offset: headerEnd.offset, line: headerEnd.line)
         } else {
-            try lines.seek(offset: position, line: line)
+            try lines.seek(offset: position.offset, line: position.line)
         }
     }
 

@@ -1,4 +1,3 @@
-package import BatonPostgres
 import Foundation
 
 /// `csv: PATH`: a header row, then one object per row.
@@ -12,7 +11,7 @@ package struct CSVSource: SourceDefinition {
     package var isCheckedBeforeSeeding: Bool { true }
     package var isReadableHere: Bool { FileManager.default.isReadableFile(atPath: path) }
 
-    package func makeReader(database: ConnectionConfig) throws -> any SourceReader { try CSVReader(path: path, options: options) }
+    package func makeReader(_ context: SourceReaderContext) throws -> any SourceReader { try CSVReader(path: path, options: options) }
 }
 
 extension SourceSpec.Kind {

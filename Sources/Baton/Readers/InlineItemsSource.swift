@@ -1,5 +1,4 @@
 public import BatonJQ
-package import BatonPostgres
 
 /// `items: [...]`: items listed in the pipeline itself.
 package struct InlineItemsSource: SourceDefinition {
@@ -10,7 +9,7 @@ package struct InlineItemsSource: SourceDefinition {
     package var isCheckedBeforeSeeding: Bool { true }
     package var isReadableHere: Bool { true }
 
-    package func makeReader(database: ConnectionConfig) throws -> any SourceReader { InlineItemsReader(items: items) }
+    package func makeReader(_ context: SourceReaderContext) throws -> any SourceReader { InlineItemsReader(items: items) }
 }
 
 extension SourceSpec.Kind {

@@ -8,11 +8,10 @@ final class JSONLReader: SourceReader {
         lines = try LineReader(path: path)
     }
 
-    var position: Int64 { lines.offset }
-    var line: Int64 { lines.lineNumber }
+    var position: SourcePosition { SourcePosition(offset: lines.offset, line: lines.lineNumber) }
 
-    func resume(position: Int64, line: Int64) throws {
-        try lines.seek(offset: position, line: line)
+    func resume(at position: SourcePosition) throws {
+        try lines.seek(offset: position.offset, line: position.line)
     }
 
     func next() throws -> SourceRecord? {

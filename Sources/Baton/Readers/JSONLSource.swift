@@ -1,4 +1,3 @@
-package import BatonPostgres
 import Foundation
 
 /// `jsonl: PATH`: one JSON value per line.
@@ -11,7 +10,7 @@ package struct JSONLSource: SourceDefinition {
     package var isCheckedBeforeSeeding: Bool { true }
     package var isReadableHere: Bool { FileManager.default.isReadableFile(atPath: path) }
 
-    package func makeReader(database: ConnectionConfig) throws -> any SourceReader { try JSONLReader(path: path) }
+    package func makeReader(_ context: SourceReaderContext) throws -> any SourceReader { try JSONLReader(path: path) }
 }
 
 extension SourceSpec.Kind {

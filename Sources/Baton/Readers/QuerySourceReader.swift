@@ -9,13 +9,18 @@ final class QuerySourceReader: SourceReader {
     private let connection: Connection
     private var rows: RowStream
     private let query: String
-    private(set) var position: Int64 = 0
-    var line: Int64 { position }
+    private var count: Int64 = 0
+    var position: SourcePosition { SourcePosition(offset: count, line: count) }
 
-    init(connection: Connection, query: String) throws {
+    /// `parameters`: values of `$1…` in the query (text, typed by Postgres).
+    init(connection: Connection, query: String, parameters: [String] = []) throws {
         self.connection = connection
         self.query = query
-        rows = try connection.stream(QuerySourceReader.wrap(query))
+        do {
+            rows = try connection.stream(QuerySourceReader.wrap(query), parameters)
+        } catch let error as PostgresError where !error.isConnectionError {
+            throw BatonError(.data, "source query failed: \(error)")
+        }
     }
 
     static func wrap(_ query: String) -> String {
@@ -24,8 +29,8 @@ final class QuerySourceReader: SourceReader {
         return "SELECT to_jsonb(baton_source)::text FROM (\(body)) AS baton_source"
     }
 
-    func resume(position: Int64, line: Int64) throws {
-        while self.position < position {
+    func resume(at position: SourcePosition) throws {
+        while count < position.offset {
             guard try next() != nil else { return }
         }
     }
@@ -38,8 +43,8 @@ final class QuerySourceReader: SourceReader {
             throw BatonError(.data, "source query failed: \(error)")
         }
         guard let row else { return nil }
-        position += 1
-        return SourceRecord(line: position, payload: try row.decode(String.self, row: 0, column: 0))
+        count += 1
+        return SourceRecord(line: count, payload: try row.decode(String.self, row: 0, column: 0))
     }
 }
 

@@ -1,4 +1,4 @@
-package import BatonPostgres
+import BatonPostgres
 
 /// `sql: QUERY`: each row of a query (on the run's database, or `database_url`) is an item.
 package struct SQLSource: SourceDefinition {
@@ -11,20 +11,28 @@ package struct SQLSource: SourceDefinition {
     package var isCheckedBeforeSeeding: Bool { false }
     package var isReadableHere: Bool { true }
 
-    package func makeReader(database: ConnectionConfig) throws -> any SourceReader {
-        let config = databaseURL.map { ConnectionConfig(url: $0) } ?? database
+    /// The name the incremental cursor is bound to in the query.
+    package static let cursorParameter = "_cursor"
+
+    package func makeReader(_ context: SourceReaderContext) throws -> any SourceReader {
+        let config = databaseURL.map { ConnectionConfig(url: $0) } ?? context.database
         let connection: Connection
         do {
             connection = try Connection(config)
         } catch let error as PostgresError {
             throw BatonError(.unavailable, "source database: \(error)")
         }
-        return try QuerySourceReader(connection: connection, query: query)
+        guard let cursor = context.cursor else { return try QuerySourceReader(connection: connection, query: query) }
+        // Incremental: `:_cursor` is bound (as text; Postgres infers its type), never spliced.
+        let template = SQLTemplate(query)
+        return try QuerySourceReader(connection: connection, query: template.sql,
+                                     parameters: template.parameters.map { _ in cursor })
     }
 }
 
 extension SourceSpec.Kind {
-    /// A SQL query; each row becomes an object. `databaseURL` nil: the run's database.
+    /// A SQL query; each row becomes an object. `databaseURL` nil: the run's database. With
+    /// ``SourceSpec/incremental``, `:_cursor` in the query is bound to the run's cursor.
     public static func sql(query: String, databaseURL: String? = nil) -> SourceSpec.Kind {
         SourceSpec.Kind(SQLSource(query: query, databaseURL: databaseURL))
     }

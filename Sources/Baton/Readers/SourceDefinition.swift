@@ -1,5 +1,3 @@
-package import BatonPostgres
-
 /// One kind of source, as the engine sees it: how to read it, and what messages call it.
 /// Each kind is one type (`JSONLSource`, `CSVSource`, …) built by its decoder in
 /// `Config/SourceKinds/`.
@@ -13,6 +11,6 @@ package protocol SourceDefinition: Sendable {
     var isCheckedBeforeSeeding: Bool { get }
     /// Whether this machine can read it now (another machine's file may not be here).
     var isReadableHere: Bool { get }
-    /// A reader at the start of the source; `database` is the run's own.
-    func makeReader(database: ConnectionConfig) throws -> any SourceReader
+    /// A reader at the start of the source.
+    func makeReader(_ context: SourceReaderContext) throws -> any SourceReader
 }

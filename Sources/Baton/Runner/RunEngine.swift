@@ -33,7 +33,7 @@ public enum RunEngine {
             }
         }
         // A malformed source fails before the run exists: nothing is left behind.
-        let validate = options.seed && existing.map { !$0.seedDone && $0.seedPosition == 0 } ?? true
+        let validate = options.seed && existing.map { !$0.seedDone && !$0.hasSeedProgress } ?? true
         if validate && pipeline.source.onError == .fail {
             try await Seeder(pipeline: pipeline, runID: 0, database: database, chunkSize: 1).validateWholeSource()
         }
@@ -78,9 +78,10 @@ public enum RunEngine {
         }
         try await prepare(pipeline, run: run, setup: setup, options: options)
         let context = try RunContext(pipeline: pipeline, run: run, database: database, options: options, controller: controller)
-        let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: context.database, chunkSize: options.seedChunkSize)
+        let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: context.database, chunkSize: options.seedChunkSize,
+                                shouldStop: { context.shouldStop }, logger: context.logger)
         let seeding = options.seed && !run.seedDone
-        if seeding && !sourceValidated && run.seedPosition == 0 && pipeline.source.onError == .fail {
+        if seeding && !sourceValidated && !run.hasSeedProgress && pipeline.source.onError == .fail {
             try await seeder.validateWholeSource()
         }
         context.logger.info("working run", metadata: ["pipeline": "\(pipeline.name)", "workers": "\(options.workers)"])

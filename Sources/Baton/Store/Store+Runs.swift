@@ -17,13 +17,13 @@ extension Store {
             seedDone: try row.decode(Bool.self, 4),
             seedPosition: try row.decode(Int64.self, 5),
             seedLine: try row.decode(Int64.self, 6),
+            seedState: try row.decode(String?.self, 13),
             seeded: try row.decode(Int64.self, 7),
             definitionText: try row.decode(String?.self, 8),
             definitionHash: try row.decode(String.self, 9),
             file: try row.decode(String?.self, 10),
             createdAt: try row.decode(Date.self, 11),
             finishedAt: try row.decode(Date?.self, 12),
-            seedState: try row.decode(String?.self, 13),
             seedSeconds: try row.decode(Double?.self, 14)
         )
     }

@@ -4,7 +4,7 @@ import BatonJQ
 /// A run of consecutive source records, seeded in one transaction.
 package struct SeedChunk: Sendable {
     package struct Record: Sendable {
-        /// The item's key, nil when the record is malformed.
+        /// The item's key; for a malformed record nil (`line:N`) or the failed item's key.
         package var key: String?
         /// The item's JSON, nil when malformed.
         package var payload: String?
@@ -12,13 +12,16 @@ package struct SeedChunk: Sendable {
         /// Why the record is malformed.
         package var error: String?
         package var raw: String?
+        /// Incremental sources: the record's cursor value (canonical text).
+        package var cursor: String?
 
-        package init(key: String?, payload: String?, line: Int64, error: String? = nil, raw: String? = nil) {
+        package init(key: String?, payload: String?, line: Int64, error: String? = nil, raw: String? = nil, cursor: String? = nil) {
             self.key = key
             self.payload = payload
             self.line = line
             self.error = error
             self.raw = raw
+            self.cursor = cursor
         }
     }
     package var records: [Record] = []
@@ -28,19 +31,36 @@ package struct SeedChunk: Sendable {
     /// Reader position and line after the last record.
     package var endPosition: Int64
     package var endLine: Int64
-    /// Reader state after the last record, beyond position and line (readers that need it).
-    package var endState: String?
     /// The source has no more records after this chunk.
     package var isLast: Bool
+    /// The reader's state before and after the chunk (``SourcePosition/state``).
+    package var startState: String?
+    package var endState: String?
+    /// Incremental sources: the highest cursor value of the chunk's records. Stored as the
+    /// pipeline's cursor unless a higher one is stored; the records' (key, cursor) pairs are
+    /// remembered, and records seen before with the same pair are skipped.
+    package var cursor: CursorUpdate?
+    /// Files whose last record is in this chunk (file sets): remembered as read.
+    package var finishedFiles: [SourceFile] = []
 
-    package init(records: [Record] = [], startPosition: Int64, startLine: Int64, endPosition: Int64, endLine: Int64,
-                 endState: String? = nil, isLast: Bool) {
+    /// The cursor update of a seeded chunk.
+    package struct CursorUpdate: Sendable, Hashable {
+        package var kind: CursorKind
+        /// Canonical text (``CursorValue``); nil when no record of the chunk had one.
+        package var highest: String?
+
+        package init(kind: CursorKind, highest: String?) {
+            self.kind = kind
+            self.highest = highest
+        }
+    }
+
+    package init(records: [Record] = [], startPosition: Int64, startLine: Int64, endPosition: Int64, endLine: Int64, isLast: Bool) {
         self.records = records
         self.startPosition = startPosition
         self.startLine = startLine
         self.endPosition = endPosition
         self.endLine = endLine
-        self.endState = endState
         self.isLast = isLast
     }
 }
@@ -85,7 +105,8 @@ extension Store {
     /// as it always is with a `dedupe` window.
     package static func seedChunk(_ conn: Connection, target: SeedTarget, chunk: SeedChunk, ids: BatchIDPool) throws -> SeedOutcome {
         do {
-            if target.dedupeWindow == nil {
+            // Incremental sources go through the staging table: their seen keys are skipped there.
+            if target.dedupeWindow == nil && chunk.cursor == nil {
                 return try seedTransaction(conn, target: target, chunk: chunk, ids: ids, staged: false)
             }
         } catch let error as PostgresError where error.sqlState == "23505" {
@@ -106,16 +127,26 @@ extension Store {
             let position = try current.decode(Int64.self, 0)
             let line = try current.decode(Int64.self, 1)
             let done = try current.decode(Bool.self, 2)
-            guard !done, position == chunk.startPosition else {
-                return .moved(position: position, line: line, state: try current.decode(String?.self, 3), done: done)
+            let state = try current.decode(String?.self, 3)
+            guard !done, position == chunk.startPosition, state == chunk.startState else {
+                return .moved(position: position, line: line, state: state, done: done)
             }
             var plan = SeedPlan(chunk: chunk, batchSize: target.batchSize)
             let batchIDs = try ids.take(plan.batchCount, conn)
             plan.assign(batchIDs)
             let inserted = staged
-                ? try seedStaged(conn, target: target, plan: plan)
+                ? try seedStaged(conn, target: target, plan: plan, cursors: chunk.cursor != nil)
                 : try seedDirect(conn, target: target, plan: plan)
             let deduplicated = plan.good.count - inserted + plan.repeated
+            if let cursor = chunk.cursor {
+                try rememberCursorKeys(conn, pipeline: target.pipeline, runID: target.runID)
+                if let highest = cursor.highest {
+                    try advanceCursor(conn, pipeline: target.pipeline, kind: cursor.kind, to: highest, runID: target.runID)
+                }
+            }
+            if !chunk.finishedFiles.isEmpty {
+                try rememberFiles(conn, pipeline: target.pipeline, runID: target.runID, chunk.finishedFiles)
+            }
             var statements: [Connection.PipelineStatement] = [.init("""
                 UPDATE baton.runs
                 SET seed_position = $2, seed_line = $3, seeded = seeded + $4, seed_done = $5, seed_state = $6, updated_at = now(),
@@ -148,14 +179,17 @@ extension Store {
 
     /// Through a staging table: keys already in the run (or, with `dedupe`, taken by a recent
     /// run of the pipeline) are skipped; batch sizes count what was inserted.
-    private static func seedStaged(_ conn: Connection, target: SeedTarget, plan: SeedPlan) throws -> Int {
+    private static func seedStaged(_ conn: Connection, target: SeedTarget, plan: SeedPlan, cursors: Bool) throws -> Int {
         try conn.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS baton_seed (id bigint, key text, payload text, batch bigint, error text)
+            CREATE TEMP TABLE IF NOT EXISTS baton_seed (id bigint, key text, payload text, batch bigint, error text, line bigint, cursor text)
             ON COMMIT DELETE ROWS
             """)
-        try conn.copyIn("COPY baton_seed (id, key, payload, batch, error) FROM STDIN") { writer in
-            for row in plan.rows { try writer.appendRow([String(row.id), row.key, row.payload, String(row.batch), row.error]) }
+        try conn.copyIn("COPY baton_seed (id, key, payload, batch, error, line, cursor) FROM STDIN") { writer in
+            for row in plan.rows {
+                try writer.appendRow([String(row.id), row.key, row.payload, String(row.batch), row.error, String(row.line), row.cursor])
+            }
         }
+        if cursors { try skipSeenCursorKeys(conn, pipeline: target.pipeline) }
         let claimed = target.dedupeWindow.map { window in """
             claimed AS (
                 INSERT INTO baton.dedupe (pipeline, key, run_id, recorded_at)
@@ -219,6 +253,8 @@ struct SeedPlan {
         var key: String
         var payload: String
         var error: String?
+        var line: Int64 = 0
+        var cursor: String?
     }
 
     var good: [Row] = []
@@ -232,10 +268,14 @@ struct SeedPlan {
         var seen = Set<String>()
         for record in chunk.records {
             if let key = record.key, let payload = record.payload, record.error == nil {
-                if seen.insert(key).inserted { good.append(Row(key: key, payload: payload)) } else { repeated += 1 }
+                if seen.insert(key).inserted {
+                    good.append(Row(key: key, payload: payload, line: record.line, cursor: record.cursor))
+                } else {
+                    repeated += 1
+                }
             } else {
                 let raw = "{\"line\":\(record.line),\"raw\":\(JSON.string(record.raw ?? "").serialized)}"
-                bad.append(Row(key: "line:\(record.line)", payload: raw, error: record.error ?? "malformed record"))
+                bad.append(Row(key: record.key ?? "line:\(record.line)", payload: raw, error: record.error ?? "malformed record", line: record.line))
             }
         }
     }

@@ -52,6 +52,9 @@ package enum Store {
         return Migrations.all.map { MigrationStatus(version: $0.version, name: $0.name, appliedAt: applied[$0.version]) }
     }
 
+    /// Every migration Baton knows, in order.
+    package static var migrations: [(version: Int, name: String)] { Migrations.all.map { ($0.version, $0.name) } }
+
     /// True when every known migration is applied.
     package static func isCurrent(_ conn: Connection) throws -> Bool {
         try migrationStatus(conn).allSatisfy { $0.appliedAt != nil }

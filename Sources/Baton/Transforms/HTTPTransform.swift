@@ -10,29 +10,12 @@ import Foundation
 /// `Retry-After` sets the next attempt. Non-GET requests carry a stable `Idempotency-Key`.
 public struct HTTPTransform: StageTransform {
     public let config: HTTPStageConfig
-    private let url: Template
-    private let query: [(name: String, value: Template)]
-    private let headers: [(name: String, value: Template)]
-    private let jsonBody: JQProgramPool?
-    private let rawBody: Template?
+    private let builder: HTTPRequestBuilder
     private let state: HTTPStageState
 
     public init(config: HTTPStageConfig) throws {
         self.config = config
-        url = try Template(config.url)
-        query = try config.query.map { ($0.name, try Template($0.value)) }
-        headers = try config.headers.map { ($0.name, try Template($0.value)) }
-        switch config.body {
-        case .json(let program):
-            jsonBody = try JQProgramPool(program)
-            rawBody = nil
-        case .raw(let template):
-            jsonBody = nil
-            rawBody = try Template(template)
-        case nil:
-            jsonBody = nil
-            rawBody = nil
-        }
+        builder = try HTTPRequestBuilder(config: config)
         state = HTTPStageState(maxTransfers: 256, failureBudget: config.failureBudget)
     }
 
@@ -41,8 +24,6 @@ public struct HTTPTransform: StageTransform {
     public var defaultConcurrency: Int { 16 }
     public var defaultBatchSize: Int { 64 }
 
-    private var sendsBody: Bool { !["GET", "HEAD"].contains(config.method) }
-
     public func process(_ item: StageInput) async throws -> StageOutput {
         let request = try buildRequest(item)
         let shown = "\(config.method) \(redactedURL(request.url))"
@@ -50,24 +31,19 @@ public struct HTTPTransform: StageTransform {
             throw halted(item, shown)
         }
         if let rate = config.rate {
-            try await HostRateLimiter.wait(host: host(of: request.url), perSecond: rate)
+            try await HostRateLimiter.wait(host: HTTPOutcome.host(of: request.url), perSecond: rate)
         }
+        let label = "\(item.stage) \(item.key): \(shown)"
         let response: HTTPResponse
         do {
             response = try await state.client.send(request)
         } catch {
-            if error.code == .cancelled { throw CancellationError() }
-            let failure = StageError(
-                isPermanent: !error.isTransient, errorClass: "http \(error.code)",
-                message: "\(item.stage) \(item.key): \(shown): \(error.message.isEmpty ? "\(error.code)" : error.message)"
-            )
+            guard let failure = HTTPOutcome.transportError(error, label: label) else { throw CancellationError() }
             if state.recordFailure() { throw halted(item, shown, last: failure.message) }
             throw failure
         }
-        let status = response.status
-        let success = (200...299).contains(status) || config.successOn.contains(status)
-        if !success {
-            let failure = statusError(response, item: item, shown: shown)
+        if !HTTPOutcome.isSuccess(response.status, config) {
+            let failure = HTTPOutcome.statusError(response, config, label: label)
             if state.recordFailure() { throw halted(item, shown, last: failure.message) }
             throw failure
         }
@@ -78,43 +54,9 @@ public struct HTTPTransform: StageTransform {
     // MARK: Request
 
     func buildRequest(_ item: StageInput) throws -> HTTPRequest {
-        var target = try url.render(item.payload, encoding: .urlComponent)
-        if !query.isEmpty {
-            let pairs = try query.map { name, value in
-                // A query value is data as a whole: its literal text is encoded too.
-                Template.percentEncode(name) + "=" + Template.percentEncode(try value.render(item.payload, encoding: .none))
-            }
-            target += (target.contains("?") ? "&" : "?") + pairs.joined(separator: "&")
+        try builder.request(for: item.payload, label: "\(item.stage) \(item.key)") {
+            HTTPTransform.idempotencyKey(runID: item.runID, stage: item.stage, key: item.key)
         }
-        var request = HTTPRequest(method: config.method, url: target)
-        request.headers = try headers.map { ($0.name, try $0.value.render(item.payload, encoding: .none)) }
-        func has(_ name: String) -> Bool { request.headers.contains { $0.0.lowercased() == name } }
-        if !has("user-agent") { request.headers.append(("User-Agent", "baton/0.1")) }
-        if let jsonBody {
-            let outputs = try jsonBody.run(json: item.payload)
-            guard outputs.count == 1 else {
-                throw StageError.permanent("\(item.stage) \(item.key): the body program gave \(outputs.count) values, expected 1", class: "template")
-            }
-            request.body = Array(outputs[0].utf8)
-            if !has("content-type") { request.headers.append(("Content-Type", "application/json")) }
-        } else if let rawBody {
-            request.body = Array(try rawBody.render(item.payload, encoding: .none).utf8)
-        }
-        if sendsBody && !has("idempotency-key") {
-            request.headers.append(("Idempotency-Key", HTTPTransform.idempotencyKey(runID: item.runID, stage: item.stage, key: item.key)))
-        }
-        request.timeout = config.timeout
-        request.connectTimeout = config.connectTimeout
-        request.maxRedirects = config.maxRedirects
-        request.maxResponseBytes = config.maxResponseBytes
-        request.insecure = config.insecure
-        request.caFile = config.caFile
-        switch config.httpVersion {
-        case "1.1": request.httpVersion = .http1_1
-        case "2": request.httpVersion = .http2
-        default: break
-        }
-        return request
     }
 
     /// Stable across retries and replays of the same item in the same run.
@@ -123,31 +65,6 @@ public struct HTTPTransform: StageTransform {
     }
 
     // MARK: Response
-
-    private func statusError(_ response: HTTPResponse, item: StageInput, shown: String) -> StageError {
-        let status = response.status
-        var message = "\(item.stage) \(item.key): \(shown): http \(status)"
-        let snippet = String(decoding: response.body.prefix(200), as: UTF8.self)
-            .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
-        if !snippet.isEmpty { message += " (\(snippet))" }
-        if config.retryOn.contains(status) {
-            return .transient(message, class: "http \(status)", retryAfter: retryAfter(response))
-        }
-        return .permanent(message, class: "http \(status)")
-    }
-
-    /// `Retry-After` in seconds or as an HTTP date.
-    private func retryAfter(_ response: HTTPResponse) -> Duration? {
-        guard let value = response.header("retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
-        // At most a day: a remote value such as `inf` or `1e400` must not overflow the delay.
-        if let seconds = Double(value), seconds >= 0 { return .seconds(min(seconds, 86_400)) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
-        return .seconds(min(max(0, date.timeIntervalSinceNow), 86_400))
-    }
 
     private func output(for item: StageInput, response: HTTPResponse, shown: String) throws -> String {
         var body: JSON
@@ -196,22 +113,7 @@ public struct HTTPTransform: StageTransform {
     }
 
     /// The URL with the values of `redact:` query parameters replaced by `***`.
-    func redactedURL(_ url: String) -> String {
-        guard !config.redact.isEmpty, let question = url.firstIndex(of: "?") else { return url }
-        let names = Set(config.redact.map { $0.lowercased() })
-        let query = url[url.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
-            let name = pair.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-            let decoded = name.removingPercentEncoding ?? name
-            return names.contains(decoded.lowercased()) ? "\(name)=***" : String(pair)
-        }
-        return String(url[...question]) + query.joined(separator: "&")
-    }
-
-    private func host(of url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return url }
-        let rest = url[scheme.upperBound...]
-        return String(rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" })
-    }
+    func redactedURL(_ url: String) -> String { HTTPOutcome.redactedURL(url, config) }
 }
 
 extension JSON {

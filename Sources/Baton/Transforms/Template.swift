@@ -9,14 +9,16 @@ struct Template: Sendable {
 
     private enum Part: Sendable {
         case literal(String)
-        case expression(JQProgramPool)
+        case expression(JQProgramPool, source: String)
     }
 
     private let parts: [Part]
     let source: String
 
     /// Compiles the `{{ … }}` parts; throws the jq compile error of the first bad part.
-    init(_ source: String) throws {
+    /// `variables`: jq variables the parts may use (`$cursor`), bound from the fields of the
+    /// same name of the input object.
+    init(_ source: String, variables: [String] = []) throws {
         self.source = source
         switch TemplateSyntax.pieces(of: source) {
         case .failure(let problem):
@@ -25,7 +27,7 @@ struct Template: Sendable {
             parts = try pieces.map { piece in
                 switch piece {
                 case .literal(let text): return .literal(text)
-                case .expression(let program): return .expression(try JQProgramPool(program))
+                case .expression(let program): return .expression(try JQProgramPool(Template.binding(variables, in: program)), source: program)
                 }
             }
         }
@@ -39,16 +41,22 @@ struct Template: Sendable {
             switch part {
             case .literal(let text):
                 out += text
-            case .expression(let pool):
+            case .expression(let pool, let source):
                 let outputs = try pool.values(json: payload)
                 guard outputs.count == 1 else {
-                    throw StageError.permanent("template part {{ \(pool.source) }} gave \(outputs.count) values, expected 1", class: "template")
+                    throw StageError.permanent("template part {{ \(source) }} gave \(outputs.count) values, expected 1", class: "template")
                 }
                 let text = outputs[0].plainText ?? ""
                 out += encoding == .urlComponent ? Template.percentEncode(text) : text
             }
         }
         return out
+    }
+
+    /// `program` with `variables` bound from the input's fields: `. as {$a, $b} | (program)`.
+    static func binding(_ variables: [String], in program: String) -> String {
+        guard !variables.isEmpty else { return program }
+        return ". as {" + variables.map { "$" + $0 }.joined(separator: ", ") + "} | (" + program + "\n)"
     }
 
     static func percentEncode(_ text: String) -> String {

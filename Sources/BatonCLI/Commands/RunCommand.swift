@@ -31,6 +31,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = global.logger()
         let pipeline = try PipelineLoader.load(path: file)
         Secrets.register(pipeline.secrets)
+        for warning in pipeline.warnings { logger.warning("\(Secrets.redact(ValidateCommand.text(of: warning)))") }
         let database = try global.database()
         let name = runName ?? RunDisplayOptions.defaultRunName(for: pipeline.name)
         try await RunSession(display: runOptions, logger: logger).execute(pipeline, database: database) { options, controller in

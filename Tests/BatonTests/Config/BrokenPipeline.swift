@@ -153,7 +153,7 @@ struct BrokenPipeline: Sendable, CustomTestStringConvertible {
             #"source-two-kinds.yaml:4:3: source.sql: a source has one kind, but this one has both `items` (line 3) and `sql` (hint: keep only one of them)"#,
         ]),
         BrokenPipeline("source-without-kind.yaml", [
-            #"source-without-kind.yaml:3:3: source: the source needs one of jsonl, csv, sql, items (hint: e.g. `jsonl: data/orders.jsonl`, or `items: [{id: 1}]` for a few inline items)"#,
+            #"source-without-kind.yaml:3:3: source: the source needs one of jsonl, csv, sql, http, items (hint: e.g. `jsonl: data/orders.jsonl`, or `items: [{id: 1}]` for a few inline items)"#,
         ]),
         BrokenPipeline("sql-params-after-jq.yaml", [
             #"sql-params-after-jq.yaml:8:10: stages[1].sql: no field `owner` for the parameter `:owner.login` (hint: items reaching this stage have the fields id, stars, lang (from the object built by stage `shape`, line 5); built-ins: :_key, :_run, :_run_id, :_stage, :_payload)"#,
@@ -211,11 +211,38 @@ struct BrokenPipeline: Sendable, CustomTestStringConvertible {
         BrokenPipeline("wrong-shapes.yaml", [
             #"wrong-shapes.yaml:1:11: pipeline: expected text, found a list"#,
             #"wrong-shapes.yaml:2:11: defaults: expected a mapping of stage settings, found `3` (hint: valid keys here: retry, concurrency, batch_size, lease, timeout, backlog)"#,
-            #"wrong-shapes.yaml:3:9: source: expected a mapping with one of jsonl, csv, sql, items, found `data.jsonl` (hint: valid keys here: jsonl, csv, sql, items, key, on_error, dedupe, delimiter, types, database_url)"#,
+            #"wrong-shapes.yaml:3:9: source: expected a mapping with one of jsonl, csv, sql, http, items, found `data.jsonl` (hint: valid keys here: jsonl, csv, sql, http, items, key, on_error, dedupe, delimiter, types, database_url, incremental, retry)"#,
             #"wrong-shapes.yaml:5:3: stages: expected a list of stages, found a mapping (hint: write a list: [a, b] or one `- item` per line)"#,
         ]),
         BrokenPipeline("yaml-syntax.yaml", [
             #"yaml-syntax.yaml:7:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 6) (hint: check the indentation (spaces, not tabs) and quote values containing `: `, ` #` or starting with {, [, *, &, !, %, @ or `)"#,
+        ]),
+        BrokenPipeline("http-source-paginators.yaml", [
+            #"http-source-paginators.yaml:5:14: source.http.records: the records program does not compile: syntax error, unexpected $end at <top-level>, line 1: .data[ (hint: see the jq manual: https://jqlang.org/manual/)"#,
+            #"http-source-paginators.yaml:6:33: source.http.paginate.cursor: a source has one paginator, but this one has both `offset` (line 6) and `cursor` (hint: keep only one of them)"#,
+            #"http-source-paginators.yaml:6:48: source.http.paginate.param: `param` applies only to the cursor paginator (hint: this paginator is offset; remove `param`)"#,
+            #"http-source-paginators.yaml:6:69: source.http.paginate.max_pages: expected an integer ≥ 1, found `0`"#,
+        ]),
+        BrokenPipeline("http-source-stage-keys.yaml", [
+            #"http-source-stage-keys.yaml:4:5: source.http: `$cursor` is the incremental cursor, but the source has no `incremental:` (hint: add e.g. incremental: { cursor: .updated_at, initial: "2026-01-01T00:00:00Z" })"#,
+            #"http-source-stage-keys.yaml:5:5: source.http.into: unknown key `into` (hint: valid keys here: method, url, query, headers, body, timeout, connect_timeout, retry_on, fail_on, success_on, rate, redact, insecure, ca_file, max_redirects, max_response_size, http_version, records, paginate)"#,
+            #"http-source-stage-keys.yaml:6:30: source.http.paginate.link_header: `link_header: false` chooses no paginator (hint: write link_header: true to follow `Link: <…>; rel="next"`, or remove `paginate:` for a single request)"#,
+            #"http-source-stage-keys.yaml:6:47: source.http.paginate.has_more: the has_more expression does not compile: syntax error, unexpected $end at <top-level>, line 1: .more | (hint: see the jq manual: https://jqlang.org/manual/)"#,
+            #"http-source-stage-keys.yaml:7:26: source.retry.max_attempts: expected an integer ≥ 1, found `0`"#,
+        ]),
+        BrokenPipeline("incremental-sql.yaml", [
+            #"incremental-sql.yaml:3:8: source.sql: the query of an incremental source does not use `:_cursor` (hint: filter on the cursor so each run reads only what is new, e.g. WHERE updated_at >= :_cursor ORDER BY updated_at)"#,
+            #"incremental-sql.yaml:4:26: source.incremental.cursor: the cursor expression does not compile: syntax error, unexpected $end at <top-level>, line 1: .id | (hint: see the jq manual: https://jqlang.org/manual/)"#,
+            #"incremental-sql.yaml:4:59: source.incremental.lookback: a text cursor has no lookback (only timestamps and numbers do) (hint: `initial` decides the kind: write a timestamp ("2026-01-01T00:00:00Z") or a number, or remove `lookback`)"#,
+        ]),
+        BrokenPipeline("incremental-on-file.yaml", [
+            #"incremental-on-file.yaml:4:3: source.incremental: `incremental` applies only to sql and http sources (hint: this source is csv; remove `incremental`)"#,
+            #"incremental-on-file.yaml:5:3: source.retry: `retry` applies only to http sources (hint: this source is csv; remove `retry`)"#,
+        ]),
+        BrokenPipeline("incremental-missing.yaml", [
+            #"incremental-missing.yaml:3:8: source.sql: a source query has no item to take `:kind` from; its only parameter is `:_cursor` (hint: write a literal, or `::` for a cast (`x::int`))"#,
+            #"incremental-missing.yaml:4:16: source.incremental.cursor: missing required key `cursor` (hint: a jq expression giving each record's cursor value, e.g. cursor: .updated_at)"#,
+            #"incremental-missing.yaml:4:16: source.incremental.initial: missing required key `initial` (hint: the cursor of the first run (and after `baton cursor reset`), e.g. initial: "2026-01-01T00:00:00Z" or initial: 0)"#,
         ]),
         BrokenPipeline("json-errors.json", [
             #"json-errors.json:5:32: stages[0].jq: duplicate key `jq`: it is already set at line 5 (hint: a key may appear only once in a mapping; keep one of them)"#,

@@ -124,4 +124,71 @@ struct ExamplePipelineTests {
             #expect(!everything.contains("4f9a1c"))
         }
     }
+
+    @Test func ticketsArePulledPageByPageAndLaterRunsAskOnlyForWhatChanged() async throws {
+        let secret = "tok-ticket-9f8e7d"
+        let api = try TicketsAPI(token: secret, fixture: Self.root.appendingPathComponent("fixtures/tickets.json"))
+        try await TestDatabase.with { db in
+            let env = ["TICKETS_API": api.baseURL, "API_TOKEN": secret]
+            let first = try await BatonProcess.run(["run", "pipelines/tickets.yaml", "--run", "t1", "--json", "--progress", "none"],
+                                                   database: db, directory: Self.root, environment: env)
+            #expect(first.status == 0, "\(first)")
+            let conn = try db.connect()
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM tickets") == 60)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM tickets WHERE requester <> lower(requester)") == 0)
+            // 60 tickets, 25 a page: three pages, all asked with the initial cursor.
+            let asked = api.server.requests.map(PagedAPI.query)
+            #expect(asked.map { $0["page"] ?? "1" } == ["1", "2", "3"])
+            #expect(asked.allSatisfy { $0["since"] == "2026-01-01T00:00:00Z" })
+            let show = try await BatonProcess.run(["cursor", "show", "pipelines/tickets.yaml"], database: db, directory: Self.root, environment: env)
+            #expect(show.stdout.contains("cursor     2026-03-01T15:00:00Z (timestamp)"), "\(show)")
+            #expect(show.stdout.contains("next run   reads from 2026-03-01T14:50:00Z (lookback 10m)"), "\(show)")
+
+            // Ticket 1010 is solved (so updated last), three new ones arrive.
+            api.tickets.withLock { tickets in
+                if let index = tickets.firstIndex(where: { $0["id"] == "1010" }) {
+                    tickets[index]["status"] = "solved"
+                    tickets[index]["updated_at"] = "2026-03-01T16:00:00Z"
+                }
+                for (id, minute) in [(1061, 30), (1062, 40), (1063, 50)] {
+                    tickets.append(["id": "\(id)", "subject": "New", "status": "open", "requester": "NEW@example.com",
+                                    "updated_at": "2026-03-01T15:\(minute):00Z"])
+                }
+            }
+            let before = api.server.requestCount
+            let second = try await BatonProcess.run(["run", "pipelines/tickets.yaml", "--run", "t2", "--json", "--progress", "none"],
+                                                    database: db, directory: Self.root, environment: env)
+            #expect(second.status == 0, "\(second)")
+            #expect(api.server.requests.dropFirst(before).map { PagedAPI.query($0)["since"] } == ["2026-03-01T14:50:00Z"])
+            // Read again: 1059 (14:53) and 1060 (15:00), unchanged, skipped; loaded: 1010 and the new three.
+            let stages = try #require((try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any])?["stages"] as? [[String: Any]])
+            #expect(stages.first?["deduplicated"] as? Int == 2)
+            #expect(stages.first?["done"] as? Int == 4)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM tickets") == 63)
+            #expect(try conn.query("SELECT status FROM tickets WHERE id = 1010").rows[0].decode(String.self, 0) == "solved")
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM tickets WHERE loaded_run = 't2'") == 4)
+            #expect(!(first.stdout + first.stderr + second.stdout + second.stderr + show.stdout).contains(secret))
+        }
+    }
+
+    @Test func readingFilesAreEachReadOnceAndABadLineNamesItsFile() async throws {
+        try await TestDatabase.with { db in
+            let first = try await run("readings", db, run: "d1")
+            #expect(first.status == 1, "\(first)")  // one malformed line, the rest loaded
+            let conn = try db.connect()
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM readings") == 72)  // 24 a day
+            let failed = try Ops.rows(conn, "SELECT key FROM baton.items WHERE state = 'failed'")
+            #expect(failed.count == 1)
+            #expect(failed.first?.hasSuffix("/fixtures/readings/2026-03-02.jsonl:line:11") == true, "\(failed)")
+            // The gzipped day was read decompressed.
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM readings WHERE at::date = '2026-03-03'") == 24)
+
+            let second = try await BatonProcess.run(["run", "pipelines/readings.yaml", "--run", "d2", "--json", "--progress", "none"],
+                                                    database: db, directory: Self.root)
+            #expect(second.status == 0, "\(second)")
+            let stages = try #require((try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any])?["stages"] as? [[String: Any]])
+            #expect(stages.first?["done"] as? Int == 0)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items i JOIN baton.runs r ON r.id = i.run_id WHERE r.name = 'd2'") == 0)
+        }
+    }
 }

@@ -1,11 +1,11 @@
-/// `csv: PATH` with `delimiter:` and `types:`.
+/// `csv: PATH` (or a glob or folder of CSV files) with `delimiter:` and `types:`.
 enum CSVSourceKind: SourceKind {
     static let key = "csv"
     static let ownKeys = ["delimiter", "types"]
 
     static func decode(_ entry: MappingFields.Entry, of source: MappingFields, by decoder: PipelineDecoder) -> DecodedSourceKind? {
         let node = entry.value
-        let file = decoder.existingFile(node, source.path("csv"), what: "the CSV file")
+        let target = decoder.fileTarget(node, source.path("csv"), what: "the CSV file")
         var options = CSVOptions()
         var valid = true
         if let delimiterNode = source["delimiter"] {
@@ -36,7 +36,19 @@ enum CSVSourceKind: SourceKind {
                 valid = false
             }
         }
-        guard let file, valid else { return nil }
+        guard let target, valid else { return nil }
+        let definition: any SourceDefinition
+        let file: String
+        switch target {
+        case .file(let path):
+            definition = CSVSource(path: path, options: options)
+            file = path
+        case .set(let pattern):
+            definition = FileSetSource(pattern: pattern, format: .csv(options))
+            // The columns are checked against the first file's header, when there is one.
+            guard let first = (try? FilePattern.files(pattern))?.first else { return DecodedSourceKind(definition: definition) }
+            file = first
+        }
         let columns: [String]
         do {
             columns = try CSVReader(path: file, options: options).columns
@@ -49,7 +61,7 @@ enum CSVSourceKind: SourceKind {
                    hint: (KeySuggester.suggestion(for: entry.key, among: columns).map { "did you mean `\($0)`? " } ?? "")
                        + "columns: \(columns.joined(separator: ", "))")
         }
-        let origin = "the CSV file (columns of its header)"
-        return DecodedSourceKind(definition: CSVSource(path: file, options: options), fields: KnownFields(names: columns, origin: origin))
+        let origin = file == (definition as? CSVSource)?.path ? "the CSV file (columns of its header)" : "\(file) (columns of its header)"
+        return DecodedSourceKind(definition: definition, fields: KnownFields(names: columns, origin: origin))
     }
 }

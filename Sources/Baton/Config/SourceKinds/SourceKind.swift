@@ -1,6 +1,6 @@
 import Yams
 
-/// One kind of source as a pipeline file spells it (`jsonl:`, `csv:`, `sql:`, `items:`): the
+/// One kind of source as a pipeline file spells it (`jsonl:`, `csv:`, `sql:`, `http:`, `items:`): the
 /// key that names it, the other source keys only it accepts, and its decoder.
 ///
 /// Adding a kind: a file here with its ``SourceKind``, its ``SourceDefinition`` and reader
@@ -23,7 +23,9 @@ struct DecodedSourceKind {
 
 /// The registry of source kinds.
 enum SourceKinds {
-    static var all: [any SourceKind.Type] { [JSONLSourceKind.self, CSVSourceKind.self, SQLSourceKind.self, ItemsSourceKind.self] }
+    static var all: [any SourceKind.Type] {
+        [JSONLSourceKind.self, CSVSourceKind.self, SQLSourceKind.self, HTTPSourceKind.self, ItemsSourceKind.self]
+    }
 
     static var keys: [String] { all.map { $0.key } }
 
@@ -33,6 +35,15 @@ enum SourceKinds {
     static var list: String { keys.joined(separator: ", ") }
 
     static var ownKeys: [(key: String, kind: String)] { all.flatMap { kind in kind.ownKeys.map { ($0, kind.key) } } }
+
+    /// Each own key once, with every kind it belongs to (`incremental`: sql and http).
+    static var owners: [(key: String, kinds: [String])] {
+        var result: [(key: String, kinds: [String])] = []
+        for (key, kind) in ownKeys {
+            if let index = result.firstIndex(where: { $0.key == key }) { result[index].kinds.append(kind) } else { result.append((key, [kind])) }
+        }
+        return result
+    }
 
     static let missingKindHint = "e.g. `jsonl: data/orders.jsonl`, or `items: [{id: 1}]` for a few inline items"
 }

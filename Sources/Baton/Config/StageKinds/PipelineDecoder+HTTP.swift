@@ -7,12 +7,19 @@ extension PipelineDecoder {
         guard let http = fields(node, path, allowed: HTTPStageKind.keys, what: "a mapping of HTTP settings (url, method, headers…)") else {
             return nil
         }
+        return decodeHTTPRequest(http)
+    }
+
+    /// The request settings of an `http` mapping (a stage's, or a source's with `variables`
+    /// its templates may use). Keys the mapping does not have keep their defaults.
+    func decodeHTTPRequest(_ http: MappingFields, variables: [String] = []) -> HTTPStageConfig? {
+        let node = http.node
         let before = errors.count
         var config = HTTPStageConfig(url: "")
         if let urlNode = http["url"] {
             if let url = nonEmptyText(urlNode, http.path("url"), what: "a URL") {
                 config.url = url
-                if checkTemplate(url, urlNode, http.path("url")), !url.hasPrefix("{{") {
+                if checkTemplate(url, urlNode, http.path("url"), variables: variables), !url.hasPrefix("{{") {
                     let lowered = url.lowercased()
                     if !lowered.hasPrefix("http://") && !lowered.hasPrefix("https://") {
                         report(urlNode, http.path("url"), "the URL must start with http:// or https://, found \(shown(urlNode))",
@@ -31,12 +38,12 @@ extension PipelineDecoder {
             }
         }
         if let queryNode = http["query"] {
-            config.query = templateMap(queryNode, http.path("query"), what: "query parameters (name: value)")
+            config.query = templateMap(queryNode, http.path("query"), what: "query parameters (name: value)", variables: variables)
         }
         if let headersNode = http["headers"] {
-            config.headers = templateMap(headersNode, http.path("headers"), what: "headers (Name: value)", headers: true)
+            config.headers = templateMap(headersNode, http.path("headers"), what: "headers (Name: value)", headers: true, variables: variables)
         }
-        if let bodyNode = http["body"] { config.body = decodeBody(bodyNode, http.path("body")) }
+        if let bodyNode = http["body"] { config.body = decodeBody(bodyNode, http.path("body"), variables: variables) }
         if let node = http["response"] { config.response = choice(node, http.path("response"), HTTPStageConfig.ResponseFormat.self) ?? .json }
         if let node = http["into"] { config.into = nonEmptyText(node, http.path("into"), what: "a field name") }
         if let node = http["status_field"] { config.statusField = nonEmptyText(node, http.path("status_field"), what: "a field name") }
@@ -67,7 +74,7 @@ extension PipelineDecoder {
     }
 
     /// `body: "text {{ .x }}"` (a template sent as is) or `body: { json: 'jq program' }`.
-    private func decodeBody(_ node: Node, _ path: String) -> HTTPStageConfig.Body? {
+    private func decodeBody(_ node: Node, _ path: String, variables: [String]) -> HTTPStageConfig.Body? {
         if case .mapping = node {
             guard let body = fields(node, path, allowed: HTTPStageKind.bodyKeys, what: "{ json: 'jq program' }") else { return nil }
             guard let programNode = body["json"] else {
@@ -75,7 +82,7 @@ extension PipelineDecoder {
                 return nil
             }
             guard let program = nonEmptyText(programNode, body.path("json"), what: "a jq program", interpolate: false),
-                  compileJQ(program, programNode, body.path("json")) else { return nil }
+                  compileJQ(program, programNode, body.path("json"), variables: variables) else { return nil }
             return .json(program: program)
         }
         guard case .scalar = node else {
@@ -84,12 +91,12 @@ extension PipelineDecoder {
             return nil
         }
         guard let template = text(node, path, what: "a text template") else { return nil }
-        guard checkTemplate(template, node, path) else { return nil }
+        guard checkTemplate(template, node, path, variables: variables) else { return nil }
         return .raw(template: template)
     }
 
     /// A mapping of names to templates (query parameters, headers), each template checked.
-    private func templateMap(_ node: Node, _ path: String, what: String, headers: Bool = false) -> [(name: String, value: String)] {
+    private func templateMap(_ node: Node, _ path: String, what: String, headers: Bool = false, variables: [String]) -> [(name: String, value: String)] {
         guard let entries = map(node, path, what: what) else { return [] }
         var result: [(name: String, value: String)] = []
         for entry in entries {
@@ -98,7 +105,7 @@ extension PipelineDecoder {
                 report(entry.keyNode, fieldPath, "invalid header name `\(entry.key)`", hint: "header names are letters, digits and -, like X-Request-Id")
                 continue
             }
-            if let value = text(entry.value, fieldPath, what: "a value"), checkTemplate(value, entry.value, fieldPath) {
+            if let value = text(entry.value, fieldPath, what: "a value"), checkTemplate(value, entry.value, fieldPath, variables: variables) {
                 result.append((entry.key, value))
             }
         }
@@ -108,7 +115,7 @@ extension PipelineDecoder {
     /// Checks that the `{{ jq }}` parts of a template compile. The template may hold expanded
     /// environment values: what is shown of it is redacted.
     @discardableResult
-    func checkTemplate(_ template: String, _ node: Node, _ path: String) -> Bool {
+    func checkTemplate(_ template: String, _ node: Node, _ path: String, variables: [String] = []) -> Bool {
         switch TemplateSyntax.pieces(of: template) {
         case .failure(.unclosed):
             report(node, path, "a `{{` is not closed by `}}`", hint: "write {{ jq expression }}, e.g. {{ .id }}")
@@ -122,7 +129,7 @@ extension PipelineDecoder {
             let holdsEnvironmentValue = PipelineDecoder.hasReferenceInsideTemplatePart(node.scalar?.string ?? "")
             for case .expression(let program) in pieces {
                 valid = compileJQ(program, node, path, what: "the template part `{{ \(redactor.redact(program)) }}`",
-                                  holdsEnvironmentValue: holdsEnvironmentValue) && valid
+                                  holdsEnvironmentValue: holdsEnvironmentValue, variables: variables) && valid
             }
             return valid
         }

@@ -1,0 +1,48 @@
+import BatonPostgres
+import Foundation
+
+/// `jsonl:` or `csv:` naming a glob or a folder: every file of the set is read once per
+/// pipeline. A file is remembered (`baton.source_files`: path, size, checksum) with the chunk
+/// holding its last record; later runs skip it unless it changed. `.gz` files are read
+/// decompressed. Positions, `on_error` and messages are per file.
+package struct FileSetSource: SourceDefinition {
+    package enum Format: Sendable {
+        case jsonl
+        case csv(CSVOptions)
+    }
+
+    /// Absolute glob or folder.
+    package var pattern: String
+    package var format: Format
+
+    package var kindName: String {
+        switch format {
+        case .jsonl: "jsonl"
+        case .csv: "csv"
+        }
+    }
+    package var displayName: String { pattern }
+    package var isCheckedBeforeSeeding: Bool { true }
+    package var isReadableHere: Bool { FileManager.default.fileExists(atPath: FilePattern.folder(of: pattern)) }
+
+    package func makeReader(_ context: SourceReaderContext) throws -> any SourceReader {
+        let format = self.format
+        return FileSetReader(pattern: pattern, context: context) { path in
+            switch format {
+            case .jsonl: try JSONLReader(path: path)
+            case .csv(let options): try CSVReader(path: path, options: options)
+            }
+        }
+    }
+}
+
+extension SourceSpec.Kind {
+    /// The JSONL files of a glob or folder, each read once per pipeline (again when changed).
+    public static func jsonlFiles(_ pattern: String) -> SourceSpec.Kind { SourceSpec.Kind(FileSetSource(pattern: pattern, format: .jsonl)) }
+
+    /// The CSV files of a glob or folder (each with its header row), each read once per
+    /// pipeline (again when changed).
+    public static func csvFiles(_ pattern: String, options: CSVOptions = CSVOptions()) -> SourceSpec.Kind {
+        SourceSpec.Kind(FileSetSource(pattern: pattern, format: .csv(options)))
+    }
+}
