@@ -15,8 +15,10 @@ if [ -z "$bindir" ]; then
 fi
 [ -x "$bindir/pg_ctl" ] || { echo "test-cluster: pg_ctl not found; install the postgresql package" >&2; exit 69; }
 
+# From /: the postgres user may not be allowed into the current folder (it would print
+# "could not change directory to …: Permission denied").
 as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 case "$cmd" in

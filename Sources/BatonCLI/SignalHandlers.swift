@@ -19,9 +19,9 @@ final class SignalHandlers {
                 let again = controller.isStopping
                 controller.requestStop(reason)
                 let text = again
-                    ? "baton: stopping now; releasing leases of in-flight items\n"
-                    : "baton: stopping: no new items are claimed, in-flight items finish (signal again to abandon them)\n"
-                FileHandle.standardError.write(Data(text.utf8))
+                    ? "stopping now; releasing leases of in-flight items"
+                    : "stopping: no new items are claimed, in-flight items finish (signal again to abandon them)"
+                LogSetup.message(text, metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
             }
             source.resume()
             sources.append(source)

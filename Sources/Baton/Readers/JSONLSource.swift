@@ -12,6 +12,8 @@ package struct JSONLSource: SourceDefinition {
     package var isReadableHere: Bool { FileManager.default.isReadableFile(atPath: path) }
 
     package func makeReader(database: ConnectionConfig) throws -> any SourceReader { try JSONLReader(path: path) }
+    package func identity() throws -> SourceIdentity { try SourceIdentity.ofFile(kind: kindName, path: path) }
+    package var rereadsRecords: Bool { true }
 }
 
 extension SourceSpec.Kind {

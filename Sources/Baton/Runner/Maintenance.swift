@@ -37,6 +37,7 @@ actor Maintenance {
         var lastBacklog = start - .seconds(1)
         var lastProgress = start
         var lastStateCheck = start
+        var lastWorkerBeat = start - .seconds(Store.workerBeatSeconds)
         var progressCost: Duration = .zero
         var previousFinished: [String: (Int, ContinuousClock.Instant)] = [:]
         let limit = context.pipeline.backlogLimit
@@ -46,6 +47,10 @@ actor Maintenance {
         while !finished() {
             let now = clock.now
             do {
+                if now - lastWorkerBeat >= .seconds(Store.workerBeatSeconds) {
+                    lastWorkerBeat = now
+                    try await beatWorker()
+                }
                 if now - lastRescue >= rescueEvery {
                     lastRescue = now
                     let rescued = try await session.withConnection { try Store.rescueExpired($0, runID: run) }
@@ -87,6 +92,19 @@ actor Maintenance {
             try? await Task.sleep(for: .milliseconds(50))
         }
         await heartbeats
+        let name = context.options.workerName
+        _ = try? await session.withConnection { try Store.removeWorker($0, name: name) }
+    }
+
+    /// Refreshes this process's row in `baton.workers`: `baton status` shows a run nobody
+    /// refreshes as interrupted.
+    private func beatWorker() async throws {
+        let name = context.options.workerName
+        let run = context.run.id
+        try await session.withConnection {
+            try Store.beatWorker($0, name: name, runID: run, pid: ProcessInfo.processInfo.processIdentifier,
+                                 host: ProcessInfo.processInfo.hostName)
+        }
     }
 
     /// Extends this process's leases every third of the shortest lease.
@@ -135,7 +153,7 @@ actor Maintenance {
         }
         return ProgressSnapshot(
             runName: context.run.name, stages: stages, seeded: record?.seeded ?? 0, seedDone: record?.seedDone ?? false,
-            elapsed: elapsed
+            elapsed: elapsed, sourceTotal: record?.sourceTotal, sourceName: context.pipeline.source.definition.displayName
         )
     }
 }

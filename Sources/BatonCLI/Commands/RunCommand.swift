@@ -32,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
         let pipeline = try PipelineLoader.load(path: file)
         Secrets.register(pipeline.secrets)
         let database = try global.database()
-        let name = runName ?? RunDisplayOptions.defaultRunName(for: pipeline.name)
+        let name = runName
         try await RunSession(display: runOptions, logger: logger).execute(pipeline, database: database) { options, controller in
             try await RunEngine.run(pipeline, database: database, runName: name, options: options, controller: controller)
         }
