@@ -46,9 +46,11 @@ package struct PruneReport: Sendable, Hashable {
 }
 
 extension Store {
+    /// Bad records are not put back as they are (their payload is the error wrapper, not a
+    /// record): ``replayBadRecords(_:runID:stage:maxAttempts:outcomes:pipeline:)`` re-reads them.
     private static let selectionSQL = """
         SELECT id FROM baton.items
-        WHERE run_id = $1 AND state = ANY($2::text[])
+        WHERE run_id = $1 AND state = ANY($2::text[]) AND error_class IS DISTINCT FROM 'bad record'
           AND ($3::text[] IS NULL OR stage = ANY($3::text[]))
           AND ($4::text[] IS NULL OR key = ANY($4::text[]))
           AND ($5::text IS NULL OR strpos(lower(coalesce(last_error, '')), lower($5)) > 0)

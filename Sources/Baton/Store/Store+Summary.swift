@@ -50,6 +50,7 @@ extension Store {
             }
             byName[name] = summary
         }
+        let activity = try activity(conn, runID: runID)
         for row in try conn.query("""
             SELECT stage,
                    count(*),
@@ -63,7 +64,8 @@ extension Store {
             let name = try row.decode(String.self, 0)
             var summary = entry(name)
             let count = try row.decode(Int.self, 1)
-            if let span = try row.decode(Double?.self, 2), span > 0 { summary.itemsPerSecond = Double(count) / span }
+            // Measured on the busy periods: a replay's pause is not counted.
+            if let span = try activity.stageSeconds[name] ?? row.decode(Double?.self, 2), span > 0 { summary.itemsPerSecond = Double(count) / span }
             summary.p50Milliseconds = try row.decode(Double?.self, 3)
             summary.p95Milliseconds = try row.decode(Double?.self, 4)
             byName[name] = summary

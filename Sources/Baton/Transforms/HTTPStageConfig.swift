@@ -25,6 +25,15 @@ public struct HTTPStageConfig: Sendable, Hashable {
         public var ranges: [ClosedRange<Int>]
         public init(_ ranges: [ClosedRange<Int>]) { self.ranges = ranges }
         public func contains(_ status: Int) -> Bool { ranges.contains { $0.contains(status) } }
+        /// The statuses both sets contain, as ranges.
+        public func overlap(with other: StatusSet) -> [ClosedRange<Int>] {
+            ranges.flatMap { a in
+                other.ranges.compactMap { b -> ClosedRange<Int>? in
+                    let low = max(a.lowerBound, b.lowerBound), high = min(a.upperBound, b.upperBound)
+                    return low <= high ? low...high : nil
+                }
+            }
+        }
         /// Parses `404`, `4xx`, `500-599`; nil if malformed or outside 100…599.
         public static func parse(_ text: String) -> ClosedRange<Int>? {
             let t = text.trimmingCharacters(in: .whitespaces).lowercased()
@@ -59,10 +68,28 @@ public struct HTTPStageConfig: Sendable, Hashable {
     public var connectTimeout: Duration = .seconds(10)
     /// Statuses retried with backoff (default 408, 429, 5xx).
     public var retryOn = StatusSet([408...408, 429...429, 500...599])
-    /// Statuses that fail the item at once (default: every other 4xx).
-    public var failOn = StatusSet([400...499])
+    /// Statuses that fail the item at once, even a 2xx or one the default `retry_on` would
+    /// retry (e.g. `[503]` for an API whose 503 means "refused", `[204]` when an empty answer
+    /// is an error). Statuses in none of the sets fail at once too; this set is for taking
+    /// statuses out of success and the default retries.
+    public var failOn = StatusSet([])
     /// Statuses that count as success besides 2xx (e.g. 409 for replayed POSTs).
     public var successOn = StatusSet([])
+
+    /// What a response status means for the item.
+    public enum StatusOutcome: Sendable, Hashable {
+        case success, retry, fail
+    }
+
+    /// `success_on`, then `fail_on`, then `retry_on`, then 2xx as success; anything else fails.
+    /// (A status in two sets the file gives is a validation error; the order only matters
+    /// against the defaults.)
+    public func outcome(of status: Int) -> StatusOutcome {
+        if successOn.contains(status) { return .success }
+        if failOn.contains(status) { return .fail }
+        if retryOn.contains(status) { return .retry }
+        return (200...299).contains(status) ? .success : .fail
+    }
     /// Requests per second per host, shared by all workers of the process.
     public var rate: Double?
     /// Stop the stage after this many consecutive failed requests (the service is down).

@@ -65,8 +65,7 @@ public struct HTTPTransform: StageTransform {
             throw failure
         }
         let status = response.status
-        let success = (200...299).contains(status) || config.successOn.contains(status)
-        if !success {
+        if config.outcome(of: status) != .success {
             let failure = statusError(response, item: item, shown: shown)
             if state.recordFailure() { throw halted(item, shown, last: failure.message) }
             throw failure
@@ -130,7 +129,7 @@ public struct HTTPTransform: StageTransform {
         let snippet = String(decoding: response.body.prefix(200), as: UTF8.self)
             .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
         if !snippet.isEmpty { message += " (\(snippet))" }
-        if config.retryOn.contains(status) {
+        if config.outcome(of: status) == .retry {
             return .transient(message, class: "http \(status)", retryAfter: retryAfter(response))
         }
         return .permanent(message, class: "http \(status)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Baton
+import BatonJQ
 import Foundation
 
 struct MigrateCommand: AsyncParsableCommand {
@@ -20,14 +21,24 @@ struct MigrateCommand: AsyncParsableCommand {
     @Flag(help: "List applied and pending migrations; change nothing.")
     var status = false
 
+    @Flag(help: "With --status: print one JSON document.")
+    var json = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         _ = global.logger()
         if status {
             let rows = try await global.withConnection { try Store.migrationStatus($0) }
+            if json {
+                print(JSON.object([("migrations", .array(rows.map { row in
+                    .object([("version", Format.json(row.version)), ("name", .string(row.name)),
+                             ("applied_at", row.appliedAt.map(JSON.string) ?? .null)])
+                }))]).serialized)
+                return
+            }
             for row in rows {
-                let state = row.appliedAt.map { "applied \($0) UTC" } ?? "pending"
+                let state = row.appliedAt.map { "applied \($0)" } ?? "pending"
                 print("\(row.version)  \(row.name)  \(state)")
             }
             return
@@ -42,7 +53,9 @@ struct MigrateCommand: AsyncParsableCommand {
         if applied.isEmpty {
             print("schema baton is up to date (\(tables) tables)")
         } else {
-            print("applied migration\(applied.count == 1 ? "" : "s") \(applied.map(String.init).joined(separator: ", ")); schema baton has \(tables) tables")
+            let names = Dictionary(uniqueKeysWithValues: Store.migrationNames.map { ($0.version, $0.name) })
+            for version in applied { print("applied migration \(version): \(names[version] ?? "")") }
+            print("schema baton has \(tables) tables")
         }
     }
 }

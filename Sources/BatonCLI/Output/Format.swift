@@ -12,6 +12,15 @@ enum Format {
         return formatter.string(from: date)
     }
 
+    /// ISO 8601 to the minute, for narrow tables: `2026-11-27T05:07Z`.
+    static func minute(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm'Z'"
+        return formatter.string(from: date)
+    }
+
     static func json(_ date: Date?) -> JSON { date.map { .string(timestamp($0)) } ?? .null }
 
     static func json(_ number: Int) -> JSON { .number(Double(number)) }

@@ -42,11 +42,15 @@ struct Table {
             max(columns[index].title.count, body.map { index < $0.count ? $0[index].count : 0 }.max() ?? 0)
         }
         func total(_ shown: [Int]) -> Int { shown.map { cellWidths[$0] }.reduce(0, +) + 2 * max(0, shown.count - 1) }
-        if let width {
-            while total(visible) > width, let drop = visible.filter({ columns[$0].priority > 0 }).max(by: { columns[$0].priority < columns[$1].priority }) {
-                visible.removeAll { $0 == drop }
-                hidden?.pointee = true
+        if let width, total(visible) > width {
+            // The required columns, then each optional one (lowest priority first) that still fits.
+            var shown = visible.filter { columns[$0].priority == 0 }
+            for index in visible.filter({ columns[$0].priority > 0 }).sorted(by: { columns[$0].priority < columns[$1].priority })
+            where total((shown + [index]).sorted()) <= width {
+                shown = (shown + [index]).sorted()
             }
+            hidden?.pointee = shown.count < visible.count
+            visible = shown
             if total(visible) > width { return records(visible) }
         }
         let rows = [visible.map { columns[$0].title }] + body.map { row in visible.map { $0 < row.count ? row[$0] : "" } }
