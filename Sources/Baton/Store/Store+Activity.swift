@@ -1,7 +1,7 @@
 package import BatonPostgres
 
 /// How long a run was really worked: time with items in flight, leaving out pauses of more
-/// than a minute in which nothing of the run was (between a run and its replay, an
+/// than 10 seconds in which nothing of the run was (between a run and its replay, an
 /// interruption and its resume). Throughput and durations are measured on it.
 package struct RunActivity: Sendable, Hashable {
     /// Seconds with any item of the run in flight.
@@ -12,7 +12,7 @@ package struct RunActivity: Sendable, Hashable {
 
 extension Store {
     /// A gap in which no item of the run is in flight for longer than this ends a busy period.
-    static let pauseSeconds = 60
+    static let pauseSeconds = 10
 
     package static func activity(_ conn: Connection, runID: Int64) throws -> RunActivity {
         var activity = RunActivity(runSeconds: nil, stageSeconds: [:])

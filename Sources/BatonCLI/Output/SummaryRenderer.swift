@@ -59,15 +59,15 @@ struct SummaryRenderer {
         let wide = width == nil
         var columns = [Table.Column("stage")]
         if running { columns.append(Table.Column("pending")) }
-        if running { columns.append(Table.Column("running")) }
+        if running { columns.append(Table.Column("running", priority: 1)) }
         columns += [Table.Column("done"), Table.Column("skipped"), Table.Column("failed")]
-        columns.append(Table.Column("cancelled", onlyWhenUsed: !running && !wide))
+        columns.append(Table.Column("cancelled", priority: 1, onlyWhenUsed: !running && !wide))
         columns += [
-            Table.Column("retried"), Table.Column("dedup", priority: 3, onlyWhenUsed: !wide),
-            Table.Column("lease_lost", priority: 4, onlyWhenUsed: !wide),
+            Table.Column("retried"), Table.Column("dedup", priority: 4, onlyWhenUsed: !wide),
+            Table.Column("lease_lost", priority: 5, onlyWhenUsed: !wide),
         ]
         if !running { columns.append(Table.Column("pending")) }
-        columns += [Table.Column("items/s", priority: 1), Table.Column("p50 ms", priority: 5), Table.Column("p95 ms", priority: 2)]
+        columns += [Table.Column("items/s", priority: 2), Table.Column("p50 ms", priority: 6), Table.Column("p95 ms", priority: 3)]
         let rows = stages.map { s -> [String] in
             var row = [s.name]
             if running { row += ["\(s.pending)", "\(s.running)"] }
