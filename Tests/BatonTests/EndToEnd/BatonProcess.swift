@@ -60,6 +60,9 @@ struct BatonProcess {
 
     var pid: Int32 { process.processIdentifier }
 
+    /// What the process has written to stderr so far (it may still be running).
+    var stderrSoFar: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
+
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// Waits for the process to exit (without blocking a cooperative thread).

@@ -52,7 +52,7 @@ struct ProgressOperationsTests {
             let ws = try Workspace()
             defer { ws.remove() }
             let line = #"{"id": 1, "name": "a name long enough to take the parser some time", "tags": ["x", "y", "z"], "n": 12345.678}"#
-            try ws.write("fixtures/big.jsonl", String(repeating: line + "\n", count: 200_000))
+            try ws.write("fixtures/big.jsonl", String(repeating: line + "\n", count: 400_000))
             let file = try ws.write("big.yaml", """
                 pipeline: big
                 source:
@@ -62,7 +62,11 @@ struct ProgressOperationsTests {
                     jq: .
                 """)
             let process = try BatonProcess.start(["run", file, "--progress", "tty"], database: db, directory: ws.url)
-            try await Task.sleep(for: .seconds(3))
+            // Ctrl-C as soon as the check shows (it reads 400 000 lines: it is still going).
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !process.stderrSoFar.contains("checking "), process.process.isRunning, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             process.signal(SIGINT)
             let output = try await process.wait()
             #expect(output.status == 130, "\(output)")

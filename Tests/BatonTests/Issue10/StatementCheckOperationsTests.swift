@@ -106,10 +106,10 @@ struct StatementCheckOperationsTests {
         try await TestDatabase.with { db in
             let ws = try Workspace()
             defer { ws.remove() }
-            let file = try Self.pipeline(ws, statement: "    sql: select :name")
+            let file = try Self.pipeline(ws, statement: "    sql: select :id, :name is null")
             let run = try await BatonProcess.run(["run", file, "--progress", "none"], database: db, directory: ws.url)
             #expect(run.status == 78, "\(run)")
-            #expect(run.stderr.contains("could not determine data type of parameter :name"), "\(run)")
+            #expect(run.stderr.contains("could not determine data type of parameter :name (sqlstate 42P18)"), "\(run)")
         }
     }
 }
