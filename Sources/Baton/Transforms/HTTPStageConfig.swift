@@ -25,14 +25,23 @@ public struct HTTPStageConfig: Sendable, Hashable {
         public var ranges: [ClosedRange<Int>]
         public init(_ ranges: [ClosedRange<Int>]) { self.ranges = ranges }
         public func contains(_ status: Int) -> Bool { ranges.contains { $0.contains(status) } }
-        /// The statuses both sets contain, as ranges.
-        public func overlap(with other: StatusSet) -> [ClosedRange<Int>] {
-            ranges.flatMap { a in
-                other.ranges.compactMap { b -> ClosedRange<Int>? in
-                    let low = max(a.lowerBound, b.lowerBound), high = min(a.upperBound, b.upperBound)
-                    return low <= high ? low...high : nil
+        /// The width of the narrowest range holding `status` (1 for `503`, 100 for `5xx`).
+        public func specificity(of status: Int) -> Int? {
+            ranges.filter { $0.contains(status) }.map(\.count).min()
+        }
+        /// Statuses both sets name equally specifically (`503` and `503`, `5xx` and `500-599`),
+        /// as ranges: for those, which set wins would be a guess.
+        public func ambiguity(with other: StatusSet) -> [ClosedRange<Int>] {
+            var out: [ClosedRange<Int>] = []
+            for status in 100...599 {
+                guard let mine = specificity(of: status), mine == other.specificity(of: status) else { continue }
+                if let last = out.last, last.upperBound == status - 1 {
+                    out[out.count - 1] = last.lowerBound...status
+                } else {
+                    out.append(status...status)
                 }
             }
+            return out
         }
         /// Parses `404`, `4xx`, `500-599`; nil if malformed or outside 100…599.
         public static func parse(_ text: String) -> ClosedRange<Int>? {
@@ -81,14 +90,17 @@ public struct HTTPStageConfig: Sendable, Hashable {
         case success, retry, fail
     }
 
-    /// `success_on`, then `fail_on`, then `retry_on`, then 2xx as success; anything else fails.
-    /// (A status in two sets the file gives is a validation error; the order only matters
-    /// against the defaults.)
+    /// The most specific mention wins: of the sets naming `status`, the one whose narrowest
+    /// range holding it is narrowest (`fail_on: [503]` beats `5xx` in `retry_on`,
+    /// `success_on: [409]` beats `fail_on: [4xx]`); on a tie `success_on`, then `fail_on`,
+    /// then `retry_on` (ties between sets the file gives are a validation error, so this only
+    /// settles ties with the default `retry_on`). A status no set names: 2xx succeed, others fail.
     public func outcome(of status: Int) -> StatusOutcome {
-        if successOn.contains(status) { return .success }
-        if failOn.contains(status) { return .fail }
-        if retryOn.contains(status) { return .retry }
-        return (200...299).contains(status) ? .success : .fail
+        var best: (width: Int, outcome: StatusOutcome)?
+        for (set, outcome) in [(successOn, StatusOutcome.success), (failOn, .fail), (retryOn, .retry)] {
+            if let width = set.specificity(of: status), width < best?.width ?? Int.max { best = (width, outcome) }
+        }
+        return best?.outcome ?? ((200...299).contains(status) ? .success : .fail)
     }
     /// Requests per second per host, shared by all workers of the process.
     public var rate: Double?
