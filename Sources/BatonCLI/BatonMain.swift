@@ -5,6 +5,7 @@ import Logging
 
 enum BatonMain {
     static func main() async {
+        acceptStopSignals()
         let arguments = Array(CommandLine.arguments.dropFirst())
         let json = zip(arguments, arguments.dropFirst()).contains { $0 == ("--log-format", "json") }
             || arguments.contains("--log-format=json")
@@ -37,6 +38,17 @@ enum BatonMain {
             }
             BatonCommand.exit(withError: error)
         }
+    }
+
+    /// SIGINT and SIGTERM unblocked for this thread (and so for every thread started from it):
+    /// a process may inherit a signal mask that blocks them (a parent spawning it from a
+    /// thread that blocks them), and a blocked Ctrl-C would never reach the handlers.
+    static func acceptStopSignals() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// `baton runn …`: the first word is not a command (ArgumentParser would only say
