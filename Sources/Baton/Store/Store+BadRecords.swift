@@ -86,6 +86,16 @@ extension Store {
         }
     }
 
+    /// The key a bad record `line:N` has now, if a replay read it again and it became an item.
+    package static func rereadKey(_ conn: Connection, runID: Int64, badRecordKey key: String) throws -> String? {
+        guard key.hasPrefix("line:"), let line = Int64(key.dropFirst(5)) else { return nil }
+        return try conn.query("""
+            SELECT i.key FROM baton.attempts a JOIN baton.items i ON i.id = a.item_id
+            WHERE a.run_id = $1 AND a.error_class = 'bad record' AND a.error LIKE $2 AND i.key NOT LIKE 'line:%'
+            ORDER BY a.id DESC LIMIT 1
+            """, [runID, "line \(line): %"]).rows.first.map { try $0.decode(String.self, 0) }
+    }
+
     /// Keeps the error a bad record was seeded with in its attempt history (`baton explain`).
     private static func recordBadRecordHistory(_ conn: Connection, runID: Int64, record: BadRecord, note: String) throws {
         try conn.query("""

@@ -32,6 +32,9 @@ struct ExplainCommand: AsyncParsableCommand {
         let key = self.key
         let items = try await global.withConnection { try Store.lineage($0, runID: record.id, key: key) }
         guard !items.isEmpty else {
+            if let now = try await global.withConnection({ try Store.rereadKey($0, runID: record.id, badRecordKey: key) }) {
+                throw BatonError(.usage, "run \(record.name) has no item with key \(key) any more: the bad record was read again by a replay and is now item \(now) (baton explain \(record.name) \(now))")
+            }
             throw BatonError(.usage, "run \(record.name) has no item with key \(key)")
         }
         if json {

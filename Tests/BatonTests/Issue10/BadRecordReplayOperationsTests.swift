@@ -80,6 +80,8 @@ struct BadRecordReplayOperationsTests {
             let explain = try await BatonProcess.run(["explain", "chk1", "500"], database: db, directory: elsewhere.url)
             #expect(explain.stdout.contains("line 501: expected 3 fields (as in the header), found 4"), "\(explain)")
             #expect(explain.stdout.contains("[load] 500/0: done"), "\(explain)")
+            let old = try await BatonProcess.run(["explain", "chk1", "line:501"], database: db, directory: elsewhere.url)
+            #expect(old.status == 64 && old.stderr.contains("is now item 500 (baton explain chk1 500)"), "\(old)")
 
             let after = try await BatonProcess.run(["failures", "chk1", "--json"], database: db, directory: elsewhere.url)
             let groups = try #require(try Ops.json(after.stdout)["groups"] as? [[String: Any]])
