@@ -60,8 +60,8 @@ struct BatonProcess {
 
     var pid: Int32 { process.processIdentifier }
 
-    /// What the process has written to stderr so far (it may still be running).
-    var stderrSoFar: String { (try? String(contentsOf: stderrFile, encoding: .utf8)) ?? "" }
+    /// The file its stderr goes to (readable while it runs).
+    var stderrPath: String { stderrFile.path }
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 

@@ -6,7 +6,7 @@ import Testing
 /// Bad records (`on_error: skip`) are read again from the source on replay: a fixed line
 /// enters the first stage with its real key and is loaded; a line still bad stays failed
 /// with the new error (issue 10, point 2).
-@Suite("Replaying bad records (end to end)")
+@Suite("Replaying bad records (end to end)", .serialized)
 struct BadRecordReplayOperationsTests {
     /// 800 people; the rows of people 500 and 700 (file lines 501 and 701) have an extra field.
     static func people(_ ws: Workspace) throws -> String {

@@ -7,7 +7,7 @@ import Testing
 /// otherwise be retried (the default retry_on) or count as success (2xx); the most specific
 /// mention of a status wins, and one named equally specifically in two of retry_on /
 /// fail_on / success_on is a validation error (issue 10, point 4).
-@Suite("http.fail_on (end to end)")
+@Suite("http.fail_on (end to end)", .serialized)
 struct HTTPFailOnOperationsTests {
     static func pipeline(_ ws: Workspace, url: String, http extra: String) throws -> String {
         try ws.write("h.yaml", """

@@ -9,7 +9,7 @@ import Glibc
 /// Dead runs do not look alive: every process working a run keeps a heartbeat row; a
 /// running run nobody works shows as interrupted with the command that continues it, and a
 /// killed process is not listed as holding items (issue 10, point 7).
-@Suite("Worker liveness (end to end)")
+@Suite("Worker liveness (end to end)", .serialized)
 struct LivenessOperationsTests {
     @Test func anInterruptedRunShowsAsInterruptedWithTheResumeCommand() async throws {
         try await TestDatabase.with { db in
@@ -46,10 +46,7 @@ struct LivenessOperationsTests {
             try Ops.createSlowTable(conn)
             let file = try Ops.slowPipeline(ws, items: 4_000)
             let process = try BatonProcess.start(["run", file, "--run", "killed", "--workers", "2", "--progress", "none"], database: db)
-            let deadline = ContinuousClock.now + .seconds(60)
-            while try Ops.count(conn, "SELECT count(*) FROM slow_out") < 100, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            #expect(await Ops.wait(for: process, database: db, until: "SELECT count(*) FROM slow_out", reaches: 100))
             // While it works: one worker, alive, with its heartbeat and the items it holds.
             let live = try await BatonProcess.run(["status", "killed"], database: db)
             #expect(live.stdout.hasPrefix("run killed (id 1) of pipeline slow: running\n"), "\(live)")

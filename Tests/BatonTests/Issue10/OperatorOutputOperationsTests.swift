@@ -9,7 +9,7 @@ import Glibc
 /// Output a person can trust: tables that fit 80 columns, counts that mean what they say,
 /// JSON everywhere, typos as usage errors, failures grouped by a real pattern, exit
 /// messages naming the run (issue 10, points 9 to 12).
-@Suite("Operator output (end to end)")
+@Suite("Operator output (end to end)", .serialized)
 struct OperatorOutputOperationsTests {
     /// 40 readings: every 10th fails in `check` with a number in the message, written as 98.7
     /// or 99 (one pattern); odd ones are filtered out by `even`.
@@ -141,10 +141,7 @@ struct OperatorOutputOperationsTests {
             try Ops.createSlowTable(conn)
             let file = try Ops.slowPipeline(ws, items: 4_000)
             let process = try BatonProcess.start(["run", file, "--run", "doomed", "--workers", "1", "--progress", "none"], database: db)
-            let deadline = ContinuousClock.now + .seconds(60)
-            while try Ops.count(conn, "SELECT count(*) FROM slow_out") < 20, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            #expect(await Ops.wait(for: process, database: db, until: "SELECT count(*) FROM slow_out", reaches: 20))
             #expect(try await BatonProcess.run(["cancel", "doomed"], database: db).status == 0)
             let cancelled = try await process.wait()
             #expect(cancelled.status == 1, "\(cancelled)")

@@ -5,7 +5,7 @@ import Testing
 
 /// SQL mistakes are one error before anything runs, at the statement's line and column in
 /// the file, not one failed item at a time (issue 10, point 3).
-@Suite("SQL checked before the run (end to end)")
+@Suite("SQL checked before the run (end to end)", .serialized)
 struct StatementCheckOperationsTests {
     static func pipeline(_ ws: Workspace, statement: String) throws -> String {
         try ws.write("fixtures/people.jsonl", try Ops.jsonl((1...463).map { ["id": $0, "name": "P\($0)"] }))

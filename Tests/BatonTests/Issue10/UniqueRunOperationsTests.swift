@@ -5,7 +5,7 @@ import Testing
 
 /// A run is only resumed when it is named: default names are unique, and naming a run that
 /// read another source is refused (issue 10, point 1).
-@Suite("Unique runs and resolved sources (end to end)")
+@Suite("Unique runs and resolved sources (end to end)", .serialized)
 struct UniqueRunOperationsTests {
     /// `jsonl: ${IN}` into a table without a unique constraint: every loaded line is a row.
     static func pipeline(_ ws: Workspace) throws -> String {

@@ -99,11 +99,7 @@ struct WorkingFolderOperationsTests {
                 """)
             let process = try BatonProcess.start(["run", "pipelines/slow.yaml", "--run", "chk1", "--workers", "2", "--progress", "none"],
                                                  database: db, directory: ws.url)
-            let deadline = ContinuousClock.now + .seconds(60)
-            while try Ops.count(conn, "SELECT count(*) FROM slow_out") < 50, ContinuousClock.now < deadline, process.process.isRunning {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            process.signal(SIGINT)
+            #expect(await Ops.signal(process, SIGINT, database: db, when: "SELECT count(*) FROM slow_out", reaches: 50))
             #expect(try await process.wait().status == 130)
 
             let elsewhere = try Workspace()
