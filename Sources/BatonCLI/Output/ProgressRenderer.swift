@@ -99,8 +99,9 @@ final class ProgressRenderer: Sendable {
         let parts = s.stages.enumerated().map { index, stage in
             "\(stage.name) \(stage.done)/\(Self.total(s, stage: index))\(stage.skipped > 0 ? " skipped=\(stage.skipped)" : "") failed=\(stage.failed) \(String(format: "%.0f", stage.itemsPerSecond))/s"
         }
-        let seeding = s.seedDone ? "" : Self.seeding(s) + " | "
-        return "progress \(s.runName) [\(Self.duration(s.elapsed.seconds))] " + seeding + parts.joined(separator: " | ")
+        // The first stage's total is the source's count while it is seeded (the JSON form
+        // also has `progress.seeded`).
+        return "progress \(s.runName) [\(Self.duration(s.elapsed.seconds))] " + parts.joined(separator: " | ")
     }
 
     private func jsonFields(_ s: ProgressSnapshot) -> [(String, JSON)] {
