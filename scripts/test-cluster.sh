@@ -16,8 +16,10 @@ if [ -z "$bindir" ]; then
 fi
 [ -x "$bindir/pg_ctl" ] || { echo "test-cluster: pg_ctl not found; install the postgresql package" >&2; exit 69; }
 
+# From /: the postgres user may not be allowed into the current folder (it would print
+# "could not change directory to …: Permission denied").
 as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # The server options: the same for start and restart, so a restarted cluster keeps its socket.
@@ -25,7 +27,7 @@ server_options() {
   # Tests trade durability for speed; benchmarks (BATON_CLUSTER_DURABLE=1) keep the defaults.
   local settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   [ "${BATON_CLUSTER_DURABLE:-0}" = 1 ] && settings=""
-  echo "-k $dir -c listen_addresses='' -c max_connections=400 -c shared_buffers=256MB -c max_locks_per_transaction=256 $settings"
+  echo "-k $dir -c listen_addresses='' -c max_connections=1000 -c shared_buffers=256MB -c max_locks_per_transaction=256 $settings"
 }
 
 cd /  # the server's user may not be able to enter the caller's folder

@@ -24,10 +24,16 @@ struct RunSession {
             options.progressInterval = interval
             options.progress = { renderer.render($0) }
         }
-        let report = try await body(options, controller)
+        let report: RunReport
+        do {
+            report = try await body(options, controller)
+        } catch {
+            renderer.finish()
+            throw error
+        }
         renderer.finish()
         let code = RunSession.exitCode(report)
-        let summary = SummaryRenderer(report: report, exitCode: code)
+        let summary = SummaryRenderer(report: report, exitCode: code, width: OutputWidth.limit(wide: display.wide))
         print(Secrets.redact(display.json ? summary.json() : summary.text()), terminator: display.json ? "\n" : "")
         if code != 0 { throw ExitCode(code) }
     }

@@ -1,5 +1,6 @@
 import Baton
 import Foundation
+import Logging
 import Synchronization
 
 /// SIGINT / SIGTERM → stop claiming and let in-flight items commit; a second signal
@@ -10,6 +11,10 @@ import Synchronization
 /// The C handler only writes the signal's number to a pipe (async-signal-safe, whichever
 /// thread the kernel picks); a thread of ours reads it and does the rest. Handlers (not
 /// SIG_IGN) are reset to the default in programs that exec stages start.
+///
+/// The handler only writes the signal's number to a pipe; a thread of its own reads it and
+/// acts. Nothing depends on a Dispatch or cooperative-pool thread being free, so a signal
+/// is acted on at once however busy the process is.
 ///
 /// Not Sendable: created and cancelled by the command's task only.
 final class SignalHandlers {
@@ -74,13 +79,14 @@ private final class SignalRelay: Sendable {
         let code: Int32 = number == SIGINT ? BatonExit.interrupted.rawValue : BatonExit.temporary.rawValue
         let count = received.add(1, ordering: .relaxed).newValue
         guard let controller = controller.withLock({ $0 }) else { return }
+        let metadata: Logger.Metadata = ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"]
         switch count {
         case 1:
             controller.requestStop(reason)
-            LogSetup.message("stopping: no new items are claimed, in-flight items finish (signal again to abandon them)")
+            LogSetup.message("stopping: no new items are claimed, in-flight items finish (signal again to abandon them)", metadata: metadata)
         case 2:
             controller.requestStop(reason)
-            LogSetup.message("stopping now: in-flight items are abandoned and their leases released")
+            LogSetup.message("stopping now: in-flight items are abandoned and their leases released", metadata: metadata)
             let thread = Thread {
                 Thread.sleep(forTimeInterval: Double(SignalHandlers.hardExitAfter.components.seconds))
                 LogSetup.message("could not stop cleanly within \(SignalHandlers.hardExitAfter.components.seconds)s; exiting now (leases this process held expire on their own)",

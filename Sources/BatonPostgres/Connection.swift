@@ -240,7 +240,8 @@ public final class Connection {
             sqlState: sqlState,
             message: lost && sqlState == nil ? "connection to Postgres lost: \(message)" : message,
             detail: field(UInt8(ascii: "D")),
-            hint: field(UInt8(ascii: "H"))
+            hint: field(UInt8(ascii: "H")),
+            position: field(UInt8(ascii: "P")).flatMap { Int($0) }
         )
     }
 

@@ -29,13 +29,17 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var detail: String?
     public var hint: String?
+    /// 1-based character position in the statement the error is about, when the server sent
+    /// one (syntax errors, unknown columns…).
+    public var position: Int?
 
-    public init(code: Code, sqlState: String? = nil, message: String, detail: String? = nil, hint: String? = nil) {
+    public init(code: Code, sqlState: String? = nil, message: String, detail: String? = nil, hint: String? = nil, position: Int? = nil) {
         self.code = code
         self.sqlState = sqlState
         self.message = message
         self.detail = detail
         self.hint = hint
+        self.position = position
     }
 
     /// True when the connection can no longer be used and the caller should reconnect.

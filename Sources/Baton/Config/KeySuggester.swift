@@ -1,8 +1,8 @@
 /// Finds the key someone probably meant when they wrote an unknown one.
-enum KeySuggester {
+package enum KeySuggester {
     /// The closest of `candidates` to `key`: within edit distance 2 (1 for keys of up to three
     /// characters), or one a prefix of the other; nil if none is close.
-    static func suggestion(for key: String, among candidates: [String]) -> String? {
+    package static func suggestion(for key: String, among candidates: [String]) -> String? {
         let lowered = key.lowercased()
         let limit = lowered.count <= 3 ? 1 : 2
         var best: (candidate: String, distance: Int)?

@@ -21,6 +21,8 @@ final class PipelineDecoder {
     private(set) var warnings: [PipelineError] = []
     /// Values taken from the environment, in order of first use.
     private(set) var secrets: [String] = []
+    /// The file's lines as Unicode scalars (set by ``decode(text:)``), for positions inside values.
+    private(set) var sourceLines: [[Unicode.Scalar]] = []
 
     init(file: String, document: YAMLDocument, environment: [String: String], currentDirectory: String) {
         self.file = file
@@ -52,6 +54,14 @@ final class PipelineDecoder {
         }
     }
 
+    /// Where `value` (the text of scalar `node`) sits in the file, character by character.
+    func valueLocation(_ node: Node, _ field: String, value: String) -> ValueLocation {
+        let start = document.position(of: node) ?? YAMLDocument.Position(line: 1, column: 1)
+        // Duplicate keys shift columns in the parsed text; positions inside values are then not exact.
+        let scalars = document.duplicates.isEmpty ? ValueLocator.positions(of: value, node: node, in: sourceLines) : nil
+        return ValueLocation(file: file, field: field, start: ValueLocation.Position(line: start.line, column: start.column), scalars: scalars)
+    }
+
     /// `file:line` of a node, for `Stage.location` and `SourceSpec.location`.
     func location(of node: Node) -> String {
         "\(file):\(document.position(of: node)?.line ?? 1)"
@@ -59,6 +69,9 @@ final class PipelineDecoder {
 
     /// The whole pipeline; nil if anything was reported.
     func decode(text: String) -> Pipeline? {
+        sourceLines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            Array(line.unicodeScalars.last == "\r" ? line.unicodeScalars.dropLast() : line.unicodeScalars[...])
+        }
         guard let root = document.root else {
             report(nil, "", "the file is empty", hint: "a pipeline needs at least `pipeline: NAME`, `source:` and `stages:`")
             return nil

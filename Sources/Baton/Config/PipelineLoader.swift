@@ -118,8 +118,11 @@ public import Foundation
 /// jq stage ending in an object construction such as `{id, stars, lang: .language}`). A glob
 /// matching no file yet is a warning (``Pipeline/warnings``), not an error.
 public enum PipelineLoader {
-    /// Loads the pipeline file at `path`; throws ``PipelineErrors``.
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Pipeline {
+    /// Loads the pipeline file at `path`; throws ``PipelineErrors``. Relative paths in it are
+    /// looked up from `currentDirectory` (default: the process's), then next to the file.
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment, currentDirectory: String? = nil
+    ) throws -> Pipeline {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw PipelineErrors([PipelineError(
@@ -132,12 +135,12 @@ public enum PipelineLoader {
             throw PipelineErrors([PipelineError(file: path, line: 1, column: 1, field: "", message: "cannot read the pipeline file as UTF-8 text",
                                                 hint: "check its permissions and encoding")])
         }
-        return try load(text: text, file: path, environment: environment)
+        return try load(text: text, file: path, environment: environment, currentDirectory: currentDirectory)
     }
 
     /// Loads a pipeline from its text; `file` is used in messages, for `Pipeline.file` and to
     /// resolve relative paths. Throws ``PipelineErrors``.
-    public static func load(text: String, file: String, environment: [String: String]) throws -> Pipeline {
+    public static func load(text: String, file: String, environment: [String: String], currentDirectory: String? = nil) throws -> Pipeline {
         let document: YAMLDocument
         do {
             document = try YAMLDocument(parsing: text)
@@ -146,7 +149,7 @@ public enum PipelineLoader {
                                                 message: error.message, hint: error.hint)])
         }
         let decoder = PipelineDecoder(file: file, document: document, environment: environment,
-                                      currentDirectory: FileManager.default.currentDirectoryPath)
+                                      currentDirectory: currentDirectory ?? FileManager.default.currentDirectoryPath)
         let pipeline = decoder.decode(text: text)
         guard decoder.errors.isEmpty, let pipeline else {
             let redactor = Redactor(secrets: decoder.secrets)

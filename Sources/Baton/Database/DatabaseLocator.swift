@@ -29,15 +29,16 @@ package struct DatabaseLocator: Sendable {
     }
 
     /// The connection config, starting the embedded cluster if that is the choice (`notice`
-    /// receives the one line saying so).
+    /// receives the one line saying so, only when the cluster was created or started).
     package func resolve(explicitURL: String?, notice: (String) -> Void) throws -> ConnectionConfig {
         switch choose(explicitURL: explicitURL) {
         case .url(let url, _): return ConnectionConfig(url: url)
         case .libpqEnvironment: return .environment
         case .embedded(let embedded):
             let cluster = try embedded.prepared()
-            let what = try cluster.start()
-            notice("no database configured: \(what)")
+            if let what = try cluster.start() {
+                notice("no database configured: \(what)")
+            }
             return cluster.config
         }
     }

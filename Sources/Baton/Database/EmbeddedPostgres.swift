@@ -5,8 +5,12 @@ import Glibc
 #endif
 
 /// The local Postgres cluster Baton starts itself when no database is configured: data and
-/// unix socket under `.baton/postgres` in the current directory, no TCP port. As root, the
-/// server runs as the `postgres` system user (Postgres refuses to run as root).
+/// unix socket under `.baton/postgres`, no TCP port. As root, the server runs as the
+/// `postgres` system user (Postgres refuses to run as root).
+///
+/// Which `.baton/postgres`: the way git finds `.git`, the first one in the current folder or
+/// a folder above it; only when there is none up to `/` is one made in the current folder.
+/// So `cd sub && baton status` uses the project's cluster, not a new one.
 package struct EmbeddedPostgres: Sendable {
     /// `.baton/postgres` (absolute).
     package let directory: String
@@ -14,12 +18,33 @@ package struct EmbeddedPostgres: Sendable {
     package var logFile: String { directory + "/server.log" }
     package static let databaseName = "baton"
 
-    /// `directory` defaults to `.baton/postgres` in the current directory; if that is a
+    /// `directory` defaults to the `.baton/postgres` found by ``locate(from:)``; if that is a
     /// symbolic link (see ``prepared()``), the folder it points to.
     package init(directory: String? = nil) {
-        let path = directory ?? FileManager.default.currentDirectoryPath + "/.baton/postgres"
+        let path = directory ?? EmbeddedPostgres.locate(from: FileManager.default.currentDirectoryPath)
         self.directory = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
     }
+
+    /// The first `.baton/postgres` (a folder or a link) in `start` or a folder above it; if
+    /// there is none, the one to create in `start`.
+    package static func locate(from start: String) -> String {
+        var folder = URL(fileURLWithPath: start, isDirectory: true).standardizedFileURL
+        while true {
+            let candidate = folder.appendingPathComponent(".baton/postgres").path
+            var info = stat()
+            if lstat(candidate, &info) == 0 { return candidate }
+            let parent = folder.deletingLastPathComponent()
+            if parent.path == folder.path || folder.path == "/" { break }
+            folder = parent
+        }
+        return URL(fileURLWithPath: start, isDirectory: true).standardizedFileURL.appendingPathComponent(".baton/postgres").path
+    }
+
+    /// Whether a cluster was ever created here (running or not).
+    package var exists: Bool { FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") }
+
+    /// `psql "host=… dbname=baton user=postgres"`: how a person reaches it.
+    package var psqlCommand: String { "psql \"host=\(directory) dbname=\(EmbeddedPostgres.databaseName) user=postgres\"" }
 
     /// Makes sure the cluster's folder exists and the server's user can reach it. As root, the
     /// server runs as `postgres`, which cannot enter a folder such as `/root/project`: then
@@ -84,8 +109,10 @@ package struct EmbeddedPostgres: Sendable {
     }
 
     /// Creates the cluster if needed and starts it if it is not running. Returns what it did,
-    /// for the one-line notice on stderr. Serialised across processes with a file lock.
-    package func start() throws -> String {
+    /// for the one-line notice on stderr, or nil when it was running already (nothing to
+    /// say). Serialised across processes with a file lock.
+    @discardableResult
+    package func start() throws -> String? {
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let socketPath = directory + "/.s.PGSQL.5432"
@@ -100,7 +127,7 @@ package struct EmbeddedPostgres: Sendable {
 
         if isRunning {
             try createDatabaseIfMissing()
-            return "using the local Postgres in \(directory)"
+            return nil
         }
         let bin = try binaries()
         let asRoot = getuid() == 0

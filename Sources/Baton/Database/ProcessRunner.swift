@@ -22,7 +22,9 @@ package enum ProcessRunner {
         var path = executable
         if let user, getuid() == 0 {
             path = "/usr/sbin/runuser"
-            argv = [path, "-u", user, "--"] + argv
+            // From `/`: `user` may not be allowed into the current folder (pg_ctl would print
+            // "could not change directory to …: Permission denied").
+            argv = [path, "-u", user, "--", "/bin/sh", "-c", "cd / && exec \"$0\" \"$@\""] + argv
         }
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("baton-\(UUID().uuidString).log").path
         defer { unlink(log) }

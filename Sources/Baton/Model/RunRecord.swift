@@ -20,6 +20,15 @@ public struct RunRecord: Sendable, Hashable {
     public var file: String?
     public var createdAt: Date
     public var finishedAt: Date?
+    /// What the source resolved to when the run was created (nil for runs made before
+    /// Baton stored it).
+    package var source: SourceIdentity?
+    /// Records in the source, when the pre-check counted them (file sources with `on_error: fail`).
+    public var sourceTotal: Int64?
+    /// The folder the run was started in: relative paths of the pipeline resolve from it on
+    /// a resume or replay started elsewhere.
+    public var workingDirectory: String?
+
     /// Seconds from the first seeded chunk to the last, once seeding is done.
     public var seedSeconds: Double?
 

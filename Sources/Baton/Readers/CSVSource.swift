@@ -12,6 +12,8 @@ package struct CSVSource: SourceDefinition {
     package var isReadableHere: Bool { FileManager.default.isReadableFile(atPath: path) }
 
     package func makeReader(_ context: SourceReaderContext) throws -> any SourceReader { try CSVReader(path: path, options: options) }
+    package func identity() throws -> SourceIdentity { try SourceIdentity.ofFile(kind: kindName, path: path) }
+    package var rereadsRecords: Bool { true }
 }
 
 extension SourceSpec.Kind {

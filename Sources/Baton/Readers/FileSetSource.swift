@@ -25,6 +25,13 @@ package struct FileSetSource: SourceDefinition {
     package var isCheckedBeforeSeeding: Bool { true }
     package var isReadableHere: Bool { FileManager.default.fileExists(atPath: FilePattern.folder(of: pattern)) }
 
+    /// The set is meant to grow: a run is its pattern, not the files it held at the start.
+    package func identity() throws -> SourceIdentity {
+        SourceIdentity(kind: "files", path: pattern, size: 0, hash: StableHash.hex("files\u{1}" + pattern))
+    }
+    /// Bad records of a file set are left out of a replay (they belong to one of many files).
+    package var rereadsRecords: Bool { false }
+
     package func makeReader(_ context: SourceReaderContext) throws -> any SourceReader {
         let format = self.format
         return FileSetReader(pattern: pattern, context: context) { path in

@@ -12,6 +12,13 @@ package struct HTTPSource: SourceDefinition {
     package var isCheckedBeforeSeeding: Bool { false }
     package var isReadableHere: Bool { true }
 
+    /// The request (a hash: headers and URLs may hold secrets).
+    package func identity() throws -> SourceIdentity {
+        SourceIdentity(kind: kindName, size: 0, hash: StableHash.hex(config.request.fingerprint))
+    }
+    /// Pages are not addressable one record at a time.
+    package var rereadsRecords: Bool { false }
+
     package func makeReader(_ context: SourceReaderContext) throws -> any SourceReader {
         try HTTPSourceReader(config: config, retry: retry, context: context)
     }

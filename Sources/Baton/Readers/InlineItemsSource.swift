@@ -10,6 +10,10 @@ package struct InlineItemsSource: SourceDefinition {
     package var isReadableHere: Bool { true }
 
     package func makeReader(_ context: SourceReaderContext) throws -> any SourceReader { InlineItemsReader(items: items) }
+    package func identity() throws -> SourceIdentity {
+        SourceIdentity(kind: kindName, size: Int64(items.count), hash: StableHash.hex(items.map(\.serialized).joined(separator: "\n")))
+    }
+    package var rereadsRecords: Bool { true }
 }
 
 extension SourceSpec.Kind {

@@ -11,6 +11,8 @@ package struct JSONLSource: SourceDefinition {
     package var isReadableHere: Bool { FileManager.default.isReadableFile(atPath: path) }
 
     package func makeReader(_ context: SourceReaderContext) throws -> any SourceReader { try JSONLReader(path: path) }
+    package func identity() throws -> SourceIdentity { try SourceIdentity.ofFile(kind: kindName, path: path) }
+    package var rereadsRecords: Bool { true }
 }
 
 extension SourceSpec.Kind {

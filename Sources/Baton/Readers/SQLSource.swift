@@ -11,6 +11,12 @@ package struct SQLSource: SourceDefinition {
     package var isCheckedBeforeSeeding: Bool { false }
     package var isReadableHere: Bool { true }
 
+    /// The query text and which database it runs on (a hash of the URL: URLs may hold passwords).
+    package func identity() throws -> SourceIdentity {
+        SourceIdentity(kind: kindName, size: Int64(query.count), hash: StableHash.hex(query + "\u{1}" + (databaseURL ?? "")))
+    }
+    package var rereadsRecords: Bool { false }
+
     /// The name the incremental cursor is bound to in the query.
     package static let cursorParameter = "_cursor"
 

@@ -13,4 +13,9 @@ package protocol SourceDefinition: Sendable {
     var isReadableHere: Bool { get }
     /// A reader at the start of the source.
     func makeReader(_ context: SourceReaderContext) throws -> any SourceReader
+    /// What the source resolves to now (path, size, content hash), stored with a run.
+    func identity() throws -> SourceIdentity
+    /// Whether one record can be read again by its line (`baton replay` of bad records):
+    /// files and inline items yes, a query no (its rows are not addressable one by one).
+    var rereadsRecords: Bool { get }
 }

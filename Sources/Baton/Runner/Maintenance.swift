@@ -13,10 +13,13 @@ protocol MaintenanceService: AnyObject, Sendable {
     var needsOwnConnection: Bool { get }
     /// One round of work.
     func step(_ session: PostgresSession) async throws
+    /// Once, when the workers are done (best effort).
+    func finish(_ session: PostgresSession) async
 }
 
 extension MaintenanceService {
     var needsOwnConnection: Bool { false }
+    func finish(_ session: PostgresSession) async {}
 }
 
 /// Runs a process's maintenance services side by side until the workers are done, each with
@@ -31,7 +34,8 @@ actor Maintenance {
     init(context: RunContext) {
         self.context = context
         var services: [any MaintenanceService] = [Heartbeat(context: context), Rescuer(context: context),
-                                                  BacklogCounter(context: context), CancelWatcher(context: context)]
+                                                  BacklogCounter(context: context), CancelWatcher(context: context),
+                                                  WorkerBeat(context: context)]
         if let reporter = ProgressReporter(context: context) { services.append(reporter) }
         self.services = services
     }
@@ -44,7 +48,10 @@ actor Maintenance {
         await withTaskGroup(of: Void.self) { group in
             for service in services {
                 let session = service.needsOwnConnection ? PostgresSession(config: context.database, name: "baton-\(service.name)") : shared
-                group.addTask { await self.loop(service, session: session, until: finished) }
+                group.addTask {
+                    await self.loop(service, session: session, until: finished)
+                    await service.finish(session)
+                }
             }
         }
     }

@@ -21,4 +21,17 @@ public struct ProgressSnapshot: Sendable {
     public var seeded: Int64
     public var seedDone: Bool
     public var elapsed: Duration
+    /// Records in the source, when the pre-check counted them.
+    public var sourceTotal: Int64? = nil
+    /// What messages call the source (its file, "source query").
+    public var sourceName: String = ""
+    /// Set while the source is checked record by record before the run starts: the records
+    /// checked so far (the other fields are then empty).
+    public var checking: Int64? = nil
+
+    /// A snapshot of the pre-check of `pipeline`'s source.
+    static func checking(pipeline: Pipeline, records: Int64, elapsed: Duration) -> ProgressSnapshot {
+        ProgressSnapshot(runName: "", stages: [], seeded: 0, seedDone: false, elapsed: elapsed,
+                         sourceName: pipeline.source.definition.displayName, checking: records)
+    }
 }

@@ -19,9 +19,15 @@ public struct RunReport: Sendable {
 /// and marks it succeeded or failed.
 public enum RunEngine {
     /// Creates run `runName` of `pipeline` (or resumes it if it exists: no duplicate seeding,
-    /// no duplicate work) and works it to completion with `options.workers` workers.
+    /// no duplicate work) and works it to completion with `options.workers` workers. With
+    /// `runName` nil, a new run under a fresh name (``RunNaming``): never a resume.
+    ///
+    /// Before anything is created: a named run that read another source (another file, other
+    /// content, another query) is refused; the SQL statements are prepared against the
+    /// database (after `setup:`); a file source is checked record by record (`on_error: fail`)
+    /// and counted.
     public static func run(
-        _ pipeline: Pipeline, database: ConnectionConfig, runName: String, options: RunOptions = RunOptions(),
+        _ pipeline: Pipeline, database: ConnectionConfig, runName: String?, options: RunOptions = RunOptions(),
         controller: RunController = RunController()
     ) async throws -> RunReport {
         guard !pipeline.stages.isEmpty else { throw BatonError(.config, "pipeline \(pipeline.name) has no stages") }
@@ -29,26 +35,61 @@ public enum RunEngine {
         let existing = try await withDatabase(options, first: true) {
             try await setup.withConnection { conn -> RunRecord? in
                 if try !Store.isCurrent(conn) { try Store.migrate(conn) }
-                return try Store.findRun(conn, pipeline: pipeline.name, name: runName)
+                return try runName.flatMap { try Store.findRun(conn, pipeline: pipeline.name, name: $0) }
             }
         }
+        let definition = pipeline.source.definition
+        let identity = options.seed && definition.isReadableHere ? try definition.identity() : nil
+        if let existing, let started = existing.source, let now = identity, let difference = started.difference(to: now) {
+            throw BatonError(.config, """
+                run \(existing.name) of pipeline \(pipeline.name) already exists and read another source: \(pipeline.redact(difference)). \
+                A run reads one source: to start a new run, leave out --run (a new name is chosen) or give another name; \
+                to re-run its failed items: baton replay \(existing.name); to continue it: baton resume \(existing.name)
+                """)
+        }
+        try await withDatabase(options) { try await setup.withConnection { try StatementCheck.check(pipeline, $0) } }
         // A malformed source fails before the run exists: nothing is left behind.
         let validate = options.seed && existing.map { !$0.seedDone && !$0.hasSeedProgress } ?? true
+        var total: Int64?
         if validate && pipeline.source.onError == .fail {
-            try await Seeder(pipeline: pipeline, runID: 0, database: database, chunkSize: 1).validateWholeSource()
+            total = try await checkSource(pipeline, database: database, options: options, controller: controller)
         }
+        let directory = FileManager.default.currentDirectoryPath
         let run = try await withDatabase(options) {
             try await setup.withConnection { conn -> RunRecord in
-                let (run, created) = try Store.createOrFindRun(conn, pipeline: pipeline, name: runName)
+                let (run, created) = try runName.map { try Store.createOrFindRun(conn, pipeline: pipeline, name: $0) }
+                    ?? (try Store.createNewRun(conn, pipeline: pipeline) { RunNaming.defaultName(pipeline: pipeline.name) }, true)
+                if created {
+                    try Store.recordOrigin(conn, runID: run.id, source: identity, total: total, workingDirectory: directory, file: pipeline.file)
+                    return try Store.run(conn, id: run.id) ?? run
+                }
                 // A resume works with the file as it is now: helpers (`baton work`) use it too.
-                if !created && run.state == .running && run.definitionHash != pipeline.definitionHash {
+                if run.state == .running && run.definitionHash != pipeline.definitionHash {
                     try Store.reopenRun(conn, runID: run.id, pipeline: pipeline)
                 }
                 return run
             }
         }
         return try await perform(pipeline, run: run, database: database, options: options, controller: controller,
-                                 setup: setup, sourceValidated: validate)
+                                 setup: setup, sourceValidated: validate, statementsChecked: true)
+    }
+
+    /// The record-by-record check of the source, reporting `checking` snapshots to the
+    /// progress display and stopping on a stop request. Returns the record count.
+    private static func checkSource(
+        _ pipeline: Pipeline, database: ConnectionConfig, options: RunOptions, controller: RunController
+    ) async throws -> Int64? {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let report = options.progress
+        let announce = ProgressSnapshot.checking(pipeline: pipeline, records: 0, elapsed: .zero)
+        report?(announce)
+        let count = try await Seeder(pipeline: pipeline, runID: 0, database: database, chunkSize: 1).validateWholeSource { records in
+            report?(ProgressSnapshot.checking(pipeline: pipeline, records: records, elapsed: clock.now - started))
+            return !controller.isStopping
+        }
+        if controller.isStopping { throw CancellationError() }
+        return count
     }
 
     /// Works an existing run (resume, replay, `baton work`) to completion.
@@ -56,13 +97,23 @@ public enum RunEngine {
         _ pipeline: Pipeline, run: RunRecord, database: ConnectionConfig, options: RunOptions = RunOptions(),
         controller: RunController = RunController()
     ) async throws -> RunReport {
-        try await perform(pipeline, run: run, database: database, options: options, controller: controller,
-                          setup: PostgresSession(config: database, name: "baton-setup"), sourceValidated: false)
+        // Seeding goes on where it stopped: only in the source it started with.
+        let definition = pipeline.source.definition
+        if options.seed && !run.seedDone && run.state == .running && definition.isReadableHere, let started = run.source,
+           let difference = started.difference(to: try definition.identity()) {
+            throw BatonError(.config, """
+                run \(run.name) stopped while seeding, and its source changed since: \(pipeline.redact(difference)); \
+                seeding cannot go on where it stopped. Restore the source, or start a new run
+                """)
+        }
+        return try await perform(pipeline, run: run, database: database, options: options, controller: controller,
+                                 setup: PostgresSession(config: database, name: "baton-setup"), sourceValidated: false,
+                                 statementsChecked: false)
     }
 
     private static func perform(
         _ pipeline: Pipeline, run: RunRecord, database: ConnectionConfig, options: RunOptions,
-        controller: RunController, setup: PostgresSession, sourceValidated: Bool
+        controller: RunController, setup: PostgresSession, sourceValidated: Bool, statementsChecked: Bool
     ) async throws -> RunReport {
         let clock = ContinuousClock()
         let started = clock.now
@@ -76,7 +127,9 @@ public enum RunEngine {
             }
             return RunReport(run: run, stages: summaries, wallTime: .zero, stopReason: .none, wasAlreadyFinished: true)
         }
-        try await prepare(pipeline, run: run, setup: setup, options: options)
+        try await prepare(pipeline, run: run, setup: setup, options: options, statementsChecked: statementsChecked)
+        // Not needed again until the run ends: no idle connection meanwhile.
+        await setup.close()
         let context = try RunContext(pipeline: pipeline, run: run, database: database, options: options, controller: controller)
         let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: context.database, chunkSize: options.seedChunkSize,
                                 shouldStop: { context.shouldStop }, logger: context.logger)
@@ -148,7 +201,8 @@ public enum RunEngine {
     }
 
     /// Refuses runs the file can no longer work, then runs `setup:`.
-    private static func prepare(_ pipeline: Pipeline, run: RunRecord, setup: PostgresSession, options: RunOptions) async throws {
+    private static func prepare(_ pipeline: Pipeline, run: RunRecord, setup: PostgresSession, options: RunOptions,
+                                statementsChecked: Bool) async throws {
         // Unfinished items of a stage the file no longer has could never be worked.
         let stageNames = pipeline.stages.map(\.name)
         let orphaned = try await withDatabase(options) {
@@ -160,6 +214,9 @@ public enum RunEngine {
                 which \(pipeline.file ?? "the pipeline") no longer has (stages: \(stageNames.joined(separator: ", "))); \
                 restore the stage, or start a new run
                 """)
+        }
+        if !statementsChecked {
+            try await withDatabase(options) { try await setup.withConnection { try StatementCheck.check(pipeline, $0) } }
         }
         if !pipeline.setup.isEmpty {
             try await withDatabase(options) { try await setup.withConnection { try runSetup(pipeline, $0) } }
@@ -194,7 +251,10 @@ public enum RunEngine {
                     let (done, inserted) = try await seeder.seedNext()
                     reconnector.succeeded()
                     context.adjustBacklog(stage: 0, by: inserted)
-                    if done { return }
+                    if done {
+                        await seeder.reset()
+                        return
+                    }
                 } catch let error where FailurePolicy.needsReconnect(error) || FailurePolicy.treatment(of: error) == .conflict {
                     // Reconnect and continue from the stored position, as workers do.
                     await seeder.reset()

@@ -52,11 +52,17 @@ actor Seeder {
 
     /// Checks every record of a file source before anything is enqueued, so a malformed
     /// line fails the run with nothing half-seeded (`on_error: fail`). Throws ``BatonError``
-    /// `.data` naming the file and line.
-    func validateWholeSource() throws {
-        guard pipeline.source.definition.isCheckedBeforeSeeding else { return }
+    /// `.data` naming the file and line. Returns how many records the source has (nil when
+    /// it is not checked); `progress` hears the count every 10 000 records and stops the
+    /// check (``CancellationError``) by returning false.
+    @discardableResult
+    func validateWholeSource(progress: (@Sendable (Int64) -> Bool)? = nil) throws -> Int64? {
+        guard pipeline.source.definition.isCheckedBeforeSeeding else { return nil }
         let reader = try openReader(cursor: nil)
+        var count: Int64 = 0
         while let record = try reader.next() {
+            count += 1
+            if count % 10_000 == 0, let progress, !progress(count) { throw CancellationError() }
             if let error = record.error {
                 throw BatonError(.data, "\(record.file ?? sourceName):\(record.line): \(error)")
             }
@@ -68,6 +74,7 @@ actor Seeder {
                 }
             }
         }
+        return count
     }
 
     /// Where the next chunk starts (its state is a ``SeedState``); nil until read from the run.

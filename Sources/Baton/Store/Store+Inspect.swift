@@ -6,7 +6,8 @@ package struct FailureGroup: Sendable, Hashable, Codable {
     package var stage: String
     /// `http 404`, `sqlstate 23505`, `jq`, `bad record`…
     package var errorClass: String
-    /// The message with numbers replaced by `N`, so items failing alike group together.
+    /// The message with numbers replaced by `N` whatever their format (`98.7`, `99`, `1e3`),
+    /// so items failing alike group together.
     package var pattern: String
     package var count: Int
     package var exampleKeys: [String]
@@ -64,7 +65,7 @@ extension Store {
     /// Failed items of a run grouped by stage, error class and message pattern, largest first.
     package static func failureGroups(_ conn: Connection, runID: Int64, stage: String?, examples: Int = 3) throws -> [FailureGroup] {
         try conn.query("""
-            SELECT stage, coalesce(error_class, 'error'), regexp_replace(coalesce(error, ''), '[0-9]+', 'N', 'g') AS pattern,
+            SELECT stage, coalesce(error_class, 'error'), regexp_replace(coalesce(error, ''), '[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?', 'N', 'g') AS pattern,
                    count(*), (array_agg(key ORDER BY id))[1:$3]::text[], (array_agg(coalesce(error, '') ORDER BY id))[1]
             FROM baton.item_rows
             WHERE run_id = $1 AND outcome = 'failed' AND ($2::text IS NULL OR stage = $2)

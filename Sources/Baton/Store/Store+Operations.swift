@@ -47,9 +47,11 @@ package struct PruneReport: Sendable, Hashable {
 
 extension Store {
     /// The selected items' ids (through the `baton.items` view: states as users see them).
+    /// Bad records are not put back as they are (their payload is the error wrapper, not a
+    /// record): ``replayBadRecords(_:runID:stage:maxAttempts:outcomes:pipeline:)`` re-reads them.
     private static let selectionSQL = """
         SELECT id FROM baton.items
-        WHERE run_id = $1 AND state = ANY($2::text[])
+        WHERE run_id = $1 AND state = ANY($2::text[]) AND error_class IS DISTINCT FROM 'bad record'
           AND ($3::text[] IS NULL OR stage = ANY($3::text[]))
           AND ($4::text[] IS NULL OR key = ANY($4::text[]))
           AND ($5::text IS NULL OR strpos(lower(coalesce(last_error, '')), lower($5)) > 0)
@@ -147,7 +149,7 @@ extension Store {
                     PostgresArray(stages.map(\.name)), PostgresArray(stages.map { maxAttempts[$0.name] ?? $0.retry.maxAttempts }),
                     PostgresArray(stages.map(\.batchSize)),
                 ])
-            try recount(conn, runID: runID)
+            try recountTouchedBatches(conn, runID: runID)
             try reopenRun(conn, runID: runID, pipeline: pipeline)
             return plan
         }
@@ -155,7 +157,7 @@ extension Store {
 
     /// Recomputes the counts of the batches in `baton_touched` from their members; a pending
     /// batch left empty is closed (nothing to claim).
-    private static func recount(_ conn: Connection, runID: Int64) throws {
+    static func recountTouchedBatches(_ conn: Connection, runID: Int64) throws {
         try conn.query("""
             UPDATE baton.batches b
             SET size = c.size, skipped = c.skipped, failed = c.failed,

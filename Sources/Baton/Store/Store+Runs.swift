@@ -5,7 +5,8 @@ package import Foundation
 extension Store {
     static let runColumns = """
         id, pipeline, name, state, seed_done, seed_position, seed_line, seeded, definition_text, definition_hash, file,
-        created_at, finished_at, seed_state, extract(epoch FROM seed_finished_at - seed_started_at)::float8
+        created_at, finished_at, seed_state, extract(epoch FROM seed_finished_at - seed_started_at)::float8,
+        source_identity::text, source_total, working_directory
         """
 
     static func decodeRun(_ row: Row) throws -> RunRecord {
@@ -24,6 +25,9 @@ extension Store {
             file: try row.decode(String?.self, 10),
             createdAt: try row.decode(Date.self, 11),
             finishedAt: try row.decode(Date?.self, 12),
+            source: SourceIdentity(json: try row.decode(String?.self, 15)),
+            sourceTotal: try row.decode(Int64?.self, 16),
+            workingDirectory: try row.decode(String?.self, 17),
             seedSeconds: try row.decode(Double?.self, 14)
         )
     }
@@ -160,7 +164,8 @@ extension Store {
                 UPDATE baton.runs SET state = 'running', finished_at = NULL, updated_at = now(),
                        definition_text = $2, definition_hash = $3, file = coalesce($4, file)
                 WHERE id = $1
-                """, [runID, pipeline.definitionText, pipeline.definitionHash, pipeline.file])
+                """, [runID, pipeline.definitionText, pipeline.definitionHash,
+                      pipeline.file.map { absolutePath($0, from: FileManager.default.currentDirectoryPath) }])
         } else {
             try conn.query("UPDATE baton.runs SET state = 'running', finished_at = NULL, updated_at = now() WHERE id = $1", [runID])
         }

@@ -6,6 +6,8 @@ extension Store {
     /// the batches (one row per batch), so it stays cheap on runs of any size.
     package static func stageSummaries(_ conn: Connection, runID: Int64, stages: [(name: String, hash: String?)]) throws -> [StageSummary] {
         var summaries = StageSummaries(order: stages.map(\.name))
+        // Throughput is measured on the busy periods: a replay's pause is not counted.
+        let activity = try activity(conn, runID: runID)
         let hashes = stages.compactMap { stage in stage.hash.map { (stage.name, $0) } }
         for row in try conn.query("""
             SELECT b.stage,
@@ -34,7 +36,9 @@ extension Store {
                 s.skipped = try row.decode(Int.self, 4)
                 s.failed = try row.decode(Int.self, 5)
                 s.cancelled = try row.decode(Int.self, 6)
-                if let span = try row.decode(Double?.self, 7), span > 0 { s.itemsPerSecond = Double(try row.decode(Int.self, 8)) / span }
+                if let span = try activity.stageSeconds[s.name] ?? row.decode(Double?.self, 7), span > 0 {
+                    s.itemsPerSecond = Double(try row.decode(Int.self, 8)) / span
+                }
                 s.p50Milliseconds = try row.decode(Double?.self, 9)
                 s.p95Milliseconds = try row.decode(Double?.self, 10)
                 s.olderVersion = try row.decode(Int.self, 11)

@@ -45,7 +45,7 @@ package enum Store {
         let exists = try conn.query("SELECT to_regclass('baton.schema_migrations') IS NOT NULL").rows[0].decode(Bool.self, 0)
         var applied: [Int: String] = [:]
         if exists {
-            for row in try conn.query("SELECT version, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM baton.schema_migrations").rows {
+            for row in try conn.query("SELECT version, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM baton.schema_migrations").rows {
                 applied[try row.decode(Int.self, 0)] = try row.decode(String.self, 1)
             }
         }
@@ -54,6 +54,9 @@ package enum Store {
 
     /// Every migration Baton knows, in order.
     package static var migrations: [(version: Int, name: String)] { Migrations.all.map { ($0.version, $0.name) } }
+
+    /// Every known migration, in order.
+    package static var migrationNames: [(version: Int, name: String)] { Migrations.all.map { ($0.version, $0.name) } }
 
     /// True when every known migration is applied.
     package static func isCurrent(_ conn: Connection) throws -> Bool {

@@ -4,9 +4,9 @@ import Foundation
 /// How an `http` stage or source judges what came back: success, a failure to retry (with
 /// the delay `Retry-After` asks for) or one that is final; and how URLs appear in messages.
 enum HTTPOutcome {
-    /// 2xx, or a status in `success_on`.
+    /// Success as `success_on`, `retry_on` and `fail_on` decide (``HTTPStageConfig/outcome(of:)``).
     static func isSuccess(_ status: Int, _ config: HTTPStageConfig) -> Bool {
-        (200...299).contains(status) || config.successOn.contains(status)
+        config.outcome(of: status) == .success
     }
 
     /// The error for a response that is not a success: transient for `retry_on` statuses.
@@ -17,7 +17,7 @@ enum HTTPOutcome {
         let snippet = String(decoding: response.body.prefix(200), as: UTF8.self)
             .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
         if !snippet.isEmpty { message += " (\(snippet))" }
-        if config.retryOn.contains(status) {
+        if config.outcome(of: status) == .retry {
             return .transient(message, class: "http \(status)", retryAfter: retryAfter(response))
         }
         return .permanent(message, class: "http \(status)")

@@ -25,6 +25,24 @@ public struct HTTPStageConfig: Sendable, Hashable {
         public var ranges: [ClosedRange<Int>]
         public init(_ ranges: [ClosedRange<Int>]) { self.ranges = ranges }
         public func contains(_ status: Int) -> Bool { ranges.contains { $0.contains(status) } }
+        /// The width of the narrowest range holding `status` (1 for `503`, 100 for `5xx`).
+        public func specificity(of status: Int) -> Int? {
+            ranges.filter { $0.contains(status) }.map(\.count).min()
+        }
+        /// Statuses both sets name equally specifically (`503` and `503`, `5xx` and `500-599`),
+        /// as ranges: for those, which set wins would be a guess.
+        public func ambiguity(with other: StatusSet) -> [ClosedRange<Int>] {
+            var out: [ClosedRange<Int>] = []
+            for status in 100...599 {
+                guard let mine = specificity(of: status), mine == other.specificity(of: status) else { continue }
+                if let last = out.last, last.upperBound == status - 1 {
+                    out[out.count - 1] = last.lowerBound...status
+                } else {
+                    out.append(status...status)
+                }
+            }
+            return out
+        }
         /// Parses `404`, `4xx`, `500-599`; nil if malformed or outside 100…599.
         public static func parse(_ text: String) -> ClosedRange<Int>? {
             let t = text.trimmingCharacters(in: .whitespaces).lowercased()
@@ -59,10 +77,31 @@ public struct HTTPStageConfig: Sendable, Hashable {
     public var connectTimeout: Duration = .seconds(10)
     /// Statuses retried with backoff (default 408, 429, 5xx).
     public var retryOn = StatusSet([408...408, 429...429, 500...599])
-    /// Statuses that fail the item at once (default: every other 4xx).
-    public var failOn = StatusSet([400...499])
+    /// Statuses that fail the item at once, even a 2xx or one the default `retry_on` would
+    /// retry (e.g. `[503]` for an API whose 503 means "refused", `[204]` when an empty answer
+    /// is an error). Statuses in none of the sets fail at once too; this set is for taking
+    /// statuses out of success and the default retries.
+    public var failOn = StatusSet([])
     /// Statuses that count as success besides 2xx (e.g. 409 for replayed POSTs).
     public var successOn = StatusSet([])
+
+    /// What a response status means for the item.
+    public enum StatusOutcome: Sendable, Hashable {
+        case success, retry, fail
+    }
+
+    /// The most specific mention wins: of the sets naming `status`, the one whose narrowest
+    /// range holding it is narrowest (`fail_on: [503]` beats `5xx` in `retry_on`,
+    /// `success_on: [409]` beats `fail_on: [4xx]`); on a tie `success_on`, then `fail_on`,
+    /// then `retry_on` (ties between sets the file gives are a validation error, so this only
+    /// settles ties with the default `retry_on`). A status no set names: 2xx succeed, others fail.
+    public func outcome(of status: Int) -> StatusOutcome {
+        var best: (width: Int, outcome: StatusOutcome)?
+        for (set, outcome) in [(successOn, StatusOutcome.success), (failOn, .fail), (retryOn, .retry)] {
+            if let width = set.specificity(of: status), width < best?.width ?? Int.max { best = (width, outcome) }
+        }
+        return best?.outcome ?? ((200...299).contains(status) ? .success : .fail)
+    }
     /// Requests per second per host, shared by all workers of the process.
     public var rate: Double?
     /// Stop the stage after this many consecutive failed requests (the service is down).

@@ -17,6 +17,9 @@ public struct SQLTransform: StageTransform {
     public let outputs: Outputs
     /// The statement as written.
     public let statement: String
+    /// Where the statement is in the pipeline file (for errors the server reports at a
+    /// position in it); nil for pipelines built in Swift.
+    package var location: ValueLocation?
 
     public init(statement: String, outputs: Outputs = .input) {
         self.statement = statement
@@ -28,8 +31,10 @@ public struct SQLTransform: StageTransform {
     /// back as one JSON object.
     public var effectiveSQL: String {
         guard outputs == .returning else { return template.sql }
-        return "WITH baton_returning AS (\(template.sql)) SELECT to_jsonb(baton_returning)::text FROM baton_returning"
+        return "\(SQLTransform.returningPrefix)\(template.sql)) SELECT to_jsonb(baton_returning)::text FROM baton_returning"
     }
+
+    static let returningPrefix = "WITH baton_returning AS ("
 
     public func process(_ item: StageInput) async throws -> StageOutput {
         let payload = try item.json()

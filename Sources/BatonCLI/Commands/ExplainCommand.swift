@@ -1,5 +1,6 @@
 import ArgumentParser
 import Baton
+import BatonJQ
 
 struct ExplainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +21,9 @@ struct ExplainCommand: AsyncParsableCommand {
     @Argument(help: "Item key.")
     var key: String
 
+    @Flag(help: "Print one JSON document.")
+    var json = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -28,7 +32,14 @@ struct ExplainCommand: AsyncParsableCommand {
         let key = self.key
         let items = try await global.withConnection { try Store.lineage($0, runID: record.id, key: key) }
         guard !items.isEmpty else {
+            if let now = try await global.withConnection({ try Store.rereadKey($0, runID: record.id, badRecordKey: key) }) {
+                throw BatonError(.usage, "run \(record.name) has no item with key \(key) any more: the bad record was read again by a replay and is now item \(now) (baton explain \(record.name) \(now))")
+            }
             throw BatonError(.usage, "run \(record.name) has no item with key \(key)")
+        }
+        if json {
+            print(Secrets.redact(Self.json(items, run: record, key: key)))
+            return
         }
         var out = "run \(record.name): item \(key)\n"
         let depth = Dictionary(uniqueKeysWithValues: items.map { ($0.id, $0.parentID) })
@@ -59,5 +70,41 @@ struct ExplainCommand: AsyncParsableCommand {
             out += "\(indent)  payload: \(item.payload.count > 300 ? String(item.payload.prefix(300)) + "…" : item.payload)\n"
         }
         print(Secrets.redact(out), terminator: "")
+    }
+
+    static func json(_ items: [ItemHistory], run: RunRecord, key: String) -> String {
+        JSON.object([("run", .string(run.name)), ("key", .string(key)), ("items", .array(items.map(json)))]).serialized
+    }
+
+    static func json(_ item: ItemHistory) -> JSON {
+        let attempts: [JSON] = item.attempts.map(json)
+        let children: [JSON] = item.children.map { child in
+            JSON.object([("stage", .string(child.stage)), ("key", .string(child.key)), ("state", .string(child.state))])
+        }
+        let payload: JSON = (try? JSON(parsing: item.payload)) ?? .string(item.payload)
+        var fields: [(String, JSON)] = [
+            ("id", Format.json(item.id)), ("parent_id", item.parentID.map(Format.json) ?? .null), ("stage", .string(item.stage)),
+            ("key", .string(item.key)), ("state", .string(item.state)), ("attempt", Format.json(item.attempt)),
+            ("max_attempts", Format.json(item.maxAttempts)),
+        ]
+        fields += [
+            ("worker", item.worker.map(JSON.string) ?? .null), ("created_at", Format.json(item.createdAt)),
+            ("claimed_at", Format.json(item.claimedAt)), ("finished_at", Format.json(item.finishedAt)),
+            ("last_error", item.lastError.map(JSON.string) ?? .null),
+        ]
+        fields += [("payload", payload), ("attempts", .array(attempts)), ("children", .array(children))]
+        return .object(fields)
+    }
+
+    static func json(_ attempt: ItemHistory.Attempt) -> JSON {
+        var fields: [(String, JSON)] = [
+            ("attempt", Format.json(attempt.attempt)), ("outcome", .string(attempt.outcome)),
+            ("worker", attempt.worker.map(JSON.string) ?? .null), ("started_at", Format.json(attempt.startedAt)),
+        ]
+        fields += [
+            ("finished_at", Format.json(attempt.finishedAt)), ("error_class", attempt.errorClass.map(JSON.string) ?? .null),
+            ("error", attempt.error.map(JSON.string) ?? .null),
+        ]
+        return .object(fields)
     }
 }

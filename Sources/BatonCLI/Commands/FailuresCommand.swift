@@ -8,7 +8,9 @@ struct FailuresCommand: AsyncParsableCommand {
         abstract: "Show a run's failed items grouped by cause, with example keys.",
         discussion: """
             Groups by stage, error class (http 404, sqlstate 23505, jq, bad record…) and message \
-            (numbers folded), largest group first.
+            pattern (every number folded to N, whatever its format), largest group first; each \
+            group shows its pattern, one full example and example keys. For bad records it says \
+            what `baton replay` does with them.
 
             Examples:
               baton failures nightly
@@ -33,9 +35,17 @@ struct FailuresCommand: AsyncParsableCommand {
     func run() async throws {
         _ = global.logger()
         let record = try await RunReference.find(run, global: global)
+        if let stage { try RunReference.checkStages([stage], of: record, known: try await RunReference.stageNames(of: record, global: global)) }
         let stage = self.stage
-        let examples = self.examples
+        let examples = max(1, self.examples)
         let groups = try await global.withConnection { try Store.failureGroups($0, runID: record.id, stage: stage, examples: examples) }
+        let pipeline = try? RunReference.pipeline(for: record, file: nil)
+        let sourceName = pipeline?.source.definition.displayName ?? record.source?.path ?? record.source?.described ?? "the source"
+        let rereads = pipeline?.source.definition.rereadsRecords ?? (record.source?.kind != "sql")
+        func replay(_ group: FailureGroup) -> String {
+            guard group.errorClass == "bad record" else { return "reset" }
+            return rereads ? "re-read" : "left out"
+        }
         if json {
             let document = JSON.object([
                 ("run", .string(record.name)),
@@ -43,8 +53,9 @@ struct FailuresCommand: AsyncParsableCommand {
                 ("groups", .array(groups.map { g in
                     .object([
                         ("stage", .string(g.stage)), ("error_class", .string(g.errorClass)), ("count", .number(Double(g.count))),
-                        ("pattern", .string(g.pattern)), ("example_message", .string(g.exampleMessage)),
-                        ("example_keys", .array(g.exampleKeys.map(JSON.string))),
+                        ("pattern", .string(g.pattern)), ("example_key", g.exampleKeys.first.map(JSON.string) ?? .null),
+                        ("example_message", .string(g.exampleMessage)), ("example_keys", .array(g.exampleKeys.map(JSON.string))),
+                        ("replay", .string(replay(g))),
                     ])
                 })),
             ])
@@ -56,14 +67,19 @@ struct FailuresCommand: AsyncParsableCommand {
             print("run \(record.name): no failed items\(stage.map { " in stage \($0)" } ?? "")")
             return
         }
-        print("run \(record.name): \(total) failed item\(total == 1 ? "" : "s") in \(groups.count) group\(groups.count == 1 ? "" : "s")")
+        var out = "run \(record.name): \(total) failed item\(total == 1 ? "" : "s") in \(groups.count) group\(groups.count == 1 ? "" : "s")\n"
         for group in groups {
-            print("")
-            print("\(group.count) × stage \(group.stage) · \(group.errorClass)")
-            print("  \(Secrets.redact(group.exampleMessage))")
-            print("  e.g. keys: \(group.exampleKeys.joined(separator: ", "))")
+            out += "\n\(group.count) × stage \(group.stage) · \(group.errorClass)\n"
+            if group.pattern != group.exampleMessage { out += "  pattern: \(group.pattern)\n" }
+            out += "  e.g. \(group.exampleKeys.first ?? "?"): \(group.exampleMessage)\n"
+            out += "  keys: \(group.exampleKeys.joined(separator: ", "))\(group.count > group.exampleKeys.count ? ", …" : "")\n"
+            if group.errorClass == "bad record" {
+                out += rereads
+                    ? "  replay reads these lines again from \(sourceName) as it is now: a line that parses now enters stage \(group.stage) with its real key; a line still malformed stays failed with the new error\n"
+                    : "  replay leaves these out: the rows of a query cannot be read again one by one (fix the rows, then start a new run)\n"
+            }
         }
-        print("")
-        print("after fixing the cause: baton replay \(record.name)\(stage.map { " --stage \($0)" } ?? "") --dry-run")
+        out += "\nafter fixing the cause: baton replay \(record.name)\(stage.map { " --stage \($0)" } ?? "") --dry-run\n"
+        print(Secrets.redact(out), terminator: "")
     }
 }

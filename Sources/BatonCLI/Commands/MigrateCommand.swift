@@ -1,5 +1,6 @@
 import ArgumentParser
 import Baton
+import BatonJQ
 import Foundation
 
 struct MigrateCommand: AsyncParsableCommand {
@@ -20,14 +21,24 @@ struct MigrateCommand: AsyncParsableCommand {
     @Flag(help: "List applied and pending migrations; change nothing.")
     var status = false
 
+    @Flag(help: "With --status: print one JSON document.")
+    var json = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         _ = global.logger()
         if status {
             let rows = try await global.withConnection { try Store.migrationStatus($0) }
+            if json {
+                print(JSON.object([("migrations", .array(rows.map { row in
+                    .object([("version", Format.json(row.version)), ("name", .string(row.name)),
+                             ("applied_at", row.appliedAt.map(JSON.string) ?? .null)])
+                }))]).serialized)
+                return
+            }
             for row in rows {
-                let state = row.appliedAt.map { "applied \($0) UTC" } ?? "pending"
+                let state = row.appliedAt.map { "applied \($0)" } ?? "pending"
                 print("\(row.version)  \(row.name)  \(state)")
             }
             return

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Baton
+import BatonJQ
 
 struct PostgresCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,8 +8,9 @@ struct PostgresCommand: ParsableCommand {
         abstract: "Manage the local Postgres Baton starts when no database is configured.",
         discussion: """
             With no --database-url, BATON_DATABASE_URL, DATABASE_URL, PGHOST, PGDATABASE or PGSERVICE, \
-            Baton starts (or reuses) a cluster under .baton/postgres in the current directory, \
-            listening on a unix socket in that folder only.
+            Baton uses the cluster in the first .baton/postgres found in the current folder or a folder \
+            above it (like git finds .git), and creates one in the current folder only when there is \
+            none. It listens on a unix socket in that folder only.
 
             Examples:
               baton postgres status
@@ -48,21 +50,46 @@ struct PostgresCommand: ParsableCommand {
                 """
         )
         func run() throws {
-            print(try EmbeddedPostgres().prepared().start())
+            let embedded = try EmbeddedPostgres().prepared()
+            print(try embedded.start() ?? "the local Postgres in \(embedded.directory) is already running")
+            print("connect with: \(embedded.psqlCommand)")
         }
     }
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Say whether the local Postgres runs.",
+            abstract: "Say whether the local Postgres runs, and how to reach it with psql.",
             discussion: """
-                Example:
+                Exit 0 when it runs, 3 when it is stopped or was never created (like pg_ctl status).
+
+                Examples:
                   baton postgres status
+                  baton postgres status --json
                 """
         )
+
+        @Flag(help: "Print one JSON document.")
+        var json = false
+
         func run() throws {
             let embedded = EmbeddedPostgres()
-            print(embedded.isRunning ? "running in \(embedded.directory)" : "not running (\(embedded.directory))")
+            let running = embedded.isRunning
+            if json {
+                print(JSON.object([
+                    ("directory", .string(embedded.directory)), ("exists", .bool(embedded.exists)), ("running", .bool(running)),
+                    ("host", .string(embedded.directory)), ("dbname", .string(EmbeddedPostgres.databaseName)), ("user", .string("postgres")),
+                    ("url", .string("postgresql:///\(EmbeddedPostgres.databaseName)?host=\(embedded.directory)&user=postgres")),
+                    ("psql", .string(embedded.psqlCommand)),
+                ]).serialized)
+            } else if running {
+                print("the local Postgres in \(embedded.directory) is running")
+                print("connect with: \(embedded.psqlCommand)")
+            } else if embedded.exists {
+                print("the local Postgres in \(embedded.directory) is not running (start it with `baton postgres start`)")
+            } else {
+                print("no local Postgres: none in the current folder or above (it would be created in \(embedded.directory))")
+            }
+            if !running { throw ExitCode(3) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Baton
+import BatonJQ
 
 struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +22,9 @@ struct PruneCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Change nothing; print what would be removed.")
     var dryRun = false
 
+    @Flag(help: "Print one JSON document.")
+    var json = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -32,6 +36,13 @@ struct PruneCommand: AsyncParsableCommand {
         let report = try await global.withConnection { conn -> PruneReport in
             guard try Store.isCurrent(conn) else { return PruneReport(runs: [], items: 0) }
             return try Store.prune(conn, olderThanSeconds: age.seconds, dryRun: dryRun)
+        }
+        if json {
+            print(JSON.object([
+                ("dry_run", .bool(dryRun)), ("older_than", .string(olderThan)), ("older_than_seconds", Format.json(seconds: age.seconds)),
+                ("runs", .array(report.runs.map(JSON.string))), ("run_count", Format.json(report.runs.count)), ("items", Format.json(report.items)),
+            ]).serialized)
+            return
         }
         if report.runs.isEmpty {
             print("no finished run older than \(olderThan)")

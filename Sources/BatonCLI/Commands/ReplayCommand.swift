@@ -1,5 +1,7 @@
 import ArgumentParser
 import Baton
+import BatonJQ
+import BatonPostgres
 import Foundation
 
 struct ReplayCommand: AsyncParsableCommand {
@@ -10,7 +12,12 @@ struct ReplayCommand: AsyncParsableCommand {
             Re-reads the pipeline file as it is now (so a fixed transform is used), moves the \
             selected failed items back to pending (attempts reset, history kept) and works the run \
             to the end like `baton run`. Refuses if a selected stage no longer exists in the file. \
-            --dry-run changes nothing and prints how many items per stage would be re-run.
+            --dry-run changes nothing and prints how many items per stage would be re-run (it needs \
+            neither the source nor, if it is gone, the pipeline file).
+            Bad records (malformed source records kept by `on_error: skip`) are read again from the \
+            source as it is now: a line that parses now enters the first stage with its real key, a \
+            line still malformed stays failed with the new error. Bad records of a sql source are \
+            left out (a query's rows cannot be read again one by one).
             --done also replays items that succeeded: the items they produced downstream are \
             deleted and produced again under the same keys, so downstream work is replaced, \
             not duplicated.
@@ -54,51 +61,179 @@ struct ReplayCommand: AsyncParsableCommand {
             // Replaying would reopen it and could mark it succeeded with its cancelled items never run.
             throw BatonError(.usage, "run \(record.name) was cancelled; start a new run instead")
         }
-        let pipeline = try RunReference.pipeline(for: record, file: file)
-        Secrets.register(pipeline.secrets)
-        for stage in stages where pipeline.stage(named: stage) == nil {
-            throw BatonError(.config, "stage \(stage) does not exist in \(pipeline.file ?? "the pipeline") any more (stages: \(pipeline.stages.map(\.name).joined(separator: ", ")))")
+        try RunReference.checkStages(stages, of: record, known: try await RunReference.stageNames(of: record, global: global))
+        // A dry run changes nothing: it can go without the file (and its source).
+        let pipeline: Pipeline?
+        do {
+            pipeline = try RunReference.pipeline(for: record, file: file)
+        } catch where dryRun {
+            pipeline = nil
+        }
+        if let pipeline {
+            Secrets.register(pipeline.secrets)
+            for stage in stages where pipeline.stage(named: stage) == nil {
+                throw BatonError(.config, "stage \(stage) does not exist in \(pipeline.file ?? "the pipeline") any more (stages: \(pipeline.stages.map(\.name).joined(separator: ", ")))")
+            }
         }
         let selection = ReplaySelection(
             stages: stages.isEmpty ? nil : stages, keys: keys.isEmpty ? nil : keys,
             errorPattern: errorPattern, includeDone: includeDone
         )
         let runID = record.id
-        let plan = try await global.withConnection { try Store.planReplay($0, runID: runID, selection: selection) }
-        for (stage, _) in plan.perStage where pipeline.stage(named: stage) == nil {
-            throw BatonError(.config, "stage \(stage) of run \(record.name) no longer exists in \(pipeline.file ?? "the pipeline"); select other stages with --stage, or restore it")
+        let keys = self.keys
+        let (plan, badRecords, keyed, storedStages) = try await global.withConnection { conn in
+            (try Store.planReplay(conn, runID: runID, selection: selection), try Store.badRecords(conn, runID: runID, selection: selection),
+             keys.isEmpty ? [] : try Store.itemsWithKeys(conn, runID: runID, keys: keys), try Store.storedStages(conn, runID: runID).map(\.name))
         }
-        if dryRun || plan.total == 0 {
-            print(describe(plan, record: record, pipeline: pipeline), terminator: "")
+        try checkKeys(keyed, record: record)
+        if let pipeline {
+            for (stage, _) in plan.perStage where pipeline.stage(named: stage) == nil {
+                throw BatonError(.config, "stage \(stage) of run \(record.name) no longer exists in \(pipeline.file ?? "the pipeline"); select other stages with --stage, or restore it")
+            }
+        }
+        let source = record.source
+        let rereads = pipeline?.source.definition.rereadsRecords ?? (source?.kind != "sql")
+        let sourceName = pipeline?.source.definition.displayName ?? source?.path ?? source?.described ?? "the source"
+        let stageNames = pipeline?.stages.map(\.name) ?? storedStages
+        let preview = Preview(plan: plan, badRecords: badRecords, rereads: rereads, sourceName: sourceName, stages: stageNames,
+                              keyed: keyed, includeDone: includeDone)
+        if dryRun || (plan.total == 0 && (badRecords.isEmpty || !rereads)) {
+            print(display.json ? preview.json(record: record, dryRun: dryRun) : preview.text(record: record, dryRun: dryRun), terminator: "")
             return
         }
-        let maxAttempts = Dictionary(uniqueKeysWithValues: pipeline.stages.map { ($0.name, $0.retry.maxAttempts) })
-        let applied = try await global.withConnection {
-            try Store.replay($0, runID: runID, selection: selection, maxAttempts: maxAttempts, pipeline: pipeline)
-        }
-        LogSetup.message("replaying \(applied.total) item(s) of run \(record.name)", metadata: ["run.id": "\(record.id)", "run.name": "\(record.name)"])
+        guard let pipeline else { return }
         let database = try global.database()
+
+        // Bad records are read again first: a source that cannot be read stops the replay
+        // before anything changed.
+        var reread: [(BadRecord, RereadRecord)] = []
+        if rereads && !badRecords.isEmpty {
+            let first = pipeline.stages[0].name
+            if let elsewhere = badRecords.first(where: { $0.stage != first }) {
+                throw BatonError(.config, "the bad records of run \(record.name) are in stage \(elsewhere.stage), but the pipeline's first stage is now \(first); restore the stage name to replay them")
+            }
+            let outcomes = try await Self.offThePool { try BadRecordRereader(pipeline: pipeline, database: database).reread(badRecords) }
+            reread = badRecords.compactMap { bad in outcomes[bad.id].map { (bad, $0) } }
+        }
+        if plan.total > 0 {
+            let maxAttempts = Dictionary(uniqueKeysWithValues: pipeline.stages.map { ($0.name, $0.retry.maxAttempts) })
+            let applied = try await global.withConnection {
+                try Store.replay($0, runID: runID, selection: selection, maxAttempts: maxAttempts, pipeline: pipeline)
+            }
+            LogSetup.message("replaying \(applied.total) item(s) of run \(record.name)", metadata: ["run.id": "\(record.id)", "run.name": "\(record.name)"])
+        }
+        if !reread.isEmpty {
+            let stage = pipeline.stages[0]
+            let outcomes = reread
+            let result = try await global.withConnection {
+                try Store.replayBadRecords($0, runID: runID, stage: stage.name, maxAttempts: stage.retry.maxAttempts, outcomes: outcomes, pipeline: pipeline)
+            }
+            LogSetup.message(Self.describe(result, reread, sourceName: sourceName, stage: stage.name),
+                             metadata: ["run.id": "\(record.id)", "run.name": "\(record.name)"])
+        } else if !badRecords.isEmpty {
+            LogSetup.message(Preview.leftOut(badRecords.count, sourceName: sourceName), metadata: ["run.name": "\(record.name)"])
+        }
         let reopened = try await RunReference.find(String(record.id), global: global)
         try await RunSession(display: display, logger: logger).execute(pipeline, database: database) { options, controller in
             try await RunEngine.work(pipeline, run: reopened, database: database, options: options, controller: controller)
         }
     }
 
-    private func describe(_ plan: ReplayPlan, record: RunRecord, pipeline: Pipeline) -> String {
-        guard plan.total > 0 else {
-            return "nothing to replay in run \(record.name): no \(includeDone ? "finished" : "failed") item matches\n"
+    /// Exit 64 for a `--key` no item of the run has (a typo), with a suggestion.
+    private func checkKeys(_ keyed: [(key: String, stage: String, state: String)], record: RunRecord) throws {
+        let found = Set(keyed.map(\.key))
+        let missing = keys.filter { !found.contains($0) }
+        guard !missing.isEmpty else { return }
+        throw BatonError(.usage, "run \(record.name) has no item with key \(missing.joined(separator: ", ")) (in any stage; keys are as `baton failures \(record.name)` and `baton explain` show them)")
+    }
+
+    /// `re-read 2 bad records from FILE: 1 now valid, entering stage load (line 501 → key 500); 1 still bad (line 701: …)`.
+    static func describe(_ result: BadRecordReplay, _ reread: [(BadRecord, RereadRecord)], sourceName: String, stage: String) -> String {
+        var valid: [String] = []
+        var bad: [String] = []
+        for (record, outcome) in reread.sorted(by: { $0.0.line < $1.0.line }) {
+            switch outcome {
+            case .fixed(let key, _): valid.append("line \(record.line) → key \(key)")
+            case .stillBad(let error, _): bad.append("line \(record.line): \(error)")
+            }
         }
-        var out = "\(dryRun ? "would re-run" : "re-running") \(plan.total) item\(plan.total == 1 ? "" : "s") of run \(record.name):\n"
-        for (stage, count) in plan.perStage {
-            out += "  \(stage): \(count)\n"
+        var parts: [String] = []
+        if result.fixed > 0 { parts.append("\(result.fixed) now valid, entering stage \(stage) (\(valid.prefix(5).joined(separator: ", "))\(valid.count > 5 ? ", …" : ""))") }
+        if result.duplicates > 0 { parts.append("\(result.duplicates) now valid but a duplicate of an item already in the stage (counted as deduplicated)") }
+        if result.stillBad > 0 { parts.append("\(result.stillBad) still bad (\(bad.prefix(3).joined(separator: "; "))\(bad.count > 3 ? "; …" : ""))") }
+        return "re-read \(Format.count(reread.count, "bad record")) from \(sourceName): " + parts.joined(separator: "; ")
+    }
+
+    /// Runs blocking work (file reads) on a thread of its own, not Swift's cooperative pool.
+    static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try work() })
+            }
         }
-        if plan.downstream > 0 {
-            out += "  and delete \(plan.downstream) downstream item(s) they produced, to produce them again\n"
+    }
+
+    /// What a replay would do, as text or JSON.
+    struct Preview {
+        var plan: ReplayPlan
+        var badRecords: [BadRecord]
+        var rereads: Bool
+        var sourceName: String
+        var stages: [String]
+        var keyed: [(key: String, stage: String, state: String)]
+        var includeDone: Bool
+
+        func text(record: RunRecord, dryRun: Bool) -> String {
+            guard plan.total > 0 || !badRecords.isEmpty else {
+                var out = "nothing to replay in run \(record.name): no \(includeDone ? "finished" : "failed") item matches\n"
+                let unselected = keyed.filter { !(includeDone ? ["failed", "done", "skipped"] : ["failed"]).contains($0.state) }
+                for item in unselected.prefix(5) {
+                    out += "  \(item.stage)/\(item.key) is \(item.state)\(item.state == "done" || item.state == "skipped" ? " (add --done to replay it)" : "")\n"
+                }
+                return out
+            }
+            var out = ""
+            if plan.total > 0 {
+                out += "\(dryRun ? "would re-run" : "re-running") \(plan.total) item\(plan.total == 1 ? "" : "s") of run \(record.name):\n"
+                for (stage, count) in plan.perStage {
+                    out += "  \(stage): \(count)\n"
+                }
+                if plan.downstream > 0 {
+                    out += "  and delete \(plan.downstream) downstream item(s) they produced, to produce them again\n"
+                }
+            }
+            if !badRecords.isEmpty {
+                let lines = badRecords.map { String($0.line) }
+                let shown = lines.prefix(10).joined(separator: ", ") + (lines.count > 10 ? ", …" : "")
+                if rereads {
+                    out += "\(dryRun ? "would re-read" : "re-reading") \(Format.count(badRecords.count, "bad record")) of stage \(badRecords[0].stage) from \(sourceName) (line\(lines.count == 1 ? "" : "s") \(shown)): "
+                        + "a line that parses now enters the stage with its real key; a line still malformed stays failed with the new error\n"
+                } else {
+                    out += Self.leftOut(badRecords.count, sourceName: sourceName) + "\n"
+                }
+            }
+            let first = plan.perStage.compactMap { stages.firstIndex(of: $0.stage) }.min() ?? (badRecords.isEmpty || !rereads ? nil : 0)
+            if let first, first + 1 < stages.count {
+                out += "their outputs then flow on through \(stages[(first + 1)...].joined(separator: " → "))\n"
+            }
+            return out
         }
-        if let last = plan.perStage.compactMap({ pipeline.stageIndex($0.stage) }).min(), last + 1 < pipeline.stages.count {
-            let after = pipeline.stages[(last + 1)...].map(\.name).joined(separator: " → ")
-            out += "their outputs then flow on through \(after)\n"
+
+        static func leftOut(_ count: Int, sourceName: String) -> String {
+            "leaving out \(Format.count(count, "bad record")) of \(sourceName): the rows of a query cannot be read again one by one (fix the rows, then start a new run)"
         }
-        return out
+
+        func json(record: RunRecord, dryRun: Bool) -> String {
+            JSON.object([
+                ("run", .string(record.name)), ("dry_run", .bool(dryRun)), ("items", Format.json(plan.total)),
+                ("stages", .array(plan.perStage.map { .object([("stage", .string($0.stage)), ("items", Format.json($0.items))]) })),
+                ("downstream", Format.json(plan.downstream)),
+                ("bad_records", .object([
+                    ("count", Format.json(badRecords.count)), ("lines", .array(badRecords.map { Format.json($0.line) })),
+                    ("source", .string(sourceName)), ("action", .string(badRecords.isEmpty ? "none" : rereads ? "re-read" : "left out")),
+                ])),
+                ("keys", .array(keyed.map { .object([("key", .string($0.key)), ("stage", .string($0.stage)), ("state", .string($0.state))]) })),
+            ]).serialized + "\n"
+        }
     }
 }

@@ -7,10 +7,13 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Seed a run of a pipeline and work it to completion.",
         discussion: """
-            Validates the file, creates the run (or, with --run NAME of an existing run, resumes it: \
-            no duplicate seeding, no duplicate work), works every stage until nothing is pending or \
-            running, then prints a per-stage summary. Ctrl-C stops claiming, lets in-flight items \
-            commit and exits 130; run it again with the same --run to finish.
+            Validates the file, prepares its SQL against the database (after `setup:`), checks \
+            the source, creates a new run (or, with --run NAME of an existing run of the same \
+            source, resumes it: no duplicate seeding, no duplicate work), works every stage until \
+            nothing is pending or running, then prints a per-stage summary. Without --run every \
+            run is new (PIPELINE-YYYYMMDD-HHMMSS-xxxx); --run NAME of a run that read another \
+            source (another file, other content, another query) is refused (exit 78). Ctrl-C \
+            stops claiming, lets in-flight items commit and exits 130; `baton resume NAME` finishes it.
 
             Examples:
               baton run pipelines/orders.yaml
@@ -21,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "The pipeline file.")
     var file: String
 
-    @Option(name: .customLong("run"), help: "Run name; an existing run's name resumes it. Default: PIPELINE-YYYYMMDD-HHMMSS (UTC).")
+    @Option(name: .customLong("run"), help: "Run name; an existing run's name resumes it. Default: a new run, PIPELINE-YYYYMMDD-HHMMSS-xxxx (UTC, random suffix).")
     var runName: String?
 
     @OptionGroup var runOptions: RunDisplayOptions
@@ -33,7 +36,7 @@ struct RunCommand: AsyncParsableCommand {
         Secrets.register(pipeline.secrets)
         for warning in pipeline.warnings { logger.warning("\(Secrets.redact(ValidateCommand.text(of: warning)))") }
         let database = try global.database()
-        let name = runName ?? RunDisplayOptions.defaultRunName(for: pipeline.name)
+        let name = runName
         try await RunSession(display: runOptions, logger: logger).execute(pipeline, database: database) { options, controller in
             try await RunEngine.run(pipeline, database: database, runName: name, options: options, controller: controller)
         }

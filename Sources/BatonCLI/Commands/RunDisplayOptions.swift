@@ -12,13 +12,8 @@ struct RunDisplayOptions: ParsableArguments {
     @Option(help: "Live progress on stderr: auto (tty when stderr is a terminal, else plain), tty, plain or none.")
     var progress: ProgressMode = .auto
 
-    static func defaultRunName(for pipeline: String) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return "\(pipeline)-\(formatter.string(from: Date()))"
-    }
+    @Flag(help: "Show every column of the summary, however wide (default: fit the terminal, else 80 columns).")
+    var wide = false
 }
 
 enum ProgressMode: String, ExpressibleByArgument, CaseIterable {

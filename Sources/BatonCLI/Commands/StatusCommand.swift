@@ -8,9 +8,12 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Show recent runs, or one run's per-stage counts.",
         discussion: """
-            Without RUN: the recent runs (name, pipeline, state, started, duration, counts). \
-            With RUN: per-stage counts, throughput and latency, the oldest pending item's age, \
-            items produced by an older version of a stage, and the workers holding items now.
+            Without RUN: the recent runs (name, state, items done by the last stage, failed and \
+            pending items, active duration). A run in state running that no process works any \
+            more (it was interrupted or killed) shows as `interrupted`: continue it with \
+            `baton resume RUN`. With RUN: per-stage counts, throughput and latency, the oldest \
+            pending item's age, items produced by an older version of a stage, and the processes \
+            working it with their last heartbeat.
 
             Examples:
               baton status
@@ -27,6 +30,9 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON document.")
     var json = false
 
+    @Flag(help: "Show every column, however wide (default: fit the terminal, else 80 columns).")
+    var wide = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -38,25 +44,49 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
+    /// One run of the list, with what the table and the JSON show.
+    struct Listed: Sendable {
+        var run: RunRecord
+        var counts: [String: Int]
+        var lastStageDone: Int
+        var attended: Bool
+        var activeSeconds: Double?
+
+        var displayState: String { run.state == .running && !attended ? "interrupted" : run.state.rawValue }
+        /// Active time when finished; time since the start while running.
+        var duration: Double {
+            if run.state == .running { return Date().timeIntervalSince(run.createdAt) }
+            return activeSeconds ?? (run.finishedAt ?? Date()).timeIntervalSince(run.createdAt)
+        }
+    }
+
     private func listRuns() async throws {
         let limit = self.limit
-        let rows = try await global.withConnection { conn -> [(RunRecord, [String: Int])] in
+        let rows = try await global.withConnection { conn -> [Listed] in
             guard try Store.isCurrent(conn) else { return [] }
+            let attended = try Store.attendedRuns(conn)
             return try Store.recentRuns(conn, limit: limit).map { run in
                 var counts: [String: Int] = [:]
-                for (_, byState) in try Store.stageCounts(conn, runID: run.id) {
+                for state in ["pending", "running", "done", "skipped", "failed", "cancelled"] { counts[state] = 0 }
+                let byStage = try Store.stageCounts(conn, runID: run.id)
+                for (_, byState) in byStage {
                     for (state, n) in byState { counts[state.rawValue, default: 0] += n }
                 }
-                return (run, counts)
+                let last = try Store.storedStages(conn, runID: run.id).last?.name
+                let lastDone = last.flatMap { byStage[$0]?[.done] } ?? 0
+                let active = run.state == .running ? nil : try Store.activity(conn, runID: run.id).runSeconds
+                return Listed(run: run, counts: counts, lastStageDone: lastDone, attended: attended.contains(run.id), activeSeconds: active)
             }
         }
         if json {
-            let runs: [JSON] = rows.map { run, counts in
+            let runs: [JSON] = rows.map { row in
                 .object([
-                    ("id", .number(Double(run.id))), ("name", .string(run.name)), ("pipeline", .string(run.pipeline)),
-                    ("state", .string(run.state.rawValue)), ("created_at", .string(Format.timestamp(run.createdAt))),
-                    ("finished_at", run.finishedAt.map { .string(Format.timestamp($0)) } ?? .null),
-                    ("counts", .object(counts.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
+                    ("id", .number(Double(row.run.id))), ("name", .string(row.run.name)), ("pipeline", .string(row.run.pipeline)),
+                    ("state", .string(row.run.state.rawValue)), ("display_state", .string(row.displayState)),
+                    ("created_at", Format.json(row.run.createdAt)), ("finished_at", Format.json(row.run.finishedAt)),
+                    ("duration_seconds", Format.json(seconds: row.duration)), ("seeded", Format.json(row.run.seeded)),
+                    ("last_stage_done", Format.json(row.lastStageDone)),
+                    ("counts", .object(row.counts.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })),
                 ])
             }
             print(JSON.object([("runs", .array(runs))]).serialized)
@@ -66,17 +96,27 @@ struct StatusCommand: AsyncParsableCommand {
             print("no runs yet")
             return
         }
-        var table = [["id", "run", "pipeline", "state", "started (UTC)", "duration", "done", "skipped", "failed", "pending"]]
-        for (run, counts) in rows {
-            let end = run.finishedAt ?? Date()
-            table.append([
-                "\(run.id)", run.name, run.pipeline, run.state.rawValue, Format.timestamp(run.createdAt),
-                SummaryRenderer.seconds(end.timeIntervalSince(run.createdAt)),
-                "\(counts["done"] ?? 0)", "\(counts["skipped"] ?? 0)", "\(counts["failed"] ?? 0)",
-                "\((counts["pending"] ?? 0) + (counts["running"] ?? 0))",
-            ])
+        let columns = [
+            Table.Column("id"), Table.Column("run"), Table.Column("state"), Table.Column("started", priority: 1),
+            Table.Column("duration", priority: 2), Table.Column("seeded", priority: 3), Table.Column("done"),
+            Table.Column("skipped", priority: 5, onlyWhenUsed: !wide), Table.Column("failed"), Table.Column("pending"),
+            Table.Column("pipeline", priority: 4),
+        ]
+        let table = rows.map { row -> [String] in
+            [
+                "\(row.run.id)", row.run.name, row.displayState, Format.minute(row.run.createdAt),
+                SummaryRenderer.seconds(row.duration), "\(row.run.seeded)", "\(row.lastStageDone)", "\(row.counts["skipped"] ?? 0)",
+                "\(row.counts["failed"] ?? 0)", "\((row.counts["pending"] ?? 0) + (row.counts["running"] ?? 0))", row.run.pipeline,
+            ]
         }
-        print(Table(rows: table).render(), terminator: "")
+        var hidden = false
+        var out = Table(columns: columns, rows: table).render(width: OutputWidth.limit(wide: wide), hidden: &hidden)
+        if hidden { out += "(more columns: --wide)\n" }
+        out += "(done: items through the last stage; failed and pending: items of any stage)\n"
+        for row in rows where row.displayState == "interrupted" {
+            out += "run \(row.run.name) is interrupted: no process works it; continue it with `baton resume \(row.run.name)`\n"
+        }
+        print(out, terminator: "")
     }
 
     private func showRun(_ reference: String) async throws {
@@ -84,43 +124,69 @@ struct StatusCommand: AsyncParsableCommand {
         // Compare with the stage definitions as they are now, when the file can be read.
         let current = try? RunReference.pipeline(for: record, file: nil)
         let stages: [(name: String, hash: String?)] = current?.stages.map { ($0.name, $0.definitionHash) } ?? []
-        let (summaries, detail) = try await global.withConnection { conn in
-            (try Store.stageSummaries(conn, runID: record.id, stages: stages), try Store.statusDetail(conn, runID: record.id))
+        let (summaries, detail, workers, activity) = try await global.withConnection { conn in
+            (try Store.stageSummaries(conn, runID: record.id, stages: stages), try Store.statusDetail(conn, runID: record.id),
+             try Store.workers(conn, runID: record.id), try Store.activity(conn, runID: record.id))
         }
+        let alive = workers.filter(\.isAlive)
+        let gone = workers.filter { !$0.isAlive && $0.heldItems > 0 }
+        let interrupted = record.state == .running && alive.isEmpty
+        let displayState = interrupted ? "interrupted" : record.state.rawValue
         if json {
             let document = JSON.object([
                 ("run", .object([
                     ("id", .number(Double(record.id))), ("name", .string(record.name)), ("pipeline", .string(record.pipeline)),
-                    ("state", .string(record.state.rawValue)), ("seeded", .number(Double(record.seeded))),
-                    ("seed_done", .bool(record.seedDone)), ("created_at", .string(Format.timestamp(record.createdAt))),
+                    ("state", .string(record.state.rawValue)), ("display_state", .string(displayState)),
+                    ("seeded", .number(Double(record.seeded))), ("source_total", record.sourceTotal.map(Format.json) ?? .null),
+                    ("seed_done", .bool(record.seedDone)), ("created_at", Format.json(record.createdAt)),
+                    ("finished_at", Format.json(record.finishedAt)), ("active_seconds", Format.json(seconds: activity.runSeconds)),
+                    ("source", record.source.map { .object([("kind", .string($0.kind)), ("path", $0.path.map(JSON.string) ?? .null),
+                                                             ("size", Format.json($0.size))]) } ?? .null),
+                    ("working_directory", record.workingDirectory.map(JSON.string) ?? .null),
                 ])),
                 ("stages", .array(summaries.map(Format.json))),
                 ("oldest_pending_seconds", detail.oldestPendingSeconds.map { .number($0.rounded()) } ?? .null),
-                ("workers", .array(detail.workers.map { .object([("worker", .string($0.worker)), ("items", .number(Double($0.items)))]) })),
+                ("workers", .array(workers.filter { $0.isAlive || $0.heldItems > 0 }.map { worker in
+                    .object([
+                        ("worker", .string(worker.name)), ("items", Format.json(worker.heldItems)), ("alive", .bool(worker.isAlive)),
+                        ("host", .string(worker.host)), ("pid", Format.json(worker.pid)),
+                        ("seconds_since_heartbeat", worker.secondsSinceSeen.isFinite ? Format.json(seconds: worker.secondsSinceSeen.rounded()) : .null),
+                    ])
+                })),
             ])
             print(Secrets.redact(document.serialized))
             return
         }
-        print("run \(record.name) (id \(record.id)) of pipeline \(record.pipeline): \(record.state.rawValue)")
-        print("started \(Format.timestamp(record.createdAt)) UTC; seeded \(record.seeded) item(s)\(record.seedDone ? "" : " so far (seeding not finished)")")
-        var table = [["stage", "pending", "running", "done", "skipped", "failed", "cancelled", "retried", "dedup", "items/s", "p50 ms", "p95 ms"]]
-        for s in summaries {
-            table.append([
-                s.name, "\(s.pending)", "\(s.running)", "\(s.done)", "\(s.skipped)", "\(s.failed)", "\(s.cancelled)", "\(s.retried)",
-                "\(s.deduplicated)", SummaryRenderer.number(s.itemsPerSecond), SummaryRenderer.number(s.p50Milliseconds),
-                SummaryRenderer.number(s.p95Milliseconds),
-            ])
+        var out = "run \(record.name) (id \(record.id)) of pipeline \(record.pipeline): \(displayState)\n"
+        var seeded = "seeded \(record.seeded) item(s)"
+        if !record.seedDone {
+            seeded += " so far\(record.sourceTotal.map { " of \($0)" } ?? "") (seeding not finished)"
         }
-        print("")
-        print(Table(rows: table).render(), terminator: "")
+        out += "started \(Format.timestamp(record.createdAt)); \(seeded)"
+        if let active = activity.runSeconds { out += "; worked for \(SummaryRenderer.seconds(active))" }
+        out += "\n\n"
+        out += SummaryRenderer.stageTable(summaries, width: OutputWidth.limit(wide: wide), running: true)
         if let age = detail.oldestPendingSeconds {
-            print("oldest pending item: \(ProgressRenderer.duration(age)) old")
+            out += "oldest pending item: \(ProgressRenderer.duration(age)) old\n"
         }
         for s in summaries where s.olderVersion > 0 {
-            print("\(s.olderVersion) item(s) were produced by an older version of stage \(s.name)")
+            out += "\(s.olderVersion) item(s) were produced by an older version of stage \(s.name)\n"
         }
-        if !detail.workers.isEmpty {
-            print("workers holding items now: " + detail.workers.map { "\($0.worker) (\($0.items))" }.joined(separator: ", "))
+        if !alive.isEmpty {
+            out += "workers: " + alive.map { "\($0.name) (heartbeat \(ProgressRenderer.duration($0.secondsSinceSeen)) ago, holding \($0.heldItems) item\($0.heldItems == 1 ? "" : "s"))" }
+                .joined(separator: ", ") + "\n"
         }
+        if !gone.isEmpty {
+            let held = gone.reduce(0) { $0 + $1.heldItems }
+            let who = gone.map { worker in
+                worker.secondsSinceSeen.isFinite ? "\(worker.name), last heartbeat \(ProgressRenderer.duration(worker.secondsSinceSeen)) ago" : worker.name
+            }
+            out += "\(held) item\(held == 1 ? "" : "s") still leased by stopped process\(gone.count == 1 ? "" : "es") (\(who.joined(separator: "; "))): "
+                + "their leases expire and any worker takes them over\n"
+        }
+        if interrupted {
+            out += "no process works this run (interrupted or killed); continue it with `baton resume \(record.name)`\n"
+        }
+        print(Secrets.redact(out), terminator: "")
     }
 }

@@ -61,7 +61,19 @@ struct WorkCommand: AsyncParsableCommand {
             // A worker also seeds when it can read the source (files must exist on this machine).
             options.seed = pipeline.source.definition.isReadableHere
             logger.notice("working run \(run.name) of pipeline \(run.pipeline)", metadata: ["run.id": "\(run.id)"])
-            let report = try await RunEngine.work(pipeline, run: run, database: database, options: options, controller: controller)
+            let report: RunReport
+            do {
+                report = try await RunEngine.work(pipeline, run: run, database: database, options: options, controller: controller)
+            } catch let error as PipelineErrors {
+                // A statement the database refuses: no use working the run with this definition.
+                logger.error("the SQL of run \(run.name) does not prepare; skipping it", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
+                failedRuns.insert(run.id)
+                continue
+            } catch let error as BatonError where error.category == .config {
+                logger.error("cannot work run \(run.name); skipping it", metadata: ["run.id": "\(run.id)", "error": "\(error.message)"])
+                failedRuns.insert(run.id)
+                continue
+            }
             logger.notice("run \(run.name) is \(report.run.state.rawValue)", metadata: ["run.id": "\(run.id)"])
         }
     }

@@ -31,11 +31,14 @@ extension LogSetup {
 
     /// A message for people on stderr that does not go through a logger (the final error,
     /// progress lines, notices): `baton: TEXT` in text mode, one JSON object with the same
-    /// fields as a log line in json mode. Secrets are redacted.
-    static func message(_ text: String, level: Logger.Level = .notice, label: String = "baton", metadata: Logger.Metadata = [:]) {
+    /// fields as a log line in json mode (plus `fields`). Secrets are redacted.
+    static func message(
+        _ text: String, level: Logger.Level = .notice, label: String = "baton", metadata: Logger.Metadata = [:],
+        fields: [(String, JSON)] = []
+    ) {
         let line = isJSON
-            ? StderrLogHandler.jsonLine(level: level, label: label, message: text, metadata: metadata)
+            ? StderrLogHandler.jsonLine(level: level, label: label, message: text, metadata: metadata, fields: fields)
             : "baton: \(text)"
-        FileHandle.standardError.write(Data((Secrets.redact(line) + "\n").utf8))
+        StderrStream.write(Secrets.redact(line) + "\n")
     }
 }

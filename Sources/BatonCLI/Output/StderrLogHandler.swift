@@ -25,18 +25,20 @@ struct StderrLogHandler: LogHandler {
         if json {
             line = Self.jsonLine(level: event.level, label: label, message: "\(event.message)", metadata: all)
         } else {
-            let time = ISO8601DateFormatter().string(from: Date())
+            let time = Format.timestamp(Date())
             let meta = all.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             line = "\(time) \(event.level.rawValue) \(event.message)\(meta.isEmpty ? "" : " " + meta)"
         }
-        FileHandle.standardError.write(Data((Secrets.redact(line) + "\n").utf8))
+        StderrStream.write(Secrets.redact(line) + "\n")
     }
 
     /// One log line as a JSON object: ts, level, logger, message, then the metadata keys.
-    static func jsonLine(level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
-        let time = ISO8601DateFormatter().string(from: Date())
+    static func jsonLine(
+        level: Logger.Level, label: String, message: String, metadata: Logger.Metadata, fields extra: [(String, JSON)] = []
+    ) -> String {
+        let time = Format.timestamp(Date())
         var fields: [(String, JSON)] = [("ts", .string(time)), ("level", .string(level.rawValue)), ("logger", .string(label)), ("message", .string(message))]
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { fields.append((key, .string("\(value)"))) }
-        return JSON.object(fields).serialized
+        return JSON.object(fields + extra).serialized
     }
 }

@@ -60,6 +60,9 @@ struct BatonProcess {
 
     var pid: Int32 { process.processIdentifier }
 
+    /// The file its stderr goes to (readable while it runs).
+    var stderrPath: String { stderrFile.path }
+
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// Waits for the process to exit (without blocking a cooperative thread).

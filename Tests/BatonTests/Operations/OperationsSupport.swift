@@ -99,14 +99,12 @@ enum Ops {
     ) async throws -> BatonProcess.Output {
         let process = try BatonProcess.start(
             ["run", file, "--run", name, "--workers", "2", "--progress", "none"] + extra, database: db)
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try count(conn, "SELECT count(*) FROM slow_out") < 50 {
-            guard process.process.isRunning, ContinuousClock.now < deadline else {
-                throw TestSetupError("the slow run ended or stalled before it could be interrupted: \(try await process.wait())")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        // Watched, and signalled, from a thread of its own: a busy cooperative pool (many
+        // tests at once on a small machine) must not let the run finish before the signal.
+        let sent = await Ops.signal(process, signal, database: db, when: "SELECT count(*) FROM slow_out", reaches: 50)
+        guard sent else {
+            throw TestSetupError("the slow run ended or stalled before it could be interrupted: \(try await process.wait())")
         }
-        process.signal(signal)
         return try await process.wait(timeout: .seconds(60))
     }
 }

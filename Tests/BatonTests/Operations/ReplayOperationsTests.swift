@@ -180,7 +180,7 @@ struct ReplayOperationsTests {
             let none = try await BatonProcess.run(["replay", "p", "--key", "1", "--dry-run"], database: db)
             #expect(none.status == 0 && none.stdout.contains("nothing to replay in run p: no failed item matches"), "\(none)")
             let unknownStage = try await BatonProcess.run(["replay", "p", "--stage", "gone", "--dry-run"], database: db)
-            #expect(unknownStage.status == 78 && unknownStage.stderr.contains("stage gone does not exist"), "\(unknownStage)")
+            #expect(unknownStage.status == 64 && unknownStage.stderr.contains("run p has no stage gone"), "a typo, not a removed stage (issue 10, point 11): \(unknownStage)")
 
             _ = try pipeline(".")
             // Only item 2: the run is still failed (4 and 5 were not selected).
@@ -195,14 +195,17 @@ struct ReplayOperationsTests {
         }
     }
 
-    /// The groups of `baton failures` as printed: title line, message line, example keys.
+    /// The groups of `baton failures` as printed: title line, the example message
+    /// (`  e.g. KEY: message`, after the pattern when it differs), example keys (`  keys: …`).
     static func humanGroups(_ text: String) -> [(title: String, message: String, keys: [String])] {
         let lines = text.split(separator: "\n").map(String.init)
         var groups: [(title: String, message: String, keys: [String])] = []
-        for (index, line) in lines.enumerated() where line.contains(" × stage ") && index + 2 < lines.count {
-            let keys = lines[index + 2].replacingOccurrences(of: "  e.g. keys: ", with: "")
-                .components(separatedBy: ", ")
-            groups.append((line, lines[index + 1], keys))
+        for (index, line) in lines.enumerated() where line.contains(" × stage ") {
+            let body = lines[(index + 1)...].prefix { $0.hasPrefix("  ") }
+            let message = body.first { $0.hasPrefix("  e.g. ") } ?? ""
+            let keys = (body.first { $0.hasPrefix("  keys: ") } ?? "").replacingOccurrences(of: "  keys: ", with: "")
+                .replacingOccurrences(of: ", …", with: "").components(separatedBy: ", ")
+            groups.append((line, message, keys))
         }
         return groups
     }

@@ -52,9 +52,11 @@ extension PipelineDecoder {
         }
         if let node = http["timeout"] { config.timeout = duration(node, http.path("timeout")) ?? config.timeout }
         if let node = http["connect_timeout"] { config.connectTimeout = duration(node, http.path("connect_timeout")) ?? config.connectTimeout }
-        if let node = http["retry_on"] { config.retryOn = statusSet(node, http.path("retry_on")) ?? config.retryOn }
-        if let node = http["fail_on"] { config.failOn = statusSet(node, http.path("fail_on")) ?? config.failOn }
-        if let node = http["success_on"] { config.successOn = statusSet(node, http.path("success_on")) ?? config.successOn }
+        var written: [(key: String, set: HTTPStageConfig.StatusSet)] = []
+        if let node = http["retry_on"], let set = statusSet(node, http.path("retry_on")) { config.retryOn = set; written.append(("retry_on", set)) }
+        if let node = http["fail_on"], let set = statusSet(node, http.path("fail_on")) { config.failOn = set; written.append(("fail_on", set)) }
+        if let node = http["success_on"], let set = statusSet(node, http.path("success_on")) { config.successOn = set; written.append(("success_on", set)) }
+        checkStatusOverlaps(http, written)
         if let node = http["rate"] { config.rate = rate(node, http.path("rate")) }
         if let node = http["failure_budget"] { config.failureBudget = integer(node, http.path("failure_budget"), minimum: 1) }
         if let node = http["redact"] { config.redact = textList(node, http.path("redact"), what: "query parameter names") }
@@ -152,6 +154,23 @@ extension PipelineDecoder {
         let isList = if case .sequence = node { true } else { false }
         return elements.enumerated().compactMap { index, element in
             nonEmptyText(element, isList ? FieldPath.element(path, index) : path, what: "a name")
+        }
+    }
+
+    /// A status named equally specifically in two of `retry_on`, `fail_on`, `success_on` as
+    /// written (`503` in both, `5xx` in both): which one wins would be a guess, so it is an
+    /// error (at the later key). A narrower mention inside a wider one is not: it wins
+    /// (`fail_on: [4xx]` with `success_on: [409]`).
+    private func checkStatusOverlaps(_ http: MappingFields, _ sets: [(key: String, set: HTTPStageConfig.StatusSet)]) {
+        for (index, later) in sets.enumerated() {
+            for earlier in sets[..<index] {
+                let overlap = earlier.set.ambiguity(with: later.set)
+                guard let first = overlap.first, let node = http[later.key], let earlierNode = http.keyNode(earlier.key) else { continue }
+                let shown = overlap.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ", ")
+                report(node, http.path(later.key),
+                       "status\(overlap.count == 1 && first.count == 1 ? "" : "es") \(shown) \(overlap.count == 1 && first.count == 1 ? "is" : "are") in both `\(earlier.key)` (line \(line(of: earlierNode))) and `\(later.key)`",
+                       hint: "name a status in one of retry_on, fail_on and success_on (a narrower mention, such as 503 inside 5xx, wins over a wider one)")
+            }
         }
     }
 

@@ -21,7 +21,9 @@ enum SQLStageKind: StageKind {
         // Returned even when `outputs` is wrong: its parameters are still checked (the stage
         // is not built, since an error was reported).
         let emits: EmittedFields = outputs == .input ? .input : .unknown
-        return DecodedStageKind(transform: SQLTransform(statement: statement, outputs: outputs), emits: emits,
+        var transform = SQLTransform(statement: statement, outputs: outputs)
+        transform.location = decoder.valueLocation(entry.value, path, value: statement)
+        return DecodedStageKind(transform: transform, emits: emits,
                                 parameterizedSQL: (statement, entry.value))
     }
 }

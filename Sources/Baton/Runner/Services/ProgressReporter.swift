@@ -55,7 +55,7 @@ final class ProgressReporter: MaintenanceService {
         }
         report(ProgressSnapshot(
             runName: context.run.name, stages: stages, seeded: record?.seeded ?? 0, seedDone: record?.seedDone ?? false,
-            elapsed: now - start
+            elapsed: now - start, sourceTotal: record?.sourceTotal, sourceName: context.pipeline.source.definition.displayName
         ))
     }
 }

@@ -1,0 +1,78 @@
+package import BatonPostgres
+import Foundation
+
+/// Checks a pipeline's SQL against the real database before anything runs: the `setup:`
+/// statements run, then every `sql` stage's statement is prepared (parsed and planned, not
+/// run), all in one transaction that is rolled back. A statement Postgres refuses is a
+/// configuration error at the file's line and column, instead of every item failing with
+/// the same SQLSTATE one at a time.
+package enum StatementCheck {
+    /// Throws ``PipelineErrors`` (every refused statement), or ``BatonError`` `.config` when
+    /// `setup:` fails. Returns how many statements were checked.
+    @discardableResult
+    package static func check(_ pipeline: Pipeline, _ conn: Connection) throws -> Int {
+        let statements = pipeline.stages.enumerated().compactMap { index, stage in
+            (stage.transform as? SQLTransform).map { (index, stage, $0) }
+        }
+        guard !statements.isEmpty else { return 0 }
+        try conn.execute("BEGIN")
+        defer { conn.rollbackQuietly() }
+        do {
+            for statement in pipeline.setup { try conn.execute(statement) }
+        } catch let error as PostgresError where !error.isConnectionError {
+            throw BatonError(.config, "\(pipeline.file ?? pipeline.name): setup SQL failed: \(pipeline.redact(error.description))")
+        }
+        var errors: [PipelineError] = []
+        for (index, stage, sql) in statements {
+            do {
+                try conn.savepoint("baton_check") { try $0.checkStatement(sql.effectiveSQL) }
+            } catch let error as PostgresError where !error.isConnectionError {
+                errors.append(describe(error, stage: stage, index: index, sql: sql, pipeline: pipeline))
+            }
+        }
+        guard errors.isEmpty else { throw PipelineErrors(errors) }
+        return statements.count
+    }
+
+    /// The server's error at the file position of the character it points at.
+    static func describe(_ error: PostgresError, stage: Stage, index: Int, sql: SQLTransform, pipeline: Pipeline) -> PipelineError {
+        var offset = error.position.map { $0 - 1 }
+        if sql.outputs == .returning, let position = offset {
+            let shift = SQLTransform.returningPrefix.unicodeScalars.count
+            offset = position >= shift ? position - shift : nil
+        }
+        let location = sql.location
+        let position = offset.map { location?.position(ofScalar: sql.template.originalOffset(of: $0)) } ?? location?.start
+        var message = "the statement does not prepare: \(named(error.message, sql.template.parameters))"
+        if let sqlState = error.sqlState { message += " (sqlstate \(sqlState))" }
+        if let detail = error.detail, !detail.isEmpty { message += "; \(named(detail, sql.template.parameters))" }
+        var hint = error.hint
+        if error.sqlState == "42P01" {
+            hint = "create the table before the run, or in the pipeline's `setup:` (e.g. CREATE TABLE IF NOT EXISTS …), which runs first"
+        }
+        return PipelineError(
+            file: location?.file ?? pipeline.file ?? pipeline.name,
+            line: position?.line ?? 1, column: position?.column ?? 1,
+            field: location?.field ?? "stages[\(index)].sql",
+            message: pipeline.redact(message), hint: hint.map(pipeline.redact)
+        )
+    }
+
+    /// `$2` → `:name` in a server message about the rewritten statement.
+    static func named(_ text: String, _ parameters: [String]) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let dollar = rest.firstIndex(of: "$") {
+            out += rest[..<dollar]
+            let digits = rest[rest.index(after: dollar)...].prefix { $0.isASCII && $0.isNumber }
+            if let number = Int(digits), number >= 1, number <= parameters.count {
+                out += ":" + parameters[number - 1]
+                rest = rest[digits.endIndex...]
+            } else {
+                out += "$"
+                rest = rest[rest.index(after: dollar)...]
+            }
+        }
+        return out + rest
+    }
+}
