@@ -23,6 +23,9 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CJQ", providers: [.apt(["libjq-dev"])]),
+        // fork + PR_SET_PDEATHSIG + exec for the children of stream exec stages (C: the code
+        // between fork and exec must be async-signal-safe).
+        .target(name: "CBatonSpawn"),
 
         // Thin, safe wrappers: one per C library.
         .target(name: "BatonPostgres", dependencies: ["CLibPQ"], swiftSettings: strict),
@@ -33,7 +36,7 @@ let package = Package(
         .target(
             name: "Baton",
             dependencies: [
-                "BatonPostgres", "BatonHTTP", "BatonJQ",
+                "BatonPostgres", "BatonHTTP", "BatonJQ", "CBatonSpawn",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

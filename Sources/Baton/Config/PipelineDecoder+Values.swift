@@ -205,7 +205,16 @@ extension PipelineDecoder {
     /// An existing file: `~/` expanded; relative paths are looked up in the current directory,
     /// then in the pipeline file's folder. Returns the absolute path.
     func existingFile(_ node: Node, _ path: String, what: String) -> String? {
-        guard let text = nonEmptyText(node, path, what: "a file path") else { return nil }
+        existingPath(node, path, what: what, directory: false)
+    }
+
+    /// An existing directory, looked up like ``existingFile(_:_:what:)``.
+    func existingDirectory(_ node: Node, _ path: String, what: String) -> String? {
+        existingPath(node, path, what: what, directory: true)
+    }
+
+    private func existingPath(_ node: Node, _ path: String, what: String, directory: Bool) -> String? {
+        guard let text = nonEmptyText(node, path, what: directory ? "a directory" : "a file path") else { return nil }
         let expanded = (text as NSString).expandingTildeInPath
         let candidates: [String]
         if expanded.hasPrefix("/") {
@@ -223,8 +232,9 @@ extension PipelineDecoder {
             report(node, path, "\(what) \(shown(node)) does not exist", hint: hint)
             return nil
         }
-        guard !isDirectory.boolValue else {
-            report(node, path, "\(what) \(shown(node)) is a directory, expected a file")
+        guard isDirectory.boolValue == directory else {
+            report(node, path, directory ? "\(what) \(shown(node)) is a file, expected a directory"
+                                         : "\(what) \(shown(node)) is a directory, expected a file")
             return nil
         }
         return found

@@ -100,7 +100,8 @@ public enum RunEngine {
         }
         logger.info("working run", metadata: ["pipeline": "\(pipeline.name)", "workers": "\(options.workers)"])
 
-        try await withDatabase {
+        // Stages holding children (stream exec) stop them when this process is done with the run.
+        try await StageLifecycle.around(pipeline.stages, logger: logger) { try await withDatabase {
             try await withThrowingTaskGroup(of: Void.self) { outer in
                 outer.addTask {
                     await Maintenance(context: context).run(until: { context.workersFinished })
@@ -119,7 +120,7 @@ public enum RunEngine {
                 }
                 try await outer.waitForAll()
             }
-        }
+        } }
         if let fatal = context.fatal { throw fatal }
 
         let stop = controller.isStopping && !context.isComplete ? controller.stopReason : .none
