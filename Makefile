@@ -30,11 +30,13 @@ install: setup
 	install -m 0755 .build/release/baton $(DESTDIR)$(PREFIX)/bin/baton
 	@echo "installed $(DESTDIR)$(PREFIX)/bin/baton"
 
-## Throughput of Baton next to the Postgres ceiling (pgbench running the same statements).
+## Throughput of Baton next to the Postgres ceiling (pgbench running the same statements), the http
+## stage next to wrk, a Python stream exec stage next to jq.
 bench: setup
 	$(SWIFT) build -c release --product baton
 	@bash scripts/with-test-db.sh bash scripts/bench.sh .build/release/baton
 	@bash scripts/with-test-db.sh bash scripts/bench-http.sh .build/release/baton
+	@bash scripts/with-test-db.sh bash scripts/bench-exec.sh .build/release/baton
 
 clean:
 	rm -rf .build
