@@ -15,8 +15,9 @@ extension PipelineDecoder {
         var isInterpolated: Bool
     }
 
-    /// A mapping with only `allowed` keys (others are reported, with a suggestion).
-    func fields(_ node: Node, _ path: String, allowed: [String], what: String) -> MappingFields? {
+    /// A mapping with only `allowed` keys (others are reported, with a suggestion); keys in
+    /// `unlisted` are accepted too but not offered in hints.
+    func fields(_ node: Node, _ path: String, allowed: [String], unlisted: [String] = [], what: String) -> MappingFields? {
         guard case .mapping(let mapping) = node else {
             report(node, path, "expected \(what), found \(describe(node))", hint: "valid keys here: \(allowed.joined(separator: ", "))")
             return nil
@@ -29,7 +30,7 @@ extension PipelineDecoder {
             }
             let key = keyScalar.string
             if document.duplicates[key] != nil { continue }
-            guard allowed.contains(key) else {
+            guard allowed.contains(key) || unlisted.contains(key) else {
                 reportUnknownKey(key, keyNode, FieldPath.child(path, key), allowed: allowed)
                 continue
             }

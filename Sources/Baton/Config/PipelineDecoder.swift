@@ -16,12 +16,16 @@ final class PipelineDecoder {
     /// looked up there.
     let fileDirectory: String
     let currentDirectory: String
+    /// The Swift transforms `swift: NAME` stages may use.
+    let swiftStages: SwiftStages
     private(set) var errors: [PipelineError] = []
     /// Values taken from the environment, in order of first use.
     private(set) var secrets: [String] = []
 
-    init(file: String, document: YAMLDocument, environment: [String: String], currentDirectory: String) {
+    init(file: String, document: YAMLDocument, environment: [String: String], currentDirectory: String,
+         swiftStages: SwiftStages = SwiftStages()) {
         self.file = file
+        self.swiftStages = swiftStages
         self.document = document
         self.interpolator = EnvironmentInterpolator(environment: environment)
         self.currentDirectory = currentDirectory

@@ -3,6 +3,7 @@
 /// Thrown by ``PipelineLoader``: the loader does not stop at the first problem, so one run of
 /// `baton validate` shows everything there is to fix.
 public struct PipelineErrors: Error, Sendable, CustomStringConvertible {
+    /// The problems, sorted by line and column.
     public var errors: [PipelineError]
 
     /// Sorts `errors` by line and column; errors at the same position keep their order.

@@ -6,9 +6,11 @@ enum PipelineKeys {
     /// Every source key: each kind's key and its own keys, and the common ones.
     static var source: [String] { SourceKinds.keys + ["key", "on_error", "dedupe"] + SourceKinds.ownKeys.map(\.key) }
     static let dedupe = ["window"]
-    /// Every stage key: the common ones, each kind's key and the keys of its own.
-    static var stage: [String] {
-        ["name"] + StageKinds.keys + StageKinds.ownKeys.map(\.key) + ["key", "retry", "concurrency", "batch_size", "lease"]
+    /// The stage keys offered when no Swift stages are registered (the `baton` command).
+    static var stage: [String] { stage(swift: false) }
+    /// Every stage key: the common ones, each offered kind's key and the keys of its own.
+    static func stage(swift: Bool) -> [String] {
+        ["name"] + StageKinds.offered(swift: swift).map { $0.key } + StageKinds.ownKeys.map(\.key) + ["key", "retry", "concurrency", "batch_size", "lease"]
     }
     /// SQL parameters every item has, whatever its fields.
     static let sqlBuiltins = ["_key", "_run", "_run_id", "_stage", "_payload"]

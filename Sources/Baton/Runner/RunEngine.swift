@@ -1,10 +1,13 @@
-public import BatonPostgres
+package import BatonPostgres
 import Foundation
 import Logging
 
 /// What a run ended with, as seen by this process.
 public struct RunReport: Sendable {
+    /// The run as it is now (its state: `succeeded`, `failed`, or still `running` when this
+    /// process stopped early).
     public var run: RunRecord
+    /// Per stage counts and timings, from the database (every process's work).
     public var stages: [StageSummary]
     /// Time this process spent on the run.
     public var wallTime: Duration
@@ -16,10 +19,10 @@ public struct RunReport: Sendable {
 
 /// Runs pipelines: seeds a run, works all its stages until nothing is pending or running,
 /// and marks it succeeded or failed.
-public enum RunEngine {
+package enum RunEngine {
     /// Creates run `runName` of `pipeline` (or resumes it if it exists: no duplicate seeding,
     /// no duplicate work) and works it to completion with `options.workers` workers.
-    public static func run(
+    package static func run(
         _ pipeline: Pipeline, database: ConnectionConfig, runName: String, options: RunOptions = RunOptions(),
         controller: RunController = RunController()
     ) async throws -> RunReport {
@@ -51,7 +54,7 @@ public enum RunEngine {
     }
 
     /// Works an existing run (resume, replay, `baton work`) to completion.
-    public static func work(
+    package static func work(
         _ pipeline: Pipeline, run: RunRecord, database: ConnectionConfig, options: RunOptions = RunOptions(),
         controller: RunController = RunController()
     ) async throws -> RunReport {

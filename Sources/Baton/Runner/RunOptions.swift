@@ -17,9 +17,13 @@ public struct RunOptions: Sendable {
     public var rescueInterval: Duration
     /// How often live progress is reported (nil: never).
     public var progressInterval: Duration?
+    /// Receives live progress every ``progressInterval``.
     public var progress: (@Sendable (ProgressSnapshot) -> Void)?
+    /// Where the engine logs (swift-log), with `run.id`, `stage.name`, `item.key` metadata;
+    /// the children of stream exec stages log their stderr here too.
     public var logger: Logger
 
+    /// Options; `workers` is at least 1.
     public init(
         workers: Int = 4, workerName: String = RunOptions.defaultWorkerName(), maxIdle: Duration = .milliseconds(500),
         seed: Bool = true, seedChunkSize: Int = 5_000, rescueInterval: Duration = .seconds(5),
@@ -37,6 +41,7 @@ public struct RunOptions: Sendable {
         self.logger = logger
     }
 
+    /// `HOST:PID` of this process.
     public static func defaultWorkerName() -> String {
         "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     }

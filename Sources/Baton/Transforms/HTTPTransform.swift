@@ -8,8 +8,8 @@ import Foundation
 /// Failures are classified by status (`retry_on`, `fail_on`, `success_on`) and by transport
 /// error (timeouts, connection errors: retried; size limit, refused scheme: permanent).
 /// `Retry-After` sets the next attempt. Non-GET requests carry a stable `Idempotency-Key`.
-public struct HTTPTransform: StageTransform {
-    public let config: HTTPStageConfig
+package struct HTTPTransform: StageTransform {
+    package let config: HTTPStageConfig
     private let url: Template
     private let query: [(name: String, value: Template)]
     private let headers: [(name: String, value: Template)]
@@ -17,7 +17,7 @@ public struct HTTPTransform: StageTransform {
     private let rawBody: Template?
     private let state: HTTPStageState
 
-    public init(config: HTTPStageConfig) throws {
+    package init(config: HTTPStageConfig) throws {
         self.config = config
         url = try Template(config.url)
         query = try config.query.map { ($0.name, try Template($0.value)) }
@@ -36,14 +36,14 @@ public struct HTTPTransform: StageTransform {
         state = HTTPStageState(maxTransfers: 256, failureBudget: config.failureBudget)
     }
 
-    public var fingerprint: String { "http:\(config.fingerprint)" }
-    public var kindName: String { "http" }
-    public var defaultConcurrency: Int { 16 }
-    public var defaultBatchSize: Int { 64 }
+    package var fingerprint: String { "http:\(config.fingerprint)" }
+    package var kindName: String { "http" }
+    package var defaultConcurrency: Int { 16 }
+    package var defaultBatchSize: Int { 64 }
 
     private var sendsBody: Bool { !["GET", "HEAD"].contains(config.method) }
 
-    public func process(_ item: StageInput) async throws -> StageOutput {
+    package func process(_ item: StageInput) async throws -> StageOutput {
         let request = try buildRequest(item)
         let shown = "\(config.method) \(redactedURL(request.url))"
         if state.isTripped {
@@ -118,7 +118,7 @@ public struct HTTPTransform: StageTransform {
     }
 
     /// Stable across retries and replays of the same item in the same run.
-    public static func idempotencyKey(runID: Int64, stage: String, key: String) -> String {
+    package static func idempotencyKey(runID: Int64, stage: String, key: String) -> String {
         "baton-" + StableHash.hex("\(runID)\u{1}\(stage)\u{1}\(key)")
     }
 
