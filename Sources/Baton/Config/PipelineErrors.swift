@@ -13,6 +13,11 @@ public struct PipelineErrors: Error, Sendable, CustomStringConvertible {
             .map(\.element)
     }
 
+    /// Errors in the order given (e.g. a pipeline file's, then a test file's).
+    package init(inOrder errors: [PipelineError]) {
+        self.errors = errors
+    }
+
     /// One error per line.
     public var description: String {
         errors.map(\.description).joined(separator: "\n")

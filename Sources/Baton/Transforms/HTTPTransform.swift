@@ -1,4 +1,4 @@
-import BatonHTTP
+package import BatonHTTP
 import BatonJQ
 import Foundation
 
@@ -57,22 +57,44 @@ package struct HTTPTransform: StageTransform {
             response = try await state.client.send(request)
         } catch {
             if error.code == .cancelled { throw CancellationError() }
-            let failure = StageError(
-                isPermanent: !error.isTransient, errorClass: "http \(error.code)",
-                message: "\(item.stage) \(item.key): \(shown): \(error.message.isEmpty ? "\(error.code)" : error.message)"
-            )
+            let failure = transportFailure(error, item: item, shown: shown)
             if state.recordFailure() { throw halted(item, shown, last: failure.message) }
             throw failure
         }
-        let status = response.status
-        let success = (200...299).contains(status) || config.successOn.contains(status)
-        if !success {
+        guard isSuccess(response) else {
             let failure = statusError(response, item: item, shown: shown)
             if state.recordFailure() { throw halted(item, shown, last: failure.message) }
             throw failure
         }
         state.recordSuccess()
         return StageOutput(outputs: [OutputItem(payload: try output(for: item, response: response, shown: shown))])
+    }
+
+    /// The stage's work on `item` with `send` answering instead of the network (`baton test`
+    /// plays recorded responses): no rate limit, no failure budget.
+    package func process(_ item: StageInput, send: (HTTPRequest) throws -> HTTPResponse) throws -> StageOutput {
+        let request = try buildRequest(item)
+        let shown = "\(config.method) \(redactedURL(request.url))"
+        let response: HTTPResponse
+        do {
+            response = try send(request)
+        } catch let error as HTTPError {
+            throw transportFailure(error, item: item, shown: shown)
+        }
+        guard isSuccess(response) else { throw statusError(response, item: item, shown: shown) }
+        return StageOutput(outputs: [OutputItem(payload: try output(for: item, response: response, shown: shown))])
+    }
+
+    private func transportFailure(_ error: HTTPError, item: StageInput, shown: String) -> StageError {
+        StageError(
+            isPermanent: !error.isTransient, errorClass: "http \(error.code)",
+            message: "\(item.stage) \(item.key): \(shown): \(error.message.isEmpty ? "\(error.code)" : error.message)"
+        )
+    }
+
+    /// 2xx, or a status in `success_on`.
+    private func isSuccess(_ response: HTTPResponse) -> Bool {
+        (200...299).contains(response.status) || config.successOn.contains(response.status)
     }
 
     // MARK: Request
