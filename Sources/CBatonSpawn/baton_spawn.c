@@ -49,64 +49,50 @@ static void reset_signals(void) {
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/// Baton is gone: take the whole group down, the guardian included.
-static void kill_group(int sig) {
-    (void)sig;
-    kill(0, SIGKILL);
-}
+/// The guardian, run by /bin/sh: starts the command (its stdin the guardian's, kept on fd 3
+/// because an asynchronous list's stdin is /dev/null otherwise), keeps none of the pipes
+/// itself, waits, and ends as the command did (re-raising its signal). PARENT_DIED (sent by
+/// the kernel when Baton's thread dies: PR_SET_PDEATHSIG survives exec) kills the whole
+/// process group, the guardian included. Were the signal to come before the trap is set, its
+/// default action ends the guardian before it has started anything.
+static const char guardian_script[] =
+    "trap 'kill -KILL 0' USR1\n"
+    "exec 3<&0\n"
+    "\"$@\" <&3 3<&- &\n"
+    "exec 0</dev/null 1>/dev/null 2>/dev/null 3<&-\n"
+    "wait \"$!\"\n"
+    "status=$?\n"
+    "if [ \"$status\" -gt 128 ]; then trap - USR1; kill -s \"$(kill -l \"$status\")\" $$; fi\n"
+    "exit \"$status\"\n";
 
-/// The command, in the guardian's process group.
-static void run_command(const char *path, char *const argv[], char *const envp[], const char *cwd,
-                        int stdin_fd, int stdout_fd, int stderr_fd, int report) {
+/// The forked child: a new process group, PR_SET_PDEATHSIG, the pipes on 0-2, then exec of
+/// the guardian (so nothing of Baton's memory stays around).
+static void exec_guardian(pid_t baton, const char *path, char *const argv[], char *const envp[], const char *cwd,
+                          int stdin_fd, int stdout_fd, int stderr_fd, int report) {
     reset_signals();
-    // Dies with the guardian, should anything kill it alone.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    setpgid(0, 0);
+    if (prctl(PR_SET_PDEATHSIG, PARENT_DIED) != 0) report_and_exit(report, errno);
+    // Baton may have died before prctl took effect.
+    if (getppid() != baton) _exit(1);
     if (dup2(stdin_fd, 0) < 0 || dup2(stdout_fd, 1) < 0 || dup2(stderr_fd, 2) < 0) report_and_exit(report, errno);
     close_from(3, 1);
     if (cwd != NULL && chdir(cwd) != 0) report_and_exit(report, errno);
-    execve(path, argv, envp);
+
+    // sh -c SCRIPT baton-guardian PATH ARGS…: argv[0] of the command is replaced by its path.
+    const char *guardian[4 + 256];
+    int count = 0;
+    guardian[count++] = "sh";
+    guardian[count++] = "-c";
+    guardian[count++] = guardian_script;
+    guardian[count++] = "baton-guardian";
+    guardian[count++] = path;
+    for (int i = 1; argv[i] != NULL; i++) {
+        if (count >= (int)(sizeof guardian / sizeof guardian[0]) - 1) report_and_exit(report, E2BIG);
+        guardian[count++] = argv[i];
+    }
+    guardian[count] = NULL;
+    execve("/bin/sh", (char *const *)guardian, envp);
     report_and_exit(report, errno);
-}
-
-/// The guardian: forks the command, keeps none of Baton's descriptors, and mirrors the
-/// command's end.
-static void guard(pid_t baton, const char *path, char *const argv[], char *const envp[], const char *cwd,
-                  int stdin_fd, int stdout_fd, int stderr_fd, int report) {
-    reset_signals();
-    setpgid(0, 0);
-    prctl(PR_SET_NAME, "baton-guardian", 0, 0, 0);
-    struct sigaction action;
-    action.sa_handler = kill_group;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = 0;
-    sigaction(PARENT_DIED, &action, NULL);
-    if (prctl(PR_SET_PDEATHSIG, PARENT_DIED) != 0) report_and_exit(report, errno);
-    // Baton may have died before prctl took effect.
-    if (getppid() != baton) kill_group(0);
-
-    pid_t command = fork();
-    if (command < 0) report_and_exit(report, errno);
-    if (command == 0) run_command(path, argv, envp, cwd, stdin_fd, stdout_fd, stderr_fd, report);
-
-    // None of Baton's descriptors stay open here (the command's pipes must close when it
-    // exits, the report pipe when it execs); the standard ones point at /dev/null.
-    int null = open("/dev/null", O_RDWR);
-    if (null >= 0) {
-        dup2(null, 0);
-        dup2(null, 1);
-        dup2(null, 2);
-    }
-    close_from(3, 0);
-
-    int status;
-    while (waitpid(command, &status, 0) < 0) {
-        if (errno != EINTR) _exit(127);
-    }
-    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-    int sig = WTERMSIG(status);
-    signal(sig, SIG_DFL);
-    kill(getpid(), sig);
-    _exit(128 + sig);
 }
 
 int baton_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
@@ -124,7 +110,7 @@ int baton_spawn(const char *path, char *const argv[], char *const envp[], const 
         close(report[1]);
         return -1;
     }
-    if (pid == 0) guard(baton, path, argv, envp, cwd, stdin_fd, stdout_fd, stderr_fd, report[1]);
+    if (pid == 0) exec_guardian(baton, path, argv, envp, cwd, stdin_fd, stdout_fd, stderr_fd, report[1]);
 
     close(report[1]);
     // Also here, so the group exists before anyone signals it.
