@@ -57,7 +57,7 @@ struct StreamExecEndToEndTests {
     }
 
     /// A child that hangs on its first item after starting a grandchild; both pids recorded.
-    private func hangingPipeline(_ workspace: Workspace, timeout: String) throws {
+    private func hangingPipeline(_ workspace: Workspace) throws {
         try workspace.write("hang.py", """
             import os, subprocess, sys, time
             sleeper = subprocess.Popen(["sleep", "1000"])
@@ -74,8 +74,7 @@ struct StreamExecEndToEndTests {
                 exec:
                   command: [python3, hang.py]
                   mode: stream
-                  timeout: \(timeout)
-                  start_timeout: 0s
+                  timeout: 10m
                   env: { SCRATCH: "\(workspace.url.path)" }
             """)
     }
@@ -91,7 +90,7 @@ struct StreamExecEndToEndTests {
     @Test func aChildAndItsChildrenDieWhenBatonIsKilledWithSIGKILL() async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
-        try hangingPipeline(workspace, timeout: "10m")
+        try hangingPipeline(workspace)
         try await TestDatabase.with { db in
             let baton = try BatonProcess.start(["run", "hang.yaml", "--run", "k", "--progress", "none"], database: db, directory: workspace.url)
             let pids = try await waitForPids(workspace, count: 2)
@@ -108,16 +107,36 @@ struct StreamExecEndToEndTests {
     @Test func aStoppedBatonStopsItsChildrenAndTheirChildren() async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
-        try hangingPipeline(workspace, timeout: "1s")
+        // A child that answers slowly, with a grandchild that never ends by itself.
+        try workspace.write("slow.py", """
+            import json, os, subprocess, sys, time
+            sleeper = subprocess.Popen(["sleep", "1000"])
+            with open(os.path.join(os.environ["SCRATCH"], "pids"), "a") as f:
+                f.write(f"{os.getpid()}\\n{sleeper.pid}\\n")
+            for line in sys.stdin:
+                time.sleep(0.2)
+                print(json.dumps({"items": [json.loads(line)]}), flush=True)
+            """)
+        try workspace.write("slow.yaml", """
+            pipeline: slow
+            source: { items: [\((1...300).map { "{id: \($0)}" }.joined(separator: ", "))], key: .id }
+            stages:
+              - name: nap
+                exec: { command: [python3, slow.py], mode: stream, window: 2, env: { SCRATCH: "\(workspace.url.path)" } }
+                batch_size: 2
+            """)
         try await TestDatabase.with { db in
-            let baton = try BatonProcess.start(["run", "hang.yaml", "--run", "t", "--progress", "none"], database: db, directory: workspace.url)
-            _ = try await waitForPids(workspace, count: 2)
+            let baton = try BatonProcess.start(["run", "slow.yaml", "--run", "t", "--progress", "none"], database: db, directory: workspace.url)
+            let pids = try await waitForPids(workspace, count: 2)
+            #expect(pids.count == 2)
             baton.signal(SIGTERM)
             let output = try await baton.wait()
             #expect(output.status == 75, "\(output)")
-            let pids = StreamExec.pids(workspace, "pids")
-            #expect(pids.count >= 2)
-            let survivors = try await StreamExec.survivors(pids, within: .seconds(2))
+            // In-flight items were answered and committed; the rest waits for a resume.
+            let conn = try db.connect()
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'pending'") > 0)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'running'") == 0)
+            let survivors = try await StreamExec.survivors(pids, within: .seconds(10))
             #expect(survivors.isEmpty, "still running after baton exited: \(survivors)")
         }
     }

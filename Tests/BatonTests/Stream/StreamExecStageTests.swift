@@ -106,7 +106,8 @@ struct StreamExecStageTests {
                 """#
             let started = ContinuousClock.now
             let report = try await StreamExec.run(db, workspace, script: script, items: 4, attempts: 2)
-            #expect(ContinuousClock.now - started < .seconds(60))
+            // Bounded (the machine is shared: generous), not one restart per item.
+            #expect(ContinuousClock.now - started < .seconds(300))
             #expect(report.stage("child")?.failed == 4)
             let conn = try db.connect()
             let errors = try conn.query("SELECT DISTINCT error_class FROM baton.items").rows.map { try $0.decode(String.self, 0) }
@@ -135,7 +136,7 @@ struct StreamExecStageTests {
             let started = ContinuousClock.now
             let report = try await StreamExec.run(db, workspace, script: script, items: 6, attempts: 2, timeout: .milliseconds(700),
                                                   startTimeout: .seconds(20))
-            #expect(ContinuousClock.now - started < .seconds(60))
+            #expect(ContinuousClock.now - started < .seconds(300))  // far below the 1000 s hang
             #expect(report.stage("child")?.done == 5)
             #expect(report.stage("child")?.failed == 1)
             let conn = try db.connect()
