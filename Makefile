@@ -19,9 +19,11 @@ build: setup
 run: build
 	@bash scripts/demo.sh $(BATON)
 
-## The whole test suite against a throwaway Postgres cluster (started and stopped here).
+## The whole test suite against a throwaway Postgres cluster (started and stopped here), then the
+## pipelines' own tests (`baton test pipelines/`), the public API's doc comments, and the example
+## package using Baton as a library (scripts/test-all.sh).
 test: setup
-	@bash scripts/with-test-db.sh $(SWIFT) test
+	@SWIFT=$(SWIFT) bash scripts/with-test-db.sh bash scripts/test-all.sh
 
 ## A release `baton` with the Swift runtime linked in, on PATH (needs only libpq, libcurl, libjq).
 install: setup

@@ -24,6 +24,9 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CJQ", providers: [.apt(["libjq-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // fork + PR_SET_PDEATHSIG + exec for the children of stream exec stages (C: the code
+        // between fork and exec must be async-signal-safe).
+        .target(name: "CBatonSpawn"),
 
         // Thin, safe wrappers: one per C library.
         .target(name: "BatonPostgres", dependencies: ["CLibPQ"], swiftSettings: strict),
@@ -35,7 +38,7 @@ let package = Package(
         .target(
             name: "Baton",
             dependencies: [
-                "BatonPostgres", "BatonHTTP", "BatonJQ", "BatonZlib",
+                "BatonPostgres", "BatonHTTP", "BatonJQ", "BatonZlib", "CBatonSpawn",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

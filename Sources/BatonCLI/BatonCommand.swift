@@ -12,6 +12,7 @@ struct BatonCommand: AsyncParsableCommand {
 
             Examples:
               baton validate pipelines/orders.yaml
+              baton test pipelines/
               baton run pipelines/orders.yaml --run nightly
               baton status nightly
               baton failures nightly
@@ -23,6 +24,7 @@ struct BatonCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self,
             ValidateCommand.self,
+            TestCommand.self,
             StatusCommand.self,
             FailuresCommand.self,
             ExplainCommand.self,

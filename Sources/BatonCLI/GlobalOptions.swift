@@ -28,10 +28,15 @@ struct GlobalOptions: ParsableArguments {
 
     /// Connection settings, starting the embedded cluster if no database is configured.
     func database() throws -> ConnectionConfig {
+        try GlobalOptions.database(explicitURL: databaseURL)
+    }
+
+    /// The database for `--database-url URL` (nil: the environment's, else the embedded one).
+    static func database(explicitURL: String?) throws -> ConnectionConfig {
         // Resolved once per process (starting the local cluster, and saying so, only once).
         try GlobalOptions.resolved.withLock { resolved in
             if let config = resolved { return config }
-            let config = try DatabaseLocator().resolve(explicitURL: databaseURL) { notice in
+            let config = try DatabaseLocator().resolve(explicitURL: explicitURL) { notice in
                 LogSetup.message(notice)
             }
             resolved = config

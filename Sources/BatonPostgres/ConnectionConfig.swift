@@ -71,4 +71,13 @@ public struct ConnectionConfig: Sendable, Hashable {
         hasher.combine(answerTimeout)
         for (k, v) in sessionSettings { hasher.combine(k); hasher.combine(v) }
     }
+
+    /// A description safe for logs: keywords and hosts only, never a password or full DSN.
+    public var redactedDescription: String {
+        storage.map { key, value -> String in
+            if key == "dbname", value.contains("://") || value.contains("=") { return "dbname=<url>" }
+            if key == "password" { return "password=***" }
+            return "\(key)=\(value)"
+        }.joined(separator: " ")
+    }
 }

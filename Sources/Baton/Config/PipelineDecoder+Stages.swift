@@ -51,8 +51,9 @@ extension PipelineDecoder {
     private func decodeStage(_ node: Node, _ path: String, defaults: StageSettings, seen: inout [String: Int]) -> StageDraft {
         var draft = StageDraft(node: node, path: path)
         let before = errors.count
-        guard let stage = fields(node, path, allowed: PipelineKeys.stage,
-                                 what: "a stage (a mapping with a name and one of \(StageKinds.list))") else { return draft }
+        let swift = !swiftStages.names.isEmpty
+        guard let stage = fields(node, path, allowed: PipelineKeys.stage(swift: swift), unlisted: swift ? [] : [SwiftStageKind.key],
+                                 what: "a stage (a mapping with a name and one of \(StageKinds.list(swift: swift)))") else { return draft }
         if let nameNode = stage["name"] {
             if let name = text(nameNode, stage.path("name")) {
                 if !PipelineDecoder.isName(name, requireLeadingLetter: false) {
@@ -71,7 +72,7 @@ extension PipelineDecoder {
 
         let kinds = stage.entries.filter { StageKinds.kind(named: $0.key) != nil }
         if kinds.isEmpty {
-            report(node, path, "the stage does nothing: it needs one of \(StageKinds.list)",
+            report(node, path, "the stage does nothing: it needs one of \(StageKinds.list(swift: swift))",
                    hint: "e.g. " + StageKinds.all.prefix(3).map { $0.example }.joined(separator: ", "))
         }
         if let first = kinds.first {

@@ -15,8 +15,9 @@ extension PipelineDecoder {
         var isInterpolated: Bool
     }
 
-    /// A mapping with only `allowed` keys (others are reported, with a suggestion).
-    func fields(_ node: Node, _ path: String, allowed: [String], what: String) -> MappingFields? {
+    /// A mapping with only `allowed` keys (others are reported, with a suggestion); keys in
+    /// `unlisted` are accepted too but not offered in hints.
+    func fields(_ node: Node, _ path: String, allowed: [String], unlisted: [String] = [], what: String) -> MappingFields? {
         guard case .mapping(let mapping) = node else {
             report(node, path, "expected \(what), found \(describe(node))", hint: "valid keys here: \(allowed.joined(separator: ", "))")
             return nil
@@ -29,7 +30,7 @@ extension PipelineDecoder {
             }
             let key = keyScalar.string
             if document.duplicates[key] != nil { continue }
-            guard allowed.contains(key) else {
+            guard allowed.contains(key) || unlisted.contains(key) else {
                 reportUnknownKey(key, keyNode, FieldPath.child(path, key), allowed: allowed)
                 continue
             }
@@ -205,7 +206,16 @@ extension PipelineDecoder {
     /// An existing file: `~/` expanded; relative paths are looked up in the current directory,
     /// then in the pipeline file's folder. Returns the absolute path.
     func existingFile(_ node: Node, _ path: String, what: String) -> String? {
-        guard let text = nonEmptyText(node, path, what: "a file path") else { return nil }
+        existingPath(node, path, what: what, directory: false)
+    }
+
+    /// An existing directory, looked up like ``existingFile(_:_:what:)``.
+    func existingDirectory(_ node: Node, _ path: String, what: String) -> String? {
+        existingPath(node, path, what: what, directory: true)
+    }
+
+    private func existingPath(_ node: Node, _ path: String, what: String, directory: Bool) -> String? {
+        guard let text = nonEmptyText(node, path, what: directory ? "a directory" : "a file path") else { return nil }
         let expanded = (text as NSString).expandingTildeInPath
         let candidates: [String]
         if expanded.hasPrefix("/") {
@@ -223,8 +233,9 @@ extension PipelineDecoder {
             report(node, path, "\(what) \(shown(node)) does not exist", hint: hint)
             return nil
         }
-        guard !isDirectory.boolValue else {
-            report(node, path, "\(what) \(shown(node)) is a directory, expected a file")
+        guard isDirectory.boolValue == directory else {
+            report(node, path, directory ? "\(what) \(shown(node)) is a file, expected a directory"
+                                         : "\(what) \(shown(node)) is a directory, expected a file")
             return nil
         }
         return found

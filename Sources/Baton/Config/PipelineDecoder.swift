@@ -16,6 +16,8 @@ final class PipelineDecoder {
     /// looked up there.
     let fileDirectory: String
     let currentDirectory: String
+    /// The Swift transforms `swift: NAME` stages may use.
+    let swiftStages: SwiftStages
     private(set) var errors: [PipelineError] = []
     /// What is worth knowing but does not stop the pipeline (a glob matching no file yet).
     private(set) var warnings: [PipelineError] = []
@@ -24,8 +26,10 @@ final class PipelineDecoder {
     /// The file's lines as Unicode scalars (set by ``decode(text:)``), for positions inside values.
     private(set) var sourceLines: [[Unicode.Scalar]] = []
 
-    init(file: String, document: YAMLDocument, environment: [String: String], currentDirectory: String) {
+    init(file: String, document: YAMLDocument, environment: [String: String], currentDirectory: String,
+         swiftStages: SwiftStages = SwiftStages()) {
         self.file = file
+        self.swiftStages = swiftStages
         self.document = document
         self.interpolator = EnvironmentInterpolator(environment: environment)
         self.currentDirectory = currentDirectory

@@ -21,6 +21,7 @@ public struct PipelineError: Error, Sendable, Hashable, CustomStringConvertible 
     /// How to fix it, when there is something more useful to say than the message.
     public var hint: String?
 
+    /// An error at `file:line:column` about `field`.
     public init(file: String, line: Int, column: Int, field: String, message: String, hint: String? = nil) {
         self.file = file
         self.line = line

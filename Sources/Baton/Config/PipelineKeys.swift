@@ -10,9 +10,11 @@ enum PipelineKeys {
     /// The paginators of an http source (exactly one) and the settings they share or own.
     static let paginators = ["next_url", "link_header", "offset", "page", "cursor"]
     static var paginate: [String] { paginators + ["limit", "limit_param", "start", "param", "has_more", "stop_on_empty", "max_pages"] }
-    /// Every stage key: the common ones, each kind's key and the keys of its own.
-    static var stage: [String] {
-        ["name"] + StageKinds.keys + StageKinds.ownKeys.map(\.key) + ["key", "retry", "concurrency", "batch_size", "lease", "timeout"]
+    /// The stage keys offered when no Swift stages are registered (the `baton` command).
+    static var stage: [String] { stage(swift: false) }
+    /// Every stage key: the common ones, each offered kind's key and the keys of its own.
+    static func stage(swift: Bool) -> [String] {
+        ["name"] + StageKinds.offered(swift: swift).map { $0.key } + StageKinds.ownKeys.map(\.key) + ["key", "retry", "concurrency", "batch_size", "lease", "timeout"]
     }
     /// SQL parameters every item has, whatever its fields.
     static let sqlBuiltins = ["_key", "_run", "_run_id", "_stage", "_payload"]

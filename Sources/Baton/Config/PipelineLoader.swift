@@ -49,7 +49,7 @@ public import Foundation
 ///   dedupe: { window: 24h }     # skip keys another run of this pipeline seeded within the window
 /// stages:                   # required, a non-empty list, run in order
 ///   - name: shape           # required, unique: letters, digits, _ and -
-///     jq: '{id, total}'     # exactly one of jq / sql / http / exec
+///     jq: '{id, total}'     # exactly one of jq / sql / http / exec / swift
 ///     key: .sku             # optional jq expression: identity of the items entering the stage
 ///     retry: {…}            # optional, as under defaults (as are concurrency, batch_size, lease)
 ///   - name: load
@@ -84,9 +84,16 @@ public import Foundation
 ///   - name: enrich
 ///     exec:
 ///       command: [python3, enrich.py]   # program and arguments; a string runs with /bin/sh -c
-///       timeout: 60s        # default 60s
+///       mode: once          # once (a process per item, default) | stream (long-lived children)
+///       timeout: 60s        # default 60s; stream: per item
 ///       env: { MODE: fast } # extra environment variables
-///       fail_on_exit: [65]  # exit codes failing the item at once (default [65])
+///       cwd: scripts        # the program's working directory (must exist)
+///       fail_on_exit: [65]  # once only: exit codes failing the item at once (default [65])
+///       start_timeout: 60s  # stream only: extra time for a new child's first answer
+///       processes: 1        # stream only: children per process (1…256)
+///       window: 64          # stream only: items written ahead of the answers (1…10000)
+///   - name: score
+///     swift: score          # a transform registered in ``SwiftStages`` by the loading program
 /// ```
 ///
 /// Durations are a number and a unit — `500ms`, `30s`, `5m`, `2h`, `1d` — or several
@@ -118,10 +125,13 @@ public import Foundation
 /// jq stage ending in an object construction such as `{id, stars, lang: .language}`). A glob
 /// matching no file yet is a warning (``Pipeline/warnings``), not an error.
 public enum PipelineLoader {
-    /// Loads the pipeline file at `path`; throws ``PipelineErrors``. Relative paths in it are
-    /// looked up from `currentDirectory` (default: the process's), then next to the file.
+    /// Loads the pipeline file at `path`; throws ``PipelineErrors``. `swift: NAME` stages use
+    /// the transforms registered in `swiftStages`; `${VAR}` references read `environment`.
+    /// Relative paths in it are looked up from `currentDirectory` (default: the process's),
+    /// then next to the file.
     public static func load(
-        path: String, environment: [String: String] = ProcessInfo.processInfo.environment, currentDirectory: String? = nil
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment, swiftStages: SwiftStages = SwiftStages(),
+        currentDirectory: String? = nil
     ) throws -> Pipeline {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
@@ -135,12 +145,16 @@ public enum PipelineLoader {
             throw PipelineErrors([PipelineError(file: path, line: 1, column: 1, field: "", message: "cannot read the pipeline file as UTF-8 text",
                                                 hint: "check its permissions and encoding")])
         }
-        return try load(text: text, file: path, environment: environment, currentDirectory: currentDirectory)
+        return try load(text: text, file: path, environment: environment, swiftStages: swiftStages, currentDirectory: currentDirectory)
     }
 
-    /// Loads a pipeline from its text; `file` is used in messages, for `Pipeline.file` and to
-    /// resolve relative paths. Throws ``PipelineErrors``.
-    public static func load(text: String, file: String, environment: [String: String], currentDirectory: String? = nil) throws -> Pipeline {
+    /// Loads a pipeline from its text; `file` is used in messages, for ``Pipeline/file`` and
+    /// to resolve relative paths (from `currentDirectory`, default the process's, then next
+    /// to the file). Throws ``PipelineErrors``.
+    public static func load(
+        text: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        swiftStages: SwiftStages = SwiftStages(), currentDirectory: String? = nil
+    ) throws -> Pipeline {
         let document: YAMLDocument
         do {
             document = try YAMLDocument(parsing: text)
@@ -149,7 +163,8 @@ public enum PipelineLoader {
                                                 message: error.message, hint: error.hint)])
         }
         let decoder = PipelineDecoder(file: file, document: document, environment: environment,
-                                      currentDirectory: currentDirectory ?? FileManager.default.currentDirectoryPath)
+                                      currentDirectory: currentDirectory ?? FileManager.default.currentDirectoryPath,
+                                      swiftStages: swiftStages)
         let pipeline = decoder.decode(text: text)
         guard decoder.errors.isEmpty, let pipeline else {
             let redactor = Redactor(secrets: decoder.secrets)

@@ -1,6 +1,8 @@
-/// An error the CLI turns into an exit code: the engine decides a failure's category, the
-/// CLI's exit-code table (`ExitCode` in BatonCLI) decides its number.
+/// A failure of Baton itself (not of an item): the database is unavailable, the pipeline
+/// cannot run, the source is malformed. The `baton` command turns its ``category`` into an
+/// exit code.
 public struct BatonError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure it is (each has its own exit code in the `baton` command).
     public struct Category: Hashable, Sendable, CustomStringConvertible {
         let name: String
         /// Bad command-line usage.
@@ -15,16 +17,21 @@ public struct BatonError: Error, Sendable, CustomStringConvertible {
         public static let temporary = Category(name: "temporary")
         /// Pipeline configuration error.
         public static let config = Category(name: "config")
+        /// The category's name (`usage`, `data`, `unavailable`…).
         public var description: String { name }
     }
 
+    /// What kind of failure it is.
     public var category: Category
+    /// What went wrong, for people; never contains a password or an environment value.
     public var message: String
 
+    /// An error of `category`.
     public init(_ category: Category, _ message: String) {
         self.category = category
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 }

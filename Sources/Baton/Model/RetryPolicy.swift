@@ -1,11 +1,18 @@
 /// How often and how late a failed item is tried again.
 public struct RetryPolicy: Sendable, Hashable {
+    /// How the delay grows from one attempt to the next.
     public enum Backoff: String, Sendable, Hashable, CaseIterable {
-        case exponential, linear, fixed
+        /// initial·2ⁿ⁻¹ after attempt n.
+        case exponential
+        /// initial·n after attempt n.
+        case linear
+        /// initial after every attempt.
+        case fixed
     }
 
     /// Attempts in all, the first included (1 = never retry).
     public var maxAttempts: Int
+    /// How the delay grows.
     public var backoff: Backoff
     /// Delay before the second attempt.
     public var initial: Duration
@@ -14,6 +21,7 @@ public struct RetryPolicy: Sendable, Hashable {
     /// Fraction of the delay randomised (0…1), so retries of many items spread out.
     public var jitter: Double
 
+    /// A policy; out-of-range values are clamped (at least one attempt, jitter within 0…1).
     public init(maxAttempts: Int = 3, backoff: Backoff = .exponential, initial: Duration = .seconds(1),
                 max: Duration = .seconds(300), jitter: Double = 0.2) {
         self.maxAttempts = Swift.max(1, maxAttempts)
@@ -25,7 +33,7 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// Delay after a failed `attempt` (1-based), before jitter: initial·2^(n−1), initial·n or
     /// initial, capped at `max`.
-    public func baseDelay(afterAttempt attempt: Int) -> Duration {
+    package func baseDelay(afterAttempt attempt: Int) -> Duration {
         let n = Swift.max(1, attempt)
         let seconds = initial.seconds
         let raw: Double
@@ -39,7 +47,7 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// Delay after a failed `attempt` with jitter: a value in [base·(1−jitter), base], so the
     /// cap is never exceeded. `random` is in [0, 1).
-    public func delay(afterAttempt attempt: Int, random: Double) -> Duration {
+    package func delay(afterAttempt attempt: Int, random: Double) -> Duration {
         let base = baseDelay(afterAttempt: attempt).seconds
         return .seconds(base * (1 - jitter * random))
     }
@@ -51,13 +59,13 @@ public struct RetryPolicy: Sendable, Hashable {
 
 extension Duration {
     /// The duration in seconds as a Double.
-    public var seconds: Double {
+    package var seconds: Double {
         let (s, attoseconds) = components
         return Double(s) + Double(attoseconds) / 1e18
     }
 
     /// Whole milliseconds, rounded up (saturating instead of overflowing).
-    public var milliseconds: Int64 {
+    package var milliseconds: Int64 {
         let (s, attoseconds) = components
         let (scaled, overflow) = s.multipliedReportingOverflow(by: 1000)
         if overflow { return s < 0 ? .min : .max }

@@ -1,24 +1,41 @@
 public import Foundation
 
-/// A row of `baton.runs`.
+/// A run of a pipeline (a row of `baton.runs`).
 public struct RunRecord: Sendable, Hashable {
+    /// Where a run is.
     public enum State: String, Sendable, Codable {
-        case running, succeeded, failed, cancelled
+        /// Items are pending or running (or a process stopped before the end: resume it).
+        case running
+        /// Every item done or skipped.
+        case succeeded
+        /// Finished with failed items (`baton failures`, `baton replay`).
+        case failed
+        /// Cancelled; it cannot be resumed.
+        case cancelled
     }
+    /// The run's id.
     public var id: Int64
+    /// The pipeline's name.
     public var pipeline: String
+    /// The run's name (unique per pipeline).
     public var name: String
+    /// Where the run is.
     public var state: State
+    /// Whether the whole source has been seeded.
     public var seedDone: Bool
-    public var seedPosition: Int64
-    public var seedLine: Int64
+    package var seedPosition: Int64
+    package var seedLine: Int64
     /// The source reader's own resume state (JSON text), nil for simple sources.
-    public var seedState: String?
+    package var seedState: String?
+    /// Source items seeded so far.
     public var seeded: Int64
-    public var definitionText: String?
-    public var definitionHash: String
+    package var definitionText: String?
+    package var definitionHash: String
+    /// The pipeline file the run was started from.
     public var file: String?
+    /// When the run was created.
     public var createdAt: Date
+    /// When it finished, if it has.
     public var finishedAt: Date?
     /// What the source resolved to when the run was created (nil for runs made before
     /// Baton stored it).

@@ -27,7 +27,7 @@ package struct HTTPSource: SourceDefinition {
 extension SourceSpec.Kind {
     /// Pages of records from an HTTP API (see ``HTTPSourceConfig``); failed page requests
     /// are retried with `retry` (default: 5 attempts, exponential from 1s to 1m).
-    public static func http(_ config: HTTPSourceConfig, retry: RetryPolicy? = nil) -> SourceSpec.Kind {
+    package static func http(_ config: HTTPSourceConfig, retry: RetryPolicy? = nil) -> SourceSpec.Kind {
         SourceSpec.Kind(HTTPSource(config: config, retry: retry ?? HTTPSource.defaultRetry))
     }
 }

@@ -1,8 +1,8 @@
 /// The `http:` block of a source: the request (the same settings as an `http` stage), how
 /// to find the records in a page, and how to get from one page to the next.
-public struct HTTPSourceConfig: Sendable, Hashable {
+package struct HTTPSourceConfig: Sendable, Hashable {
     /// How the next page is asked for.
-    public enum Paginator: Sendable, Hashable {
+    package enum Paginator: Sendable, Hashable {
         /// A jq program on the page's body gives the next page's URL (absolute or relative);
         /// none (null, empty, missing) ends the pages.
         case nextURL(program: String)
@@ -19,24 +19,24 @@ public struct HTTPSourceConfig: Sendable, Hashable {
         case cursor(program: String, param: String)
     }
 
-    public var request: HTTPStageConfig
+    package var request: HTTPStageConfig
     /// jq program giving the records of a page: each output is a record, and a single array
     /// output is unpacked (`.data` and `.data[]` give the same records).
-    public var records: String = "."
+    package var records: String = "."
     /// nil: a single request.
-    public var paginator: Paginator?
+    package var paginator: Paginator?
     /// jq program on the body: `false` or `null` ends the pages after this one.
-    public var hasMore: String?
+    package var hasMore: String?
     /// A page without records ends the pages.
-    public var stopOnEmpty = true
+    package var stopOnEmpty = true
     /// At most this many pages per run.
-    public var maxPages: Int?
+    package var maxPages: Int?
 
     /// Variables request templates may use: `$cursor` (incremental), `$page`, `$offset`,
     /// `$token`.
-    public static let variables = ["cursor", "page", "offset", "token"]
+    package static let variables = ["cursor", "page", "offset", "token"]
 
-    public init(request: HTTPStageConfig) { self.request = request }
+    package init(request: HTTPStageConfig) { self.request = request }
 
     /// Whether a request template or the body program mentions `$name` (then the paginator
     /// leaves placing its value to them instead of adding a query parameter).

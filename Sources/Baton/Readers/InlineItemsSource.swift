@@ -1,4 +1,6 @@
-public import BatonJQ
+package import BatonJQ
+package import BatonPostgres
+public import Foundation
 
 /// `items: [...]`: items listed in the pipeline itself.
 package struct InlineItemsSource: SourceDefinition {
@@ -17,6 +19,24 @@ package struct InlineItemsSource: SourceDefinition {
 }
 
 extension SourceSpec.Kind {
-    /// Items listed in the pipeline itself (tests, small lookups).
-    public static func items(_ items: [JSON]) -> SourceSpec.Kind { SourceSpec.Kind(InlineItemsSource(items: items)) }
+    /// Items given as JSON texts (small lookups, tests); a text that is not JSON is an error.
+    public static func items(json texts: [String]) throws -> SourceSpec.Kind {
+        var items: [JSON] = []
+        for (index, text) in texts.enumerated() {
+            do {
+                items.append(try JSON(parsing: text))
+            } catch {
+                throw BatonError(.config, "source item \(index + 1) is not JSON: \(error)")
+            }
+        }
+        return .items(items)
+    }
+
+    /// Items encoded as JSON.
+    public static func items<T: Encodable>(_ values: [T], encoder: JSONEncoder = JSONEncoder()) throws -> SourceSpec.Kind {
+        try .items(json: values.map { String(decoding: try encoder.encode($0), as: UTF8.self) })
+    }
+
+    /// Items as JSON values.
+    package static func items(_ items: [JSON]) -> SourceSpec.Kind { SourceSpec.Kind(InlineItemsSource(items: items)) }
 }

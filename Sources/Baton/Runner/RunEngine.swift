@@ -1,11 +1,14 @@
-public import BatonPostgres
+package import BatonPostgres
 import BatonJQ
 import Foundation
 import Logging
 
 /// What a run ended with, as seen by this process.
 public struct RunReport: Sendable {
+    /// The run as it is now (its state: `succeeded`, `failed`, or still `running` when this
+    /// process stopped early).
     public var run: RunRecord
+    /// Per stage counts and timings, from the database (every process's work).
     public var stages: [StageSummary]
     /// Time this process spent on the run.
     public var wallTime: Duration
@@ -17,7 +20,7 @@ public struct RunReport: Sendable {
 
 /// Runs pipelines: seeds a run, works all its stages until nothing is pending or running,
 /// and marks it succeeded or failed.
-public enum RunEngine {
+package enum RunEngine {
     /// Creates run `runName` of `pipeline` (or resumes it if it exists: no duplicate seeding,
     /// no duplicate work) and works it to completion with `options.workers` workers. With
     /// `runName` nil, a new run under a fresh name (``RunNaming``): never a resume.
@@ -26,7 +29,7 @@ public enum RunEngine {
     /// content, another query) is refused; the SQL statements are prepared against the
     /// database (after `setup:`); a file source is checked record by record (`on_error: fail`)
     /// and counted.
-    public static func run(
+    package static func run(
         _ pipeline: Pipeline, database: ConnectionConfig, runName: String?, options: RunOptions = RunOptions(),
         controller: RunController = RunController()
     ) async throws -> RunReport {
@@ -93,7 +96,7 @@ public enum RunEngine {
     }
 
     /// Works an existing run (resume, replay, `baton work`) to completion.
-    public static func work(
+    package static func work(
         _ pipeline: Pipeline, run: RunRecord, database: ConnectionConfig, options: RunOptions = RunOptions(),
         controller: RunController = RunController()
     ) async throws -> RunReport {
@@ -139,13 +142,16 @@ public enum RunEngine {
         }
         context.logger.info("working run", metadata: ["pipeline": "\(pipeline.name)", "workers": "\(options.workers)"])
 
-        await withTaskGroup(of: Void.self) { outer in
-            outer.addTask {
-                await Maintenance(context: context).run(until: { context.workersFinished })
-            }
-            outer.addTask {
-                defer { context.markWorkersFinished() }
-                await work(context: context, seeder: seeding ? seeder : nil)
+        // Stages holding children (stream exec) stop them when this process is done with the run.
+        try await StageLifecycle.around(pipeline.stages, logger: context.logger) {
+            await withTaskGroup(of: Void.self) { outer in
+                outer.addTask {
+                    await Maintenance(context: context).run(until: { context.workersFinished })
+                }
+                outer.addTask {
+                    defer { context.markWorkersFinished() }
+                    await work(context: context, seeder: seeding ? seeder : nil)
+                }
             }
         }
         // Leases this process still holds (abandoned work): give them back at once.

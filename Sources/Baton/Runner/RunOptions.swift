@@ -17,12 +17,16 @@ public struct RunOptions: Sendable {
     public var rescueInterval: Duration
     /// How often live progress is reported (nil: never).
     public var progressInterval: Duration?
+    /// Receives live progress every ``progressInterval``.
     public var progress: (@Sendable (ProgressSnapshot) -> Void)?
     /// How long a lost database is waited for (reconnecting with backoff) before the process
     /// gives up with a temporary error.
     public var reconnectBudget: Duration
+    /// Where the engine logs (swift-log), with `run.id`, `stage.name`, `item.key` metadata;
+    /// the children of stream exec stages log their stderr here too.
     public var logger: Logger
 
+    /// Options; `workers` is at least 1.
     public init(
         workers: Int = 4, workerName: String = RunOptions.defaultWorkerName(), maxIdle: Duration = .milliseconds(500),
         seed: Bool = true, seedChunkSize: Int = 5_000, rescueInterval: Duration = .seconds(5),
@@ -42,6 +46,7 @@ public struct RunOptions: Sendable {
         self.logger = logger
     }
 
+    /// `HOST:PID` of this process.
     public static func defaultWorkerName() -> String {
         "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     }

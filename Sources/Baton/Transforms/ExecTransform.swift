@@ -10,20 +10,20 @@ import Glibc
 /// (default 65, "bad data"): a permanent failure; any other exit, a signal or the timeout:
 /// retried. The item's context is in the environment: `BATON_RUN`, `BATON_STAGE`,
 /// `BATON_ITEM_KEY`, `BATON_ATTEMPT`.
-public struct ExecTransform: StageTransform {
-    public let config: ExecStageConfig
+package struct ExecTransform: StageTransform {
+    package let config: ExecStageConfig
 
-    public init(config: ExecStageConfig) throws {
+    package init(config: ExecStageConfig) throws {
         guard !config.command.isEmpty else { throw StageError.permanent("exec: empty command", class: "config") }
         self.config = config
     }
 
-    public var fingerprint: String { "exec:\(config.command.joined(separator: "\u{1}")):\(config.timeout)" }
-    public var kindName: String { "exec" }
-    public var defaultConcurrency: Int { 2 }
-    public var defaultBatchSize: Int { 20 }
+    package var fingerprint: String { "exec:\(config.command.joined(separator: "\u{1}")):\(config.timeout)\(config.workingDirectory.map { ":\($0)" } ?? "")" }
+    package var kindName: String { "exec" }
+    package var defaultConcurrency: Int { 2 }
+    package var defaultBatchSize: Int { 20 }
 
-    public func process(_ item: StageInput) async throws -> StageOutput {
+    package func process(_ item: StageInput) async throws -> StageOutput {
         // Files, not pipes: a child that writes a lot before reading its input cannot deadlock us.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("baton-exec-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -45,6 +45,7 @@ public struct ExecTransform: StageTransform {
         environment["BATON_ITEM_KEY"] = item.key
         environment["BATON_ATTEMPT"] = String(item.attempt)
         process.environment = environment
+        if let directory = config.workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: directory, isDirectory: true) }
         process.standardInput = try FileHandle(forReadingFrom: input)
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: errors)

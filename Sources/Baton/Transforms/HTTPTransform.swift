@@ -1,4 +1,4 @@
-import BatonHTTP
+package import BatonHTTP
 import BatonJQ
 import Foundation
 
@@ -8,23 +8,23 @@ import Foundation
 /// Failures are classified by status (`retry_on`, `fail_on`, `success_on`) and by transport
 /// error (timeouts, connection errors: retried; size limit, refused scheme: permanent).
 /// `Retry-After` sets the next attempt. Non-GET requests carry a stable `Idempotency-Key`.
-public struct HTTPTransform: StageTransform {
-    public let config: HTTPStageConfig
+package struct HTTPTransform: StageTransform {
+    package let config: HTTPStageConfig
     private let builder: HTTPRequestBuilder
     private let state: HTTPStageState
 
-    public init(config: HTTPStageConfig) throws {
+    package init(config: HTTPStageConfig) throws {
         self.config = config
         builder = try HTTPRequestBuilder(config: config)
         state = HTTPStageState(maxTransfers: 256, failureBudget: config.failureBudget)
     }
 
-    public var fingerprint: String { "http:\(config.fingerprint)" }
-    public var kindName: String { "http" }
-    public var defaultConcurrency: Int { 16 }
-    public var defaultBatchSize: Int { 64 }
+    package var fingerprint: String { "http:\(config.fingerprint)" }
+    package var kindName: String { "http" }
+    package var defaultConcurrency: Int { 16 }
+    package var defaultBatchSize: Int { 64 }
 
-    public func process(_ item: StageInput) async throws -> StageOutput {
+    package func process(_ item: StageInput) async throws -> StageOutput {
         let request = try buildRequest(item)
         let shown = "\(config.method) \(redactedURL(request.url))"
         if state.isTripped {
@@ -51,6 +51,22 @@ public struct HTTPTransform: StageTransform {
         return StageOutput(outputs: [OutputItem(payload: try output(for: item, response: response, shown: shown))])
     }
 
+    /// The stage's work on `item` with `send` answering instead of the network (`baton test`
+    /// plays recorded responses): no rate limit, no failure budget.
+    package func process(_ item: StageInput, send: (HTTPRequest) throws -> HTTPResponse) throws -> StageOutput {
+        let request = try buildRequest(item)
+        let shown = "\(config.method) \(redactedURL(request.url))"
+        let label = "\(item.stage) \(item.key): \(shown)"
+        let response: HTTPResponse
+        do {
+            response = try send(request)
+        } catch let error as HTTPError {
+            throw HTTPOutcome.transportError(error, label: label) ?? CancellationError()
+        }
+        guard HTTPOutcome.isSuccess(response.status, config) else { throw HTTPOutcome.statusError(response, config, label: label) }
+        return StageOutput(outputs: [OutputItem(payload: try output(for: item, response: response, shown: shown))])
+    }
+
     // MARK: Request
 
     func buildRequest(_ item: StageInput) throws -> HTTPRequest {
@@ -60,7 +76,7 @@ public struct HTTPTransform: StageTransform {
     }
 
     /// Stable across retries and replays of the same item in the same run.
-    public static func idempotencyKey(runID: Int64, stage: String, key: String) -> String {
+    package static func idempotencyKey(runID: Int64, stage: String, key: String) -> String {
         "baton-" + StableHash.hex("\(runID)\u{1}\(stage)\u{1}\(key)")
     }
 

@@ -2,14 +2,14 @@ import BatonJQ
 
 /// A `jq` stage: every output of the program becomes an item of the next stage; no output
 /// means the item is skipped; a runtime error fails the item permanently with jq's message.
-public struct JQTransform: StageTransform {
+package struct JQTransform: StageTransform {
     package let pool: JQProgramPool
 
-    public init(program: String) throws {
+    package init(program: String) throws {
         pool = try JQProgramPool(program)
     }
 
-    public func process(_ item: StageInput) async throws -> StageOutput {
+    package func process(_ item: StageInput) async throws -> StageOutput {
         do {
             return .outputs(try pool.withProgram { try $0.run(json: item.payload, timeout: item.timeout ?? pool.timeout) })
         } catch let error as JQError {
@@ -38,7 +38,7 @@ public struct JQTransform: StageTransform {
         }
     }
 
-    public var fingerprint: String { "jq:\(pool.source)" }
-    public var kindName: String { "jq" }
-    public var defaultBatchSize: Int { 200 }
+    package var fingerprint: String { "jq:\(pool.source)" }
+    package var kindName: String { "jq" }
+    package var defaultBatchSize: Int { 200 }
 }

@@ -2,26 +2,19 @@ import BatonJQ
 
 /// A `sql` stage: a statement with named parameters bound from the item, run inside the
 /// item's commit transaction, so its write is exactly-once with the item's completion.
-public struct SQLTransform: StageTransform {
+package struct SQLTransform: StageTransform {
     /// What the stage passes on to the next stage.
-    public enum Outputs: String, Sendable, CaseIterable {
-        /// The input item, unchanged.
-        case input
-        /// The rows of the statement's `RETURNING` clause, one item each.
-        case returning
-        /// Nothing.
-        case none
-    }
+    package typealias Outputs = SQLOutputs
 
     package let template: SQLTemplate
-    public let outputs: Outputs
+    package let outputs: Outputs
     /// The statement as written.
-    public let statement: String
+    package let statement: String
     /// Where the statement is in the pipeline file (for errors the server reports at a
     /// position in it); nil for pipelines built in Swift.
     package var location: ValueLocation?
 
-    public init(statement: String, outputs: Outputs = .input) {
+    package init(statement: String, outputs: Outputs = .input) {
         self.statement = statement
         self.template = SQLTemplate(statement)
         self.outputs = outputs
@@ -29,14 +22,14 @@ public struct SQLTransform: StageTransform {
 
     /// The text actually run: with `outputs: returning`, wrapped so each returned row comes
     /// back as one JSON object.
-    public var effectiveSQL: String {
+    package var effectiveSQL: String {
         guard outputs == .returning else { return template.sql }
         return "\(SQLTransform.returningPrefix)\(template.sql)) SELECT to_jsonb(baton_returning)::text FROM baton_returning"
     }
 
     static let returningPrefix = "WITH baton_returning AS ("
 
-    public func process(_ item: StageInput) async throws -> StageOutput {
+    package func process(_ item: StageInput) async throws -> StageOutput {
         let payload = try item.json()
         var values: [String?] = []
         values.reserveCapacity(template.parameters.count)
@@ -72,8 +65,8 @@ public struct SQLTransform: StageTransform {
         return current.plainText
     }
 
-    public var fingerprint: String { "sql:\(outputs.rawValue):\(statement)" }
-    public var kindName: String { "sql" }
-    public var writesResultsWhenLast: Bool { false }
-    public var defaultBatchSize: Int { 200 }
+    package var fingerprint: String { "sql:\(outputs.rawValue):\(statement)" }
+    package var kindName: String { "sql" }
+    package var writesResultsWhenLast: Bool { false }
+    package var defaultBatchSize: Int { 200 }
 }

@@ -64,6 +64,15 @@ struct BrokenPipeline: Sendable, CustomTestStringConvertible {
             #"exec-errors.yaml:9:26: stages[0].exec.fail_on_exit[1]: expected an integer from 0 to 255, found `300`"#,
             #"exec-errors.yaml:12:7: stages[1].exec.command: missing required key `command` (hint: a program and its arguments, e.g. command: [python3, scripts/enrich.py])"#,
         ]),
+        BrokenPipeline("exec-modes.yaml", [
+            #"exec-modes.yaml:8:7: stages[0].exec.processes: `processes` applies to `mode: stream` only (hint: `mode: once` starts one process per item; `concurrency` sets how many at once)"#,
+            #"exec-modes.yaml:9:7: stages[0].exec.window: `window` applies to `mode: stream` only (hint: `mode: once` writes one item per process)"#,
+            #"exec-modes.yaml:10:7: stages[0].exec.start_timeout: `start_timeout` applies to `mode: stream` only (hint: `mode: once` has only `timeout`, which includes the program's start)"#,
+            #"exec-modes.yaml:15:7: stages[1].exec.fail_on_exit: `fail_on_exit` applies to `mode: once` only (hint: a stream child reports a permanent failure by answering {"error": …, "permanent": true})"#,
+            #"exec-modes.yaml:16:15: stages[1].exec.window: expected an integer from 1 to 10000, found `0`"#,
+            #"exec-modes.yaml:17:12: stages[1].exec.cwd: the working directory `no-such-dir` does not exist (hint: relative paths are looked up in the current directory ($CWD), then next to the pipeline file ($DIR))"#,
+            #"exec-modes.yaml:21:13: stages[2].exec.mode: invalid value `streaming` (hint: did you mean `stream`? expected one of: once, stream)"#,
+        ]),
         BrokenPipeline("http-invalid-values.yaml", [
             #"http-invalid-values.yaml:7:15: stages[0].http.method: invalid value `FETCH` (hint: did you mean `PATCH`? expected one of: GET, POST, PUT, PATCH, DELETE, HEAD)"#,
             #"http-invalid-values.yaml:9:17: stages[0].http.response: invalid value `xml` (hint: expected one of: json, text, none)"#,

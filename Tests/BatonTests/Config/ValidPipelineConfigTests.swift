@@ -105,6 +105,21 @@ struct ValidPipelineConfigTests {
         #expect(notify.failOnExit == [65])
     }
 
+    @Test func streamExecStageConfiguration() throws {
+        let stage = try load("stream.yaml").stages[0]
+        let score = try #require(stage.transform as? StreamExecTransform).config
+        #expect(score.mode == .stream)
+        #expect(score.command == ["python3", "scripts/score.py"])
+        #expect(score.timeout == .seconds(5))
+        #expect(score.startTimeout == .seconds(120))
+        #expect(score.processes == 3)
+        #expect(score.window == 16)
+        #expect(score.workingDirectory == PipelineFixtures.good("data"))
+        // Defaults follow the pool: every child's window in flight, batches of 200.
+        #expect(stage.concurrency == 48)
+        #expect(stage.batchSize == 200)
+    }
+
     @Test func jqAndSQLStages() throws {
         let stages = try load("orders.yaml").stages
         let shape = try #require(stages[2].transform as? JQTransform)

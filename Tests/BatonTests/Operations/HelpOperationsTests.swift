@@ -6,7 +6,7 @@ import Testing
 @Suite("Help and completion (end to end)")
 struct HelpOperationsTests {
     static let commands: [[String]] = [
-        [], ["run"], ["validate"], ["status"], ["failures"], ["explain"], ["replay"], ["resume"], ["cancel"],
+        [], ["run"], ["validate"], ["test"], ["status"], ["failures"], ["explain"], ["replay"], ["resume"], ["cancel"],
         ["results"], ["prune"], ["work"], ["migrate"], ["postgres"], ["postgres", "stop"], ["postgres", "start"],
         ["postgres", "status"],
     ]

@@ -12,7 +12,24 @@ extension PipelineDecoder {
             report(node, exec.path("command"), "missing required key `command`",
                    hint: "a program and its arguments, e.g. command: [python3, scripts/enrich.py]")
         }
+        if let node = exec["mode"] { config.mode = choice(node, exec.path("mode"), ExecStageConfig.Mode.self) ?? config.mode }
         if let node = exec["timeout"] { config.timeout = duration(node, exec.path("timeout")) ?? config.timeout }
+        if let node = exec["start_timeout"] {
+            config.startTimeout = duration(node, exec.path("start_timeout"), allowZero: true) ?? config.startTimeout
+        }
+        if let node = exec["cwd"] { config.workingDirectory = existingDirectory(node, exec.path("cwd"), what: "the working directory") }
+        if let node = exec["processes"] { config.processes = integer(node, exec.path("processes"), minimum: 1, maximum: 256) ?? config.processes }
+        if let node = exec["window"] { config.window = integer(node, exec.path("window"), minimum: 1, maximum: 10_000) ?? config.window }
+        // Keys of the other mode are mistakes, not silently ignored.
+        let modeKeys: [(key: String, mode: ExecStageConfig.Mode, why: String)] = [
+            ("fail_on_exit", .once, "a stream child reports a permanent failure by answering {\"error\": …, \"permanent\": true}"),
+            ("start_timeout", .stream, "`mode: once` has only `timeout`, which includes the program's start"),
+            ("processes", .stream, "`mode: once` starts one process per item; `concurrency` sets how many at once"),
+            ("window", .stream, "`mode: once` writes one item per process"),
+        ]
+        for (key, mode, why) in modeKeys where exec.contains(key) && config.mode != mode {
+            report(exec.keyNode(key), exec.path(key), "`\(key)` applies to `mode: \(mode.rawValue)` only", hint: why)
+        }
         if let node = exec["env"], let entries = map(node, exec.path("env"), what: "environment variables (NAME: value)") {
             for entry in entries {
                 let entryPath = FieldPath.child(exec.path("env"), entry.key)
