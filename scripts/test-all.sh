@@ -11,7 +11,9 @@ admin=${BATON_TEST_DATABASE_URL:?run inside scripts/with-test-db.sh}
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
-"$swift" test
+# At most a few tests at once: the end-to-end tests start baton processes and Postgres
+# sessions, and on a 2-core machine a free-for-all starves the timing of all of them.
+SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-4} "$swift" test
 
 echo "== baton test pipelines/" >&2
 .build/debug/baton test pipelines/ --database-url "$admin"

@@ -3,7 +3,8 @@ import Foundation
 import Logging
 
 /// One periodic piece of a run's housekeeping (River-style maintenance services): the
-/// rescuer, the backlog counter, the cancel watcher, the heartbeat, the progress reporter.
+/// rescuer, the backlog counter, the cancel watcher, the heartbeats, the stall reaper, the
+/// progress reporter.
 protocol MaintenanceService: AnyObject, Sendable {
     var name: String { get }
     /// Pause between two steps.
@@ -35,7 +36,7 @@ actor Maintenance {
         self.context = context
         var services: [any MaintenanceService] = [Heartbeat(context: context), Rescuer(context: context),
                                                   BacklogCounter(context: context), CancelWatcher(context: context),
-                                                  WorkerBeat(context: context)]
+                                                  WorkerBeat(context: context), StallReaper(context: context)]
         if let reporter = ProgressReporter(context: context) { services.append(reporter) }
         self.services = services
     }

@@ -53,15 +53,21 @@ final class RunContext: Sendable {
     /// Every connection of a run: the server ends a transaction left idle longer than the
     /// shortest lease (a paused or partitioned process then holds no row lock for long), and
     /// no statement waits for a lock forever.
+    /// Waits for a lock end well before a connection's answer timeout (a lock timeout is an
+    /// error to retry; a missing answer costs the connection).
     static func guarded(_ database: ConnectionConfig, pipeline: Pipeline) -> ConnectionConfig {
-        let shortest = pipeline.stages.map(\.lease).min() ?? .seconds(30)
-        let idle = min(max(shortest, .seconds(1)), .seconds(60))
         var config = database
         config.sessionSettings += [
-            ("idle_in_transaction_session_timeout", String(idle.milliseconds)),
-            ("lock_timeout", "30000"),
+            ("idle_in_transaction_session_timeout", String(idleInTransactionTimeout(pipeline).milliseconds)),
+            ("lock_timeout", String((database.answerTimeout / 2).milliseconds)),
         ]
         return config
+    }
+
+    /// The shortest lease of the pipeline, between 1 and 60 seconds.
+    static func idleInTransactionTimeout(_ pipeline: Pipeline) -> Duration {
+        let shortest = pipeline.stages.map(\.lease).min() ?? .seconds(30)
+        return min(max(shortest, .seconds(1)), .seconds(60))
     }
 
     // MARK: Leases

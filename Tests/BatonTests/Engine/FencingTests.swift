@@ -164,4 +164,57 @@ struct FencingTests {
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'pending' AND attempt = 0") == 3)
         }
     }
+
+    /// A session stopped in the middle of a COPY inside a transaction holds its locks with no
+    /// server timeout to end it: another process sees it waiting, and after the patience with
+    /// nothing changed terminates it (the COPY fails; nothing it sent is kept).
+    @Test func aSessionStalledMidCopyIsSeenAndTerminated() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE stalled (n int)")
+            let stalled = Task.detached {
+                let holder = try db.connect()
+                return Result {
+                    try holder.transaction { holder in
+                        try holder.copyIn("COPY stalled (n) FROM STDIN") { writer in
+                            try writer.appendRow(["1"])
+                            Thread.sleep(forTimeInterval: 5)  // "paused" with the COPY open
+                            try writer.appendRow(["2"])
+                        }
+                    }
+                }
+            }
+            var waits: [StalledSession] = []
+            for _ in 0..<100 where waits.isEmpty {
+                try await Task.sleep(for: .milliseconds(50))
+                waits = try Store.clientWaits(conn)
+            }
+            #expect(waits.count == 1)
+            var tracker = StallTracker(patience: .seconds(1))
+            let start = ContinuousClock.now
+            #expect(tracker.observe(waits, at: start).isEmpty)
+            #expect(tracker.observe(try Store.clientWaits(conn), at: start + .milliseconds(500)).isEmpty)
+            let due = tracker.observe(try Store.clientWaits(conn), at: start + .seconds(1))
+            #expect(due == waits)
+            #expect(try Store.terminateStalled(conn, waits[0]))
+            let outcome = try await stalled.value
+            #expect(throws: (any Error).self) { try outcome.get() }
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM stalled") == 0)
+            #expect(try Store.clientWaits(conn).isEmpty)
+        }
+    }
+
+    /// A sighting whose statement changed in between (the session moved on) starts over.
+    @Test func aSessionThatMovesOnIsNotStalled() {
+        var tracker = StallTracker(patience: .seconds(2))
+        let start = ContinuousClock.now
+        let first = StalledSession(pid: 7, signature: "b|q1|-1")
+        let moved = StalledSession(pid: 7, signature: "b|q2|-1")
+        #expect(tracker.observe([first], at: start).isEmpty)
+        #expect(tracker.observe([moved], at: start + .seconds(2)).isEmpty)
+        #expect(tracker.observe([moved], at: start + .seconds(3)).isEmpty)
+        #expect(tracker.observe([moved], at: start + .seconds(4)) == [moved])
+        #expect(tracker.observe([], at: start + .seconds(5)).isEmpty)
+        #expect(tracker.observe([moved], at: start + .seconds(6)).isEmpty)
+    }
 }
