@@ -164,3 +164,22 @@ extension ChildProcess {
         while !hasExited && ContinuousClock.now < deadline { usleep(1_000) }
     }
 }
+
+extension ChildProcess {
+    /// Writes to a child that exited give EPIPE on this thread instead of killing the process.
+    static func blockSIGPIPE() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Takes the SIGPIPE an EPIPE left pending on this thread.
+    static func consumeSIGPIPE() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGPIPE)
+        var none = timespec(tv_sec: 0, tv_nsec: 0)
+        _ = sigtimedwait(&set, nil, &none)
+    }
+}

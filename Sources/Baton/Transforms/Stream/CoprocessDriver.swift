@@ -57,7 +57,7 @@ final class CoprocessDriver {
     private var commandText: String { settings.command.joined(separator: " ") }
 
     func run() {
-        CoprocessDriver.blockSIGPIPE()
+        ChildProcess.blockSIGPIPE()
         while true {
             let now = ContinuousClock.now
             let (queued, stopRequested) = coprocess.state.withLock { state in
@@ -174,7 +174,7 @@ final class CoprocessDriver {
             if written < 0 && errno == EINTR { continue }
             if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
             // EPIPE: the child stopped reading. Its exit (or the timeout) ends it.
-            CoprocessDriver.consumeSIGPIPE()
+            ChildProcess.consumeSIGPIPE()
             child.closeStdin()
             break
         }
@@ -389,24 +389,5 @@ final class CoprocessDriver {
         }
         for waiter in finished.waiters { waiter.resume() }
         return true
-    }
-
-    // MARK: SIGPIPE
-
-    /// Writes to a child that exited give EPIPE instead of killing the process.
-    private static func blockSIGPIPE() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGPIPE)
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-    }
-
-    /// Takes the SIGPIPE an EPIPE left pending on this thread.
-    private static func consumeSIGPIPE() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGPIPE)
-        var none = timespec(tv_sec: 0, tv_nsec: 0)
-        _ = sigtimedwait(&set, nil, &none)
     }
 }
