@@ -21,7 +21,7 @@ run: build
 
 ## The whole test suite against a throwaway Postgres cluster (started and stopped here), then the
 ## pipelines' own tests (`baton test pipelines/`), the public API's doc comments, and the example
-## package using Baton as a library (scripts/test-all.sh).
+## package using Baton as a library, and the short chaos suite (scripts/test-all.sh).
 test: setup
 	@SWIFT=$(SWIFT) bash scripts/with-test-db.sh bash scripts/test-all.sh
 

@@ -4,7 +4,8 @@
 #   2. the pipelines' own tests: `baton test pipelines/` (SQL rolled back, no network);
 #   3. a documentation comment on every public symbol of the Baton library (symbol graph);
 #   4. the example package using Baton as a library (Examples/SwiftStages), built on its own
-#      and run against a fresh database of the test cluster.
+#      and run against a fresh database of the test cluster;
+#   5. the short chaos suite (real baton processes, faults injected; a cluster of its own).
 set -euo pipefail
 swift=${SWIFT:-swift}
 admin=${BATON_TEST_DATABASE_URL:?run inside scripts/with-test-db.sh}
@@ -32,3 +33,6 @@ rows=$(psql -qAtX "$example" -c "SELECT string_agg(id || '=' || text, '; ' ORDER
 expected="1=Hello, Ada!; 2=Bonjour, Grace!; 4=Hallo, Linus!; 5=Hello, Barbara!"
 [ "$rows" = "$expected" ] || { echo "example: expected rows [$expected], found [$rows]" >&2; exit 1; }
 echo "example: rows ok" >&2
+
+echo "== chaos (short)" >&2
+python3 scripts/chaos/chaos.py --binary .build/debug/baton --short
