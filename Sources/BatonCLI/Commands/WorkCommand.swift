@@ -57,7 +57,7 @@ struct WorkCommand: AsyncParsableCommand {
                 continue
             }
             Secrets.register(pipeline.secrets)
-            var options = RunOptions(workers: display.workers, logger: logger)
+            var options = display.runOptions(logger: logger)
             // A worker also seeds when it can read the source (files must exist on this machine).
             options.seed = pipeline.source.definition.isReadableHere
             logger.notice("working run \(run.name) of pipeline \(run.pipeline)", metadata: ["run.id": "\(run.id)"])

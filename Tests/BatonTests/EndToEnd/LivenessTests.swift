@@ -120,6 +120,34 @@ struct LivenessTests {
         try Self.expectExactSink(after, items)
     }
 
+    /// A database gone for longer than `--reconnect-budget` ends the process with exit 75 soon
+    /// after the budget, saying the run is safe to resume; resumed once the server is back, the
+    /// run finishes with every item's effect exactly once.
+    @Test func aDatabaseGoneLongerThanTheBudgetEndsTheProcessWith75AndTheResumeFinishes() async throws {
+        let cluster = try PrivateCluster()
+        defer { cluster.stop() }
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let items = 10_000
+        let file = try Self.sinkPipeline(ws, items: items, slow: true)
+        let conn = try Connection(ConnectionConfig(url: cluster.url))
+        try conn.execute("CREATE TABLE IF NOT EXISTS sink (id bigint, v text)")
+        let process = try BatonProcess.start(["run", file, "--run", "gone", "--progress", "none", "--reconnect-budget", "3s",
+                                              "--database-url", cluster.url], database: nil)
+        try await Self.waitForRows(conn, atLeast: 500, process: process)
+        try cluster.pause()
+        let stopped = ContinuousClock.now
+        let output = try await process.wait()
+        #expect(ContinuousClock.now - stopped < .seconds(30), "\(output)")
+        #expect(output.status == 75, "\(output)")
+        #expect(output.stderr.contains("unreachable for over 3s"), "\(output)")
+        #expect(output.stderr.contains("safe to resume"), "\(output)")
+        try cluster.start()
+        let resumed = try await BatonProcess.run(["resume", "gone", "--progress", "none", "--database-url", cluster.url], database: nil)
+        #expect(resumed.status == 0, "\(resumed)")
+        try Self.expectExactSink(try Connection(ConnectionConfig(url: cluster.url)), items)
+    }
+
     /// A jq program that never ends once held its worker forever, and two SIGTERMs did not
     /// stop the process. Now the program has a deadline, and the second signal ends the
     /// process at once with its items given back.
@@ -238,6 +266,11 @@ struct PrivateCluster {
     }
 
     func restart(mode: String) throws { _ = try PrivateCluster.shell([PrivateCluster.script, "restart", directory, mode]) }
+
+    /// Stops the server, keeping its data (``start()`` brings it back on the same socket).
+    func pause() throws { _ = try PrivateCluster.shell([PrivateCluster.script, "stop", directory]) }
+
+    func start() throws { _ = try PrivateCluster.shell([PrivateCluster.script, "start", directory]) }
 
     func stop() {
         _ = try? PrivateCluster.shell([PrivateCluster.script, "stop", directory])
