@@ -1,6 +1,6 @@
 /// The `http:` block of a source: the request (the same settings as an `http` stage), how
 /// to find the records in a page, and how to get from one page to the next.
-package struct HTTPSourceConfig: Sendable, Hashable {
+package struct HTTPSourceConfig: Sendable {
     /// How the next page is asked for.
     package enum Paginator: Sendable, Hashable {
         /// A jq program on the page's body gives the next page's URL (absolute or relative);

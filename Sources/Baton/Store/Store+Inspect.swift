@@ -23,7 +23,7 @@ package struct FailureGroup: Sendable, Hashable, Codable {
 }
 
 /// One item with its history, for `baton explain`.
-package struct ItemHistory: Sendable, Hashable {
+package struct ItemHistory: Sendable {
     package struct Attempt: Sendable, Hashable {
         package var attempt: Int
         package var worker: String?
@@ -49,9 +49,6 @@ package struct ItemHistory: Sendable, Hashable {
     package var attempts: [Attempt]
     /// Items it produced: (stage, key, state).
     package var children: [(id: Int64, stage: String, key: String, state: String)]
-
-    package static func == (a: ItemHistory, b: ItemHistory) -> Bool { a.id == b.id && a.state == b.state && a.attempts == b.attempts }
-    package func hash(into hasher: inout Hasher) { hasher.combine(id) }
 }
 
 /// Per-stage facts for `baton status RUN`.

@@ -21,18 +21,13 @@ package struct ReplaySelection: Sendable, Hashable {
 }
 
 /// What a replay changes (or, dry-run, would change).
-package struct ReplayPlan: Sendable, Hashable {
+package struct ReplayPlan: Sendable {
     /// Selected items per stage, in stage order of the data.
     package var perStage: [(stage: String, items: Int)]
     /// Items downstream of the selected ones that are deleted to be produced again.
     package var downstream: Int
 
     package var total: Int { perStage.reduce(0) { $0 + $1.items } }
-
-    package static func == (a: ReplayPlan, b: ReplayPlan) -> Bool {
-        a.downstream == b.downstream && a.perStage.map(\.stage) == b.perStage.map(\.stage) && a.perStage.map(\.items) == b.perStage.map(\.items)
-    }
-    package func hash(into hasher: inout Hasher) { hasher.combine(total) }
 }
 
 /// What `baton prune` removed (or would remove).

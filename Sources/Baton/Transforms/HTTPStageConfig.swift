@@ -1,7 +1,7 @@
 import Foundation
 
 /// The `http:` block of a stage, as declared (templates not yet evaluated).
-package struct HTTPStageConfig: Sendable, Hashable {
+package struct HTTPStageConfig: Sendable {
     /// What to do with the response body.
     package enum ResponseFormat: String, Sendable, Hashable, CaseIterable {
         /// Parse as JSON (a non-JSON body fails the item permanently).
@@ -116,9 +116,6 @@ package struct HTTPStageConfig: Sendable, Hashable {
     package var httpVersion: String?
 
     package init(url: String) { self.url = url }
-
-    package static func == (a: HTTPStageConfig, b: HTTPStageConfig) -> Bool { a.fingerprint == b.fingerprint }
-    package func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
 
     /// Every setting as text, for stage hashes and equality (header values excluded: they may
     /// hold secrets, and a changed token is not a changed stage).
