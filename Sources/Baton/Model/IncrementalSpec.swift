@@ -11,6 +11,7 @@ public struct IncrementalSpec: Sendable, Hashable {
     /// How far before the stored cursor a run starts reading, for late data.
     public var lookback: Lookback?
 
+    /// A lookback: a duration for timestamp cursors, an amount for number cursors.
     public enum Lookback: Sendable, Hashable {
         /// For timestamp cursors.
         case duration(Duration)
@@ -18,6 +19,7 @@ public struct IncrementalSpec: Sendable, Hashable {
         case amount(Double)
     }
 
+    /// An incremental spec: `cursor` gives each record's value, `initial` the first run's start.
     public init(cursor: String, initial: String, kind: CursorKind, lookback: Lookback? = nil) {
         self.cursor = cursor
         self.initial = initial

@@ -5,6 +5,7 @@ public import Foundation
 /// taken and asks for another, so two runs started at the same moment are two runs (the
 /// random part makes that rare; the refusal makes it certain).
 public enum RunNaming {
+    /// A fresh default name for a run of `pipeline` started at `date`.
     public static func defaultName(pipeline: String, at date: Date = Date()) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

@@ -99,7 +99,7 @@ extension Store {
         _ conn: Connection, runID: Int64, selection: ReplaySelection, maxAttempts: [String: Int], pipeline: Pipeline
     ) throws -> ReplayPlan {
         try conn.transaction { conn in
-            let state = try conn.query("SELECT state FROM baton.runs WHERE id = $1 FOR UPDATE", [runID]).rows.first
+            let state = try conn.query("SELECT state FROM baton.runs WHERE id = $1 FOR NO KEY UPDATE", [runID]).rows.first
                 .map { try $0.decode(String.self, 0) }
             guard state != "cancelled" else {
                 throw BatonError(.usage, "the run was cancelled; start a new run instead")

@@ -129,7 +129,7 @@ extension Store {
         // Lock the run first, then look at its items in a later statement (a fresh snapshot):
         // a replay reopening the run at the same moment is then seen, not overwritten.
         try conn.transaction { conn in
-            guard try conn.query("SELECT 1 FROM baton.runs WHERE id = $1 AND state = 'running' FOR UPDATE", [runID]).rowCount == 1 else {
+            guard try conn.query("SELECT 1 FROM baton.runs WHERE id = $1 AND state = 'running' FOR NO KEY UPDATE", [runID]).rowCount == 1 else {
                 return nil
             }
             return try finishLockedRun(conn, runID: runID)

@@ -121,7 +121,7 @@ extension Store {
             // server ends its transaction after idle_in_transaction_session_timeout).
             let results = try conn.pipeline([
                 .init("SET LOCAL lock_timeout = '10s'"),
-                .init("SELECT seed_position, seed_line, seed_done, seed_state FROM baton.runs WHERE id = $1 FOR UPDATE", [target.runID]),
+                .init("SELECT seed_position, seed_line, seed_done, seed_state FROM baton.runs WHERE id = $1 FOR NO KEY UPDATE", [target.runID]),
             ])
             guard let current = results[1].rows.first else { throw BatonError(.temporary, "run \(target.runID) no longer exists") }
             let position = try current.decode(Int64.self, 0)
