@@ -3,7 +3,7 @@
 # a no-op when everything is there. Debian/Ubuntu, as root (or with sudo).
 set -euo pipefail
 
-packages=(pkg-config libpq-dev libcurl4-openssl-dev libjq-dev zlib1g-dev postgresql postgresql-contrib util-linux procps)
+packages=(pkg-config libpq-dev libcurl4-openssl-dev libjq-dev zlib1g-dev postgresql postgresql-contrib util-linux procps pgbouncer)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,6 +12,11 @@ struct GlobalOptions: ParsableArguments {
         valueName: "url"))
     var databaseURL: String?
 
+    @Option(name: .customLong("pooler"), help: ArgumentHelp(
+        "What sits between Baton and Postgres: auto (detect a pooler), none, session, or transaction (PgBouncer pool_mode = transaction: no session state, poll only). Else the URL's baton_pooler=MODE, else BATON_POOLER, else auto.",
+        valueName: "mode"))
+    var pooler: PoolerOption?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: LogLevelOption = .notice
 
@@ -28,15 +33,15 @@ struct GlobalOptions: ParsableArguments {
 
     /// Connection settings, starting the embedded cluster if no database is configured.
     func database() throws -> ConnectionConfig {
-        try GlobalOptions.database(explicitURL: databaseURL)
+        try GlobalOptions.database(explicitURL: databaseURL, pooler: pooler?.mode)
     }
 
     /// The database for `--database-url URL` (nil: the environment's, else the embedded one).
-    static func database(explicitURL: String?) throws -> ConnectionConfig {
+    static func database(explicitURL: String?, pooler: PoolerMode? = nil) throws -> ConnectionConfig {
         // Resolved once per process (starting the local cluster, and saying so, only once).
         try GlobalOptions.resolved.withLock { resolved in
             if let config = resolved { return config }
-            let config = try DatabaseLocator().resolve(explicitURL: explicitURL) { notice in
+            let config = try DatabaseLocator().resolve(explicitURL: explicitURL, pooler: pooler) { notice in
                 LogSetup.message(notice)
             }
             resolved = config
@@ -61,6 +66,12 @@ struct GlobalOptions: ParsableArguments {
 enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
     case trace, debug, info, notice, warning, error, critical
     var level: Logger.Level { Logger.Level(rawValue: rawValue) ?? .notice }
+}
+
+/// `--pooler`: the values of ``PoolerMode``.
+enum PoolerOption: String, ExpressibleByArgument, CaseIterable {
+    case auto, none, session, transaction
+    var mode: PoolerMode { PoolerMode(rawValue: rawValue) ?? .auto }
 }
 
 enum LogFormat: String, ExpressibleByArgument, CaseIterable {

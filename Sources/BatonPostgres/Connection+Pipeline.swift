@@ -37,6 +37,23 @@ extension Connection {
     public func pipelineUntilFailure(_ statements: [PipelineStatement], timeout: Duration? = nil) throws
         -> (results: [QueryResult], failure: PipelineFailure?) {
         guard !statements.isEmpty else { return ([], nil) }
+        // Behind a transaction pooler the session settings travel with each transaction; the
+        // added statement's result and index stay invisible to the caller.
+        if let (index, settings) = settingsStatement(for: statements) {
+            var (results, failure) = try pipelineUntilFailure(sending: Array(statements[..<index]) + [settings] + statements[index...],
+                                                              timeout: timeout)
+            if results.count > index { results.remove(at: index) }
+            if var shifted = failure {
+                if shifted.index >= index { shifted.index = max(0, shifted.index - 1) }
+                failure = shifted
+            }
+            return (results, failure)
+        }
+        return try pipelineUntilFailure(sending: statements, timeout: timeout)
+    }
+
+    private func pipelineUntilFailure(sending statements: [PipelineStatement], timeout: Duration?) throws
+        -> (results: [QueryResult], failure: PipelineFailure?) {
         let deadline = deadline(timeout)
         try ensureUsable()
         // Prepare outside pipeline mode (once per connection and statement text).

@@ -4,7 +4,7 @@ extension Connection {
     /// noticing is rolled back too, never silently "committed".
     @discardableResult
     public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
-        try execute("BEGIN")
+        try execute(beginStatement)
         let value: T
         do {
             value = try body(self)

@@ -12,7 +12,13 @@ internal import Glibc
 public final class Connection {
     let handle: OpaquePointer
     private var preparedNames: [String: String] = [:]
-    private let usePreparedStatements: Bool
+    private var usePreparedStatements: Bool
+    /// True when the connection goes through a transaction pooler (``PoolerMode``): no
+    /// statement is prepared by name and no setting is left on the session.
+    public private(set) var isPooled = false
+    /// Behind a transaction pooler: the session settings, applied to every transaction
+    /// (``Connection+Pooler.swift``).
+    private(set) var transactionSettings: [(String, String)] = []
     private static let maxPreparedStatements = 256
     /// How long one exchange with the server may take before the connection is given up.
     let answerTimeout: Duration
@@ -46,8 +52,14 @@ public final class Connection {
         guard PQsetnonblocking(conn, 1) == 0 else {
             throw PostgresError(code: .connectionFailed, message: "could not switch the connection to non-blocking mode")
         }
-        for (name, value) in config.sessionSettings {
-            try execute("SET \(name) = '\(value.replacingOccurrences(of: "'", with: "''"))'")
+        isPooled = try isBehindTransactionPooler(config.pooler)
+        if isPooled {
+            usePreparedStatements = false
+            transactionSettings = config.sessionSettings
+        } else {
+            for (name, value) in config.sessionSettings {
+                try execute("SET \(name) = \(Connection.quoteLiteral(value))")
+            }
         }
     }
 
@@ -122,6 +134,11 @@ public final class Connection {
     /// overrides the connection's answer timeout for this statement.
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = [], timeout: Duration? = nil) throws -> QueryResult {
+        // Behind a transaction pooler a statement outside a transaction is a transaction of
+        // its own: the settings go with it, in the same round trip.
+        if isPooled && !transactionSettings.isEmpty && transactionStatus == .idle {
+            return try pipeline([PipelineStatement(sql, parameters)], timeout: timeout)[0]
+        }
         let deadline = deadline(timeout)
         try ensureUsable()
         try send(sql, parameters.map(\.postgresValue), until: deadline)
@@ -134,6 +151,7 @@ public final class Connection {
     public func execute(_ sql: String, timeout: Duration? = nil) throws -> QueryResult {
         let deadline = deadline(timeout)
         try ensureUsable()
+        let sql = isPooled && sql.uppercased() == "BEGIN" ? beginStatement : sql
         guard sql.withCString({ PQsendQuery(handle, $0) }) == 1 else { throw error(.client, fallback: "could not send the statement") }
         try flush(until: deadline)
         return try collectResults(until: deadline)
@@ -177,6 +195,11 @@ public final class Connection {
     /// The types the server infers for a statement's parameters (`PQdescribePrepared`), as
     /// type names (`bigint`, `text`, `timestamp with time zone`…). Prepares it if needed.
     public func parameterTypes(of sql: String, timeout: Duration? = nil) throws -> [String] {
+        // Behind a transaction pooler the unnamed statement lives only as long as the
+        // transaction: prepare and describe it inside one.
+        if isPooled && transactionStatus == .idle {
+            return try transaction { try $0.parameterTypes(of: sql, timeout: timeout) }
+        }
         let deadline = deadline(timeout)
         try ensureUsable()
         let name: String

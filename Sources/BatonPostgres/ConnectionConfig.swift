@@ -12,9 +12,13 @@ public struct ConnectionConfig: Sendable, Hashable {
     }
     private var storage: [(String, String)]
 
-    /// Prepare statements the first time they are used (on by default). Turn off behind a
-    /// transaction-pooling PgBouncer older than 1.21.
+    /// Prepare statements the first time they are used (on by default). Off on a connection
+    /// behind a transaction pooler (``pooler``), whatever this says.
     public var usePreparedStatements = true
+
+    /// Whether a connection pooler sits between Baton and Postgres, and in which mode
+    /// (``PoolerMode``). `.auto` (the default) detects one on each connection.
+    public var pooler: PoolerMode = .auto
 
     /// How long one exchange with the server may take (a statement, a pipeline, a COPY chunk)
     /// before the connection is given up as lost. Bounds every wait on a server that stopped
@@ -22,7 +26,9 @@ public struct ConnectionConfig: Sendable, Hashable {
     public var answerTimeout: Duration = .seconds(30)
 
     /// Session settings applied right after connecting (`SET name = 'value'`), e.g.
-    /// `idle_in_transaction_session_timeout`.
+    /// `idle_in_transaction_session_timeout`. Behind a transaction pooler they are applied to
+    /// each transaction instead (`SET LOCAL`), so no session state is left on a shared server
+    /// connection.
     public var sessionSettings: [(String, String)] = []
 
     /// Parameters every connection gets unless the URL or the environment sets them: a name in
@@ -62,12 +68,13 @@ public struct ConnectionConfig: Sendable, Hashable {
 
     public static func == (lhs: ConnectionConfig, rhs: ConnectionConfig) -> Bool {
         lhs.storage.elementsEqual(rhs.storage, by: { $0 == $1 }) && lhs.usePreparedStatements == rhs.usePreparedStatements
-            && lhs.answerTimeout == rhs.answerTimeout && lhs.sessionSettings.elementsEqual(rhs.sessionSettings, by: { $0 == $1 })
+            && lhs.pooler == rhs.pooler && lhs.answerTimeout == rhs.answerTimeout && lhs.sessionSettings.elementsEqual(rhs.sessionSettings, by: { $0 == $1 })
     }
 
     public func hash(into hasher: inout Hasher) {
         for (k, v) in storage { hasher.combine(k); hasher.combine(v) }
         hasher.combine(usePreparedStatements)
+        hasher.combine(pooler)
         hasher.combine(answerTimeout)
         for (k, v) in sessionSettings { hasher.combine(k); hasher.combine(v) }
     }

@@ -30,16 +30,51 @@ package struct DatabaseLocator: Sendable {
 
     /// The connection config, starting the embedded cluster if that is the choice (`notice`
     /// receives the one line saying so, only when the cluster was created or started).
-    package func resolve(explicitURL: String?, notice: (String) -> Void) throws -> ConnectionConfig {
+    ///
+    /// The pooler mode (``PoolerMode``), first found: `pooler` (`--pooler`), the URL's
+    /// `baton_pooler=MODE` parameter (taken out of the URL: libpq does not know it),
+    /// `BATON_POOLER`, else `auto` (detected on each connection).
+    package func resolve(explicitURL: String?, pooler: PoolerMode? = nil, notice: (String) -> Void) throws -> ConnectionConfig {
+        var config: ConnectionConfig
+        var fromURL: PoolerMode?
         switch choose(explicitURL: explicitURL) {
-        case .url(let url, _): return ConnectionConfig(url: url)
-        case .libpqEnvironment: return .environment
+        case .url(let url, _):
+            let (stripped, mode) = try DatabaseLocator.poolerParameter(in: url)
+            config = ConnectionConfig(url: stripped)
+            fromURL = mode
+        case .libpqEnvironment: config = .environment
         case .embedded(let embedded):
             let cluster = try embedded.prepared()
             if let what = try cluster.start() {
                 notice("no database configured: \(what)")
             }
-            return cluster.config
+            config = cluster.config
         }
+        config.pooler = try pooler ?? fromURL ?? environment["BATON_POOLER"].flatMap { $0.isEmpty ? nil : try DatabaseLocator.poolerMode($0, from: "BATON_POOLER") } ?? .auto
+        return config
+    }
+
+    /// `MODE` of `BATON_POOLER=MODE` or `baton_pooler=MODE`.
+    package static func poolerMode(_ text: String, from origin: String) throws -> PoolerMode {
+        guard let mode = PoolerMode(rawValue: text.lowercased()) else {
+            throw BatonError(.usage, "\(origin): unknown pooler mode `\(text)` (expected one of: \(PoolerMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return mode
+    }
+
+    /// The URL without its `baton_pooler=MODE` query parameter, and the mode it gave.
+    static func poolerParameter(in url: String) throws -> (url: String, mode: PoolerMode?) {
+        guard url.contains("://"), let question = url.firstIndex(of: "?") else { return (url, nil) }
+        var mode: PoolerMode?
+        var kept: [Substring] = []
+        for parameter in url[url.index(after: question)...].split(separator: "&") {
+            if parameter.hasPrefix("baton_pooler=") {
+                mode = try poolerMode(String(parameter.dropFirst("baton_pooler=".count)), from: "the database URL's baton_pooler")
+            } else {
+                kept.append(parameter)
+            }
+        }
+        let base = String(url[..<question])
+        return (kept.isEmpty ? base : base + "?" + kept.joined(separator: "&"), mode)
     }
 }
