@@ -24,13 +24,16 @@ struct RunSession {
             options.progressInterval = interval
             options.progress = { renderer.render($0) }
         }
+        let metrics = try display.startMetrics(database: database)
         let report: RunReport
         do {
             report = try await body(options, controller)
         } catch {
+            await metrics?.stop()
             renderer.finish()
             throw error
         }
+        await metrics?.stop()
         renderer.finish()
         let code = RunSession.exitCode(report)
         let summary = SummaryRenderer(report: report, exitCode: code, width: OutputWidth.limit(wide: display.wide))

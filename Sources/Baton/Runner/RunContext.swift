@@ -43,6 +43,7 @@ final class RunContext: Sendable {
             KeyDeriver(expression: try stage.key.map { try JQProgramPool($0) })
         }
         backlog = Backlog(stages: pipeline.stages.count, limit: pipeline.backlogLimit)
+        MetricsRegistry.shared.noteRun(run.id)
         state = Mutex(SharedState())
         var logger = options.logger
         logger[metadataKey: "run.id"] = "\(run.id)"
@@ -137,4 +138,20 @@ final class RunContext: Sendable {
     }
 
     func retried(stage: Int) -> Int { state.withLock { $0.retried[stage] ?? 0 } }
+
+    /// Counts a commit's outcomes and latencies in the process's metrics (``MetricsRegistry``):
+    /// the commit took from `committing` to now, its items from `claimedAt` to now.
+    func recordMetrics(stage s: Int, _ report: CommitReport, items: Int, claimedAt: ContinuousClock.Instant,
+                       committing: ContinuousClock.Instant) {
+        let metrics = MetricsRegistry.shared
+        let (pipeline, stage) = (self.pipeline.name, pipeline.stages[s].name)
+        let now = ContinuousClock.now
+        for (outcome, amount) in [(MetricsRegistry.Outcome.done, report.done), (.skipped, report.skipped), (.failed, report.failed),
+                                  (.retried, report.retried), (.deduplicated, report.deduplicated), (.leaseLost, report.leaseLost)] {
+            metrics.count(pipeline: pipeline, stage: stage, outcome, amount)
+        }
+        metrics.observe("baton_commit_duration_seconds", pipeline: pipeline, stage: stage, seconds: (now - committing).seconds)
+        metrics.observe("baton_item_duration_seconds", pipeline: pipeline, stage: stage, seconds: (now - claimedAt).seconds,
+                        count: items)
+    }
 }

@@ -103,7 +103,7 @@ struct Worker {
                 continue
             }
             context.adjustBacklog(stage: s, by: -claim.items.count)
-            try await finish(claim, stage: s)
+            try await finish(claim, stage: s, claimedAt: ContinuousClock.now)
             return true
         }
         return false
@@ -111,7 +111,7 @@ struct Worker {
 
     /// Transforms a claim's items and commits them; gives them back when the process stops
     /// or the stage halts.
-    private func finish(_ claim: Claim, stage s: Int) async throws {
+    private func finish(_ claim: Claim, stage s: Int, claimedAt: ContinuousClock.Instant) async throws {
         let stage = stages[s]
         let (completions, failures, halt) = await transform(claim.items, stage: s)
         if context.controller.isAborting || Task.isCancelled {
@@ -122,6 +122,7 @@ struct Worker {
         let keys = s + 1 < stages.count ? context.keys[s + 1] : KeyDeriver(expression: nil)
         let ids = self.ids
         let report: CommitReport
+        let committing = ContinuousClock.now
         do {
             report = try await session.withConnection { conn in
                 try Store.commit(conn, target: target, batches: claim.batches, token: claim.token,
@@ -139,6 +140,7 @@ struct Worker {
             report = try await failWhole(claim, completions: completions, failures: failures, error: error, target: target)
         }
         context.record(stage: s, report)
+        context.recordMetrics(stage: s, report, items: claim.items.count, claimedAt: claimedAt, committing: committing)
         context.adjustBacklog(stage: s + 1, by: report.enqueued)
         if report.leaseLost > 0 {
             context.logger.warning("lease lost: outputs of \(report.leaseLost) item(s) discarded (another worker has them)",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Baton
+import BatonPostgres
 
 /// Options of the commands that work a run (run, resume, replay, work).
 struct RunDisplayOptions: ParsableArguments {
@@ -20,7 +21,23 @@ struct RunDisplayOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How long the database may stay unreachable before the process gives up with exit 75 (the run is safe to resume).", valueName: "duration"))
     var reconnectBudget: String = "60s"
 
+    @Option(name: .customLong("metrics-listen"), help: ArgumentHelp(
+        "Serve Prometheus metrics at http://HOST:PORT/metrics while working (e.g. 127.0.0.1:9464; port 0 picks a free one).",
+        valueName: "host:port"))
+    var metricsListen: String?
+
+    @Option(name: .customLong("metrics-file"), help: ArgumentHelp(
+        "Write the metrics to PATH (node_exporter textfile format, e.g. /var/lib/node_exporter/baton.prom) every --metrics-interval and at exit.",
+        valueName: "path"))
+    var metricsFile: String?
+
+    @Option(name: .customLong("metrics-interval"), help: ArgumentHelp("How often --metrics-file is rewritten.", valueName: "duration"))
+    var metricsInterval: String = "15s"
+
     func validate() throws {
+        guard let every = DurationSyntax.parse(metricsInterval), every > .zero else {
+            throw ValidationError("--metrics-interval: `\(metricsInterval)` is not a duration (e.g. 15s, 1m)")
+        }
         guard let budget = DurationSyntax.parse(reconnectBudget), budget > .zero else {
             throw ValidationError("--reconnect-budget: `\(reconnectBudget)` is not a duration (e.g. 30s, 5m)")
         }
@@ -31,6 +48,16 @@ struct RunDisplayOptions: ParsableArguments {
         var options = RunOptions(workers: workers, logger: logger)
         options.reconnectBudget = DurationSyntax.parse(reconnectBudget) ?? options.reconnectBudget
         return options
+    }
+}
+
+extension RunDisplayOptions {
+    /// Starts publishing metrics if `--metrics-listen` or `--metrics-file` asks for it.
+    func startMetrics(database: ConnectionConfig) throws -> MetricsExporter? {
+        let exporter = try MetricsExporter(listen: metricsListen, file: metricsFile,
+                                           interval: DurationSyntax.parse(metricsInterval) ?? .seconds(15), database: database)
+        if let address = exporter?.address { LogSetup.message("serving metrics on http://\(address)/metrics") }
+        return exporter
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Baton
+import BatonPostgres
 import Foundation
 import Logging
 
@@ -37,6 +38,17 @@ struct WorkCommand: AsyncParsableCommand {
         let controller = RunController()
         let signals = SignalHandlers(controller: controller)
         defer { signals.cancel() }
+        let metrics = try display.startMetrics(database: database)
+        do {
+            try await work(database: database, controller: controller, logger: logger)
+        } catch {
+            await metrics?.stop()
+            throw error
+        }
+        await metrics?.stop()
+    }
+
+    private func work(database: ConnectionConfig, controller: RunController, logger: Logger) async throws {
         var failedRuns: Set<Int64> = []
         while !controller.isStopping {
             let runs = try await global.withConnection { conn -> [RunRecord] in

@@ -15,6 +15,8 @@ final class Rescuer: MaintenanceService {
     func step(_ session: PostgresSession) async throws {
         let run = context.run.id
         let rescued = try await session.withConnection { try Store.rescueExpired($0, runID: run) }
+        // Counted per pipeline: the rescue spans stages (the stage label stays empty).
+        MetricsRegistry.shared.count(pipeline: context.pipeline.name, stage: "", .rescued, rescued)
         if rescued > 0 {
             context.logger.warning("rescued \(rescued) item(s) whose lease expired (their worker stopped)")
         }
