@@ -156,4 +156,9 @@ package struct FleetGauges: Sendable {
 
     package var stages: [StageGauge]
     package var workers: [WorkerGauge]
+
+    package init(stages: [StageGauge] = [], workers: [WorkerGauge] = []) {
+        self.stages = stages
+        self.workers = workers
+    }
 }

@@ -96,7 +96,8 @@ final class MetricsExporter: @unchecked Sendable {
         do {
             let conn = try connection ?? Connection(database)
             connection = conn
-            gauges = try Store.isCurrent(conn) ? Store.fleetGauges(conn, also: MetricsRegistry.shared.notedRuns) : nil
+            // No schema yet (nothing migrated): no runs, nothing to report.
+            gauges = try Store.isCurrent(conn) ? Store.fleetGauges(conn, also: MetricsRegistry.shared.notedRuns) : FleetGauges(stages: [], workers: [])
         } catch {
             connection = nil
             gauges = nil
