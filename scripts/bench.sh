@@ -368,6 +368,21 @@ else
   cat "$work/validate.txt" >&2; fail "exec: baton validate rejected the pipeline for another reason than mode"
 fi
 
+# 7. Pickup latency: commit → claim by an idle worker, with LISTEN/NOTIFY and poll only.
+phase "row 7"
+pickup_items=${BENCH_PICKUP_ITEMS:-12}
+for mode in notify poll; do
+  db=$(newdb "bench_pickup_$mode")
+  extra=(); [ "$mode" = poll ] && extra=(--poll-only)
+  read -r median p90 measured <<< "$(bash "$here/bench/pickup.sh" "$baton" "$db" "$work/pickup-$mode" "$pickup_items" "${extra[@]}")" \
+    || fail "pickup ($mode) failed"
+  [ "$measured" -ge $((pickup_items / 2)) ] || fail "pickup ($mode): only $measured parents measured"
+  rec "pickup.$mode.median" "$median"; rec "pickup.$mode.p90" "$p90"
+  dropdb_ "bench_pickup_$mode"
+done
+rec pickup.n "$pickup_items"
+rec note.70pickup "row 7: scripts/bench/pickup.sh: a producer process enqueues two children per commit, $pickup_items commits ~0.7 s apart; the second child waits for an idle worker (of \`baton work\` or of the producer); p90 $(grep -P '^pickup.notify.p90\t' "$results" | cut -f2) ms with notifications, $(grep -P '^pickup.poll.p90\t' "$results" | cut -f2) ms poll only (longest poll 0.5 s)"
+
 # 6. The big run: the same pipeline on BENCH_ITEMS, its reference too.
 if [ -n "$big" ]; then
   phase "row 6 ($big)"

@@ -174,6 +174,13 @@ def report(results_path: str, md_path: str) -> None:
         rows.append((f"5. exec stage (mode: stream) vs jq stage, {count(small)} items",
                      rate(ex), rate(jq) + " (jq)", f"{100 * e:.0f} %", "≥ 25 %" + mark(e >= 0.25)))
 
+    # 7. pickup latency (LISTEN/NOTIFY vs poll only)
+    if "pickup.notify.median" in r:
+        pn, pp = num(r, "pickup.notify.median"), num(r, "pickup.poll.median")
+        rows.append((f"7. pickup latency, commit → claim by an idle worker (median of {int(num(r, 'pickup.n'))})",
+                     f"{pn:.0f} ms (LISTEN/NOTIFY)", f"{pp:.0f} ms (--poll-only)",
+                     f"{pn / pp:.2f}×" if pp else "n/a", "reported"))
+
     # 6. the big run (only with BENCH_ITEMS above the base size)
     if "big.n" in r:
         big = int(num(r, "big.n"))

@@ -17,6 +17,8 @@ final class RunContext: Sendable {
     /// Per stage: key derivation for items entering the stage.
     let keys: [KeyDeriver]
     let backlog: Backlog
+    /// Rings when a commit enqueued items of this run (``WorkListener``).
+    let wakeup = Wakeup()
     private let state: Mutex<SharedState>
     let logger: Logger
 

@@ -141,19 +141,27 @@ package enum RunEngine {
             try await seeder.validateWholeSource()
         }
         context.logger.info("working run", metadata: ["pipeline": "\(pipeline.name)", "workers": "\(options.workers)"])
+        let listener = options.pollOnly ? nil
+            : WorkListener(database: context.database, runID: run.id, wakeup: context.wakeup, logger: context.logger)
 
-        // Stages holding children (stream exec) stop them when this process is done with the run.
-        try await StageLifecycle.around(pipeline.stages, logger: context.logger) {
-            await withTaskGroup(of: Void.self) { outer in
-                outer.addTask {
-                    await Maintenance(context: context).run(until: { context.workersFinished })
-                }
-                outer.addTask {
-                    defer { context.markWorkersFinished() }
-                    await work(context: context, seeder: seeding ? seeder : nil)
+        do {
+            // Stages holding children (stream exec) stop them when this process is done with the run.
+            try await StageLifecycle.around(pipeline.stages, logger: context.logger) {
+                await withTaskGroup(of: Void.self) { outer in
+                    outer.addTask {
+                        await Maintenance(context: context).run(until: { context.workersFinished })
+                    }
+                    outer.addTask {
+                        defer { context.markWorkersFinished() }
+                        await work(context: context, seeder: seeding ? seeder : nil)
+                    }
                 }
             }
+        } catch {
+            await listener?.stop()
+            throw error
         }
+        await listener?.stop()
         // Leases this process still holds (abandoned work): give them back at once.
         let held = context.allTokens
         if !held.isEmpty {

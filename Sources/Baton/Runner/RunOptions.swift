@@ -22,6 +22,10 @@ public struct RunOptions: Sendable {
     /// How long a lost database is waited for (reconnecting with backoff) before the process
     /// gives up with a temporary error.
     public var reconnectBudget: Duration
+    /// Idle workers only poll (every up to ``maxIdle``) instead of also waking on the
+    /// `baton_work` notifications of commits that enqueue items (LISTEN/NOTIFY). Automatic
+    /// behind a transaction pooler.
+    public var pollOnly = false
     /// Where the engine logs (swift-log), with `run.id`, `stage.name`, `item.key` metadata;
     /// the children of stream exec stages log their stderr here too.
     public var logger: Logger

@@ -55,7 +55,8 @@ struct Worker {
                 if progress.ready == 0, progress.running == 0, let next = progress.nextAvailableIn {
                     wait = min(context.options.maxIdle, .seconds(max(0.005, next)))
                 }
-                try await Task.sleep(for: wait)
+                // Woken early when a commit enqueues items of the run (LISTEN/NOTIFY).
+                try await context.wakeup.wait(upTo: wait)
                 idle = min(idle * 2, context.options.maxIdle)
                 emptyUntil = emptyUntil.map { _ in nil }
             } catch let error where FailurePolicy.needsReconnect(error) {

@@ -21,6 +21,9 @@ struct RunDisplayOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How long the database may stay unreachable before the process gives up with exit 75 (the run is safe to resume).", valueName: "duration"))
     var reconnectBudget: String = "60s"
 
+    @Flag(name: .customLong("poll-only"), help: "Idle workers poll only (up to every 0.5 s) instead of also waking at once on the notifications of commits that enqueue items (LISTEN/NOTIFY; automatic behind a transaction pooler).")
+    var pollOnly = false
+
     @Option(name: .customLong("metrics-listen"), help: ArgumentHelp(
         "Serve Prometheus metrics at http://HOST:PORT/metrics while working (e.g. 127.0.0.1:9464; port 0 picks a free one).",
         valueName: "host:port"))
@@ -47,6 +50,7 @@ struct RunDisplayOptions: ParsableArguments {
     func runOptions(logger: Logger) -> RunOptions {
         var options = RunOptions(workers: workers, logger: logger)
         options.reconnectBudget = DurationSyntax.parse(reconnectBudget) ?? options.reconnectBudget
+        options.pollOnly = pollOnly
         return options
     }
 }
