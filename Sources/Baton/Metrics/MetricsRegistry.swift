@@ -64,6 +64,19 @@ package final class MetricsRegistry: Sendable {
         }
     }
 
+    /// Starts every counter of `pipeline`'s stages at 0 (a series that appears only with its
+    /// first increment hides that increment from `rate()` and `increase()`).
+    package func declare(pipeline: String, stages: [String]) {
+        state.withLock { state in
+            for stage in stages + [""] {
+                for outcome in Outcome.allCases where (stage == "") == (outcome == .rescued) {
+                    let series = Series(name: "baton_items_total", labels: ["pipeline", pipeline, "stage", stage, "outcome", outcome.rawValue])
+                    if state.counters[series] == nil { state.counters[series] = 0 }
+                }
+            }
+        }
+    }
+
     /// Notes that this process works run `id` (its gauges stay reported after it ends).
     package func noteRun(_ id: Int64) {
         _ = state.withLock { $0.runs.insert(id) }

@@ -46,6 +46,7 @@ final class RunContext: Sendable {
         }
         backlog = Backlog(stages: pipeline.stages.count, limit: pipeline.backlogLimit)
         MetricsRegistry.shared.noteRun(run.id)
+        MetricsRegistry.shared.declare(pipeline: pipeline.name, stages: pipeline.stages.map(\.name))
         state = Mutex(SharedState())
         var logger = options.logger
         logger[metadataKey: "run.id"] = "\(run.id)"
