@@ -85,7 +85,7 @@ public enum JSON: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Numbers as jq prints them: integers without a fraction, others shortest round-trip.
-    static func format(_ number: Double) -> String {
+    package static func format(_ number: Double) -> String {
         guard number.isFinite else { return number.isNaN ? "null" : (number > 0 ? "1.7976931348623157e+308" : "-1.7976931348623157e+308") }
         if number == number.rounded(), abs(number) < 1e17 {
             return String(Int64(number))

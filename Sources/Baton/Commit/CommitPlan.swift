@@ -76,9 +76,11 @@ package struct CommitPlan: Sendable {
         self.outcomes = outcomes
         self.retries = CommitPlan.group(retrying)
         self.failures = failures
-        self.completions = completions.sorted { a, b in
-            CommitPlan.effectOrder(a).lexicographicallyPrecedes(CommitPlan.effectOrder(b))
-        }
+        // Each sort key built once (not at every comparison); nothing to order without effects.
+        let keyed = completions.map { (order: CommitPlan.effectOrder($0), completion: $0) }
+        self.completions = keyed.contains(where: { !$0.order.isEmpty })
+            ? keyed.sorted { $0.order.lexicographicallyPrecedes($1.order) }.map(\.completion)
+            : completions
         self.report = report
     }
 

@@ -40,7 +40,7 @@ package struct BadRecordRereader {
     /// cooperative pool).
     package func reread(_ records: [BadRecord]) throws -> [Int64: RereadRecord] {
         let definition = pipeline.source.definition
-        let keys = try pipeline.source.key.map { try JQProgramPool($0) }
+        let keying = try RecordKeying(program: pipeline.source.key)
         let reader = try definition.makeReader(SourceReaderContext(database: database, pipeline: pipeline.name, runID: 0))
         var outcomes: [Int64: RereadRecord] = [:]
         var current: SourceRecord?
@@ -59,31 +59,24 @@ package struct BadRecordRereader {
                 outcomes[record.id] = .stillBad(error: "line \(record.line) of \(definition.displayName) no longer starts a record (the file changed around it)", raw: nil)
                 continue
             }
-            outcomes[record.id] = outcome(of: found, keys: keys)
+            outcomes[record.id] = outcome(of: found, keying: keying)
         }
         return outcomes
     }
 
     /// As seeding would take the record: its key, or why it is not an item.
-    private func outcome(of record: SourceRecord, keys: JQProgramPool?) -> RereadRecord {
+    private func outcome(of record: SourceRecord, keying: RecordKeying) -> RereadRecord {
         if let error = record.error { return .stillBad(error: error, raw: record.raw) }
-        guard let payload = record.payload else { return .stillBad(error: "the record is empty", raw: nil) }
-        if payload.contains("\\u0000") {
-            return .stillBad(error: "the record contains a NUL character (\\u0000), which Postgres cannot store", raw: String(payload.prefix(1000)))
+        guard let text = record.payload else { return .stillBad(error: "the record is empty", raw: nil) }
+        let admitted: (key: String, payload: String)
+        do {
+            admitted = try keying.admit(record)!
+        } catch {
+            return .stillBad(error: (error as? StageError)?.message ?? String(describing: error), raw: String(text.prefix(1000)))
         }
-        let key: String
-        if let keys {
-            do {
-                key = try keys.singleText(json: payload, what: "source key")
-            } catch {
-                return .stillBad(error: (error as? StageError)?.message ?? String(describing: error), raw: String(payload.prefix(1000)))
-            }
-        } else {
-            key = StableHash.hex(payload)
+        if let problem = RecordKeying.storageProblem(payload: text, key: admitted.key) {
+            return .stillBad(error: problem, raw: String(text.prefix(1000)))
         }
-        guard key.utf8.count <= 1000 else {
-            return .stillBad(error: "the key is \(key.utf8.count) bytes long (1000 at most)", raw: String(payload.prefix(1000)))
-        }
-        return .fixed(key: key, payload: payload)
+        return .fixed(key: admitted.key, payload: admitted.payload)
     }
 }

@@ -20,6 +20,11 @@ final class JSONLReader: SourceReader {
             if let bad = lines.invalidUTF8Description {
                 return SourceRecord(line: lines.lineNumber, error: bad, raw: String(text.prefix(200)))
             }
+            // Strict JSON is stored as it is (Postgres takes it); anything else goes through
+            // jq's parser, which accepts more (`nan`, `01`) and prints it back strict.
+            if JSONScan.isStrict(text) {
+                return SourceRecord(line: lines.lineNumber, payload: text, verbatim: true)
+            }
             do {
                 return SourceRecord(line: lines.lineNumber, payload: try JSON.compact(text))
             } catch let error as JQError {

@@ -10,6 +10,9 @@ package struct SourceRecord: Sendable {
     var raw: String?
     /// The file it comes from, when the source is several files (messages name it).
     var file: String?
+    /// The payload is the record's own text (strict JSON, checked but not normalised), not
+    /// JSON that Baton wrote.
+    var verbatim = false
 }
 
 /// Reads a source's records in order and can resume at a position it reported.

@@ -36,7 +36,7 @@ actor Maintenance {
         self.context = context
         var services: [any MaintenanceService] = [Heartbeat(context: context), Rescuer(context: context),
                                                   BacklogCounter(context: context), CancelWatcher(context: context),
-                                                  WorkerBeat(context: context), StallReaper(context: context)]
+                                                  WorkerBeat(context: context), StallReaper(pipeline: context.pipeline, logger: context.logger)]
         if let reporter = ProgressReporter(context: context) { services.append(reporter) }
         self.services = services
     }

@@ -35,43 +35,47 @@ package enum RunEngine {
     ) async throws -> RunReport {
         guard !pipeline.stages.isEmpty else { throw BatonError(.config, "pipeline \(pipeline.name) has no stages") }
         let setup = PostgresSession(config: database, name: "baton-setup")
-        let existing = try await withDatabase(options, first: true) {
-            try await setup.withConnection { conn -> RunRecord? in
-                if try !Store.isCurrent(conn) { try Store.migrate(conn) }
-                return try runName.flatMap { try Store.findRun(conn, pipeline: pipeline.name, name: $0) }
-            }
-        }
-        let definition = pipeline.source.definition
-        let identity = options.seed && definition.isReadableHere ? try definition.identity() : nil
-        if let existing, let started = existing.source, let now = identity, let difference = started.difference(to: now) {
-            throw BatonError(.config, """
-                run \(existing.name) of pipeline \(pipeline.name) already exists and read another source: \(pipeline.redact(difference)). \
-                A run reads one source: to start a new run, leave out --run (a new name is chosen) or give another name; \
-                to re-run its failed items: baton replay \(existing.name); to continue it: baton resume \(existing.name)
-                """)
-        }
-        try await withDatabase(options) { try await setup.withConnection { try StatementCheck.check(pipeline, $0) } }
-        // A malformed source fails before the run exists: nothing is left behind.
-        let validate = options.seed && existing.map { !$0.seedDone && !$0.hasSeedProgress } ?? true
-        var total: Int64?
-        if validate && pipeline.source.onError == .fail {
-            total = try await checkSource(pipeline, database: database, options: options, controller: controller)
-        }
-        let directory = FileManager.default.currentDirectoryPath
-        let run = try await withDatabase(options) {
-            try await setup.withConnection { conn -> RunRecord in
-                let (run, created) = try runName.map { try Store.createOrFindRun(conn, pipeline: pipeline, name: $0) }
-                    ?? (try Store.createNewRun(conn, pipeline: pipeline) { RunNaming.defaultName(pipeline: pipeline.name) }, true)
-                if created {
-                    try Store.recordOrigin(conn, runID: run.id, source: identity, total: total, workingDirectory: directory, file: pipeline.file)
-                    return try Store.run(conn, id: run.id) ?? run
+        // A stalled peer can hold what set-up needs: a reaper runs beside it from the start.
+        let (run, validate) = try await StallReaper.guarding(pipeline, database: database, logger: options.logger) {
+            let existing = try await withDatabase(options, first: true) {
+                try await setup.withConnection { conn -> RunRecord? in
+                    if try !Store.isCurrent(conn) { try Store.migrate(conn) }
+                    return try runName.flatMap { try Store.findRun(conn, pipeline: pipeline.name, name: $0) }
                 }
-                // A resume works with the file as it is now: helpers (`baton work`) use it too.
-                if run.state == .running && run.definitionHash != pipeline.definitionHash {
-                    try Store.reopenRun(conn, runID: run.id, pipeline: pipeline)
-                }
-                return run
             }
+            let definition = pipeline.source.definition
+            let identity = options.seed && definition.isReadableHere ? try definition.identity() : nil
+            if let existing, let started = existing.source, let now = identity, let difference = started.difference(to: now) {
+                throw BatonError(.config, """
+                    run \(existing.name) of pipeline \(pipeline.name) already exists and read another source: \(pipeline.redact(difference)). \
+                    A run reads one source: to start a new run, leave out --run (a new name is chosen) or give another name; \
+                    to re-run its failed items: baton replay \(existing.name); to continue it: baton resume \(existing.name)
+                    """)
+            }
+            try await withDatabase(options) { try await setup.withConnection { try StatementCheck.check(pipeline, $0) } }
+            // A malformed source fails before the run exists: nothing is left behind.
+            let validate = options.seed && existing.map { !$0.seedDone && !$0.hasSeedProgress } ?? true
+            var total: Int64?
+            if validate && pipeline.source.onError == .fail {
+                total = try await checkSource(pipeline, database: database, options: options, controller: controller)
+            }
+            let directory = FileManager.default.currentDirectoryPath
+            let run = try await withDatabase(options) {
+                try await setup.withConnection { conn -> RunRecord in
+                    let (run, created) = try runName.map { try Store.createOrFindRun(conn, pipeline: pipeline, name: $0) }
+                        ?? (try Store.createNewRun(conn, pipeline: pipeline) { RunNaming.defaultName(pipeline: pipeline.name) }, true)
+                    if created {
+                        try Store.recordOrigin(conn, runID: run.id, source: identity, total: total, workingDirectory: directory, file: pipeline.file)
+                        return try Store.run(conn, id: run.id) ?? run
+                    }
+                    // A resume works with the file as it is now: helpers (`baton work`) use it too.
+                    if run.state == .running && run.definitionHash != pipeline.definitionHash {
+                        try Store.reopenRun(conn, runID: run.id, pipeline: pipeline)
+                    }
+                    return run
+                }
+            }
+            return (run, validate)
         }
         return try await perform(pipeline, run: run, database: database, options: options, controller: controller,
                                  setup: setup, sourceValidated: validate, statementsChecked: true)
@@ -130,7 +134,9 @@ package enum RunEngine {
             }
             return RunReport(run: run, stages: summaries, wallTime: .zero, stopReason: .none, wasAlreadyFinished: true)
         }
-        try await prepare(pipeline, run: run, setup: setup, options: options, statementsChecked: statementsChecked)
+        try await StallReaper.guarding(pipeline, database: database, logger: options.logger) {
+            try await prepare(pipeline, run: run, setup: setup, options: options, statementsChecked: statementsChecked)
+        }
         // Not needed again until the run ends: no idle connection meanwhile.
         await setup.close()
         let context = try RunContext(pipeline: pipeline, run: run, database: database, options: options, controller: controller)

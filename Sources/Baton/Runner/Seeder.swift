@@ -20,7 +20,7 @@ actor Seeder {
     private var reader: (any SourceReader)?
     /// The cursor `reader` was opened with (incremental sources).
     private var readerCursor: String?
-    private let keys: JQProgramPool?
+    private let keying: RecordKeying
     private let ids = BatchIDPool()
     /// Incremental sources: each record's cursor value.
     private let cursors: JQProgramPool?
@@ -36,7 +36,7 @@ actor Seeder {
         self.chunkSize = chunkSize
         self.shouldStop = shouldStop
         self.logger = logger
-        keys = try pipeline.source.key.map { try JQProgramPool($0) }
+        keying = try RecordKeying(program: pipeline.source.key)
         cursors = try pipeline.source.incremental.map { try JQProgramPool($0.cursor) }
     }
 
@@ -66,9 +66,9 @@ actor Seeder {
             if let error = record.error {
                 throw BatonError(.data, "\(record.file ?? sourceName):\(record.line): \(error)")
             }
-            if let payload = record.payload, let keys {
+            if record.payload != nil, keying.keys != nil {
                 do {
-                    _ = try keys.singleText(json: payload, what: "source key")
+                    _ = try keying.admit(record)
                 } catch {
                     throw BatonError(.data, "\(record.file ?? sourceName):\(record.line): \(error)")
                 }
@@ -169,51 +169,42 @@ actor Seeder {
         var key: String?
         var cursor: String?
         var raw = record.raw
-        let location = "\(record.file ?? sourceName):\(record.line)"
-        if error == nil, let payload = record.payload {
-            if let keys {
-                do {
-                    key = try keys.singleText(json: payload, what: "source key")
-                } catch {
-                    let message = (error as? StageError)?.message ?? String(describing: error)
-                    if pipeline.source.onError == .fail {
-                        throw BatonError(.data, "\(location): \(message)")
-                    }
-                    return SeedChunk.Record(key: record.file.map { "\($0):line:\(record.line)" }, payload: nil, line: record.line,
-                                            error: message, raw: String(payload.prefix(1000)))
+        var payload = record.payload
+        if error == nil, let text = payload {
+            do {
+                (key, payload) = try keying.admit(record) ?? (nil, nil)
+            } catch {
+                let message = (error as? StageError)?.message ?? String(describing: error)
+                if pipeline.source.onError == .fail {
+                    throw BatonError(.data, "\(record.file ?? sourceName):\(record.line): \(message)")
                 }
-            } else {
-                key = StableHash.hex(payload)
+                return SeedChunk.Record(key: record.file.map { "\($0):line:\(record.line)" }, payload: nil, line: record.line,
+                                        error: message, raw: String(text.prefix(1000)))
             }
             if let cursors, let incremental = pipeline.source.incremental {
-                switch Seeder.cursor(of: payload, cursors, incremental) {
+                switch Seeder.cursor(of: text, cursors, incremental) {
                 case .success(let value): cursor = value
                 case .failure(let problem):
                     error = problem.message
-                    raw = String(payload.prefix(1000))
+                    raw = String(text.prefix(1000))
                 }
             }
             // What Postgres would refuse would fail the whole chunk: make it a bad record.
-            if error != nil {
-                key = nil
-            } else if payload.contains("\\u0000") {
-                error = "the record contains a NUL character (\\u0000), which Postgres cannot store"
-                key = nil
-            } else if let long = key, long.utf8.count > 1000 {
-                error = "the key is \(long.utf8.count) bytes long (1000 at most)"
-                key = nil
+            if error == nil, let problem = RecordKeying.storageProblem(payload: text, key: key ?? "") {
+                error = problem
             }
+            if error != nil { key = nil }
         }
         if let message = error {
             if pipeline.source.onError == .fail {
-                throw BatonError(.data, "\(location): \(message)")
+                throw BatonError(.data, "\(record.file ?? sourceName):\(record.line): \(message)")
             }
             error = message
             // Records of a file set fail under a key naming their file (`line:N` would collide).
             key = record.file.map { "\($0):line:\(record.line)" }
         }
         return SeedChunk.Record(
-            key: key, payload: error == nil ? record.payload : nil, line: record.line,
+            key: key, payload: error == nil ? payload : nil, line: record.line,
             error: error.map { ItemFailure.storable($0, limit: 2000) },
             raw: raw.map { ItemFailure.storable($0, limit: 1000) },
             cursor: error == nil ? cursor : nil

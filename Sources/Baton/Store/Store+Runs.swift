@@ -42,6 +42,11 @@ extension Store {
         }
         let file: JSON = pipeline.file.map { JSON.string($0) } ?? .null
         let summary = JSON.object([("pipeline", .string(pipeline.name)), ("file", file), ("stages", .array(stages))])
+        // Looked up first: an INSERT … ON CONFLICT would wait for any open transaction that
+        // updated the run's row (another process's seeding, perhaps paused in the middle).
+        if let row = try conn.query("SELECT \(runColumns) FROM baton.runs WHERE pipeline = $1 AND name = $2", [pipeline.name, name]).rows.first {
+            return (try decodeRun(row), false)
+        }
         let created = try conn.transaction { conn -> RunRecord? in
             let inserted = try conn.query("""
                 INSERT INTO baton.runs (pipeline, name, definition, definition_text, definition_hash, file)

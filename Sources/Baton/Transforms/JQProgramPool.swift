@@ -15,6 +15,9 @@ package final class JQProgramPool: @unchecked Sendable {
     package let timeout: Duration
     private let lock = NSLock()
     private var idle: [JQProgram]
+    /// Set when the program is only member names (`.id`): ``singleText(json:what:)`` then
+    /// reads strict JSON without jq (``JSONScan``), and asks jq whenever the scan cannot tell.
+    private let simplePath: [Substring]?
 
     /// The deadline of jq programs that do not set their own (keys, templates, jq stages).
     package static let defaultTimeout: Duration = .seconds(10)
@@ -24,6 +27,7 @@ package final class JQProgramPool: @unchecked Sendable {
         self.source = source
         self.timeout = timeout
         idle = [try JQProgram(source)]
+        simplePath = JSONScan.simplePath(ofProgram: source)
     }
 
     /// Runs `body` with a program no one else is using.
@@ -61,6 +65,13 @@ package final class JQProgramPool: @unchecked Sendable {
     /// The single value the program gives for `json` as plain text (strings unquoted), for
     /// keys and templates. Throws unless there is exactly one output.
     package func singleText(json: String, what: String) throws -> String {
+        if let simplePath {
+            switch JSONScan.lookup(simplePath, in: json) {
+            case .text(let text): return text
+            case .null, .missing: return "null"
+            case .unknown: break
+            }
+        }
         let outputs = try values(json: json)
         guard outputs.count == 1 else {
             throw StageError.permanent("\(what) `\(source)` gave \(outputs.count) values, expected exactly 1", class: "key")

@@ -30,17 +30,34 @@ package struct SQLTransform: StageTransform {
     static let returningPrefix = "WITH baton_returning AS ("
 
     package func process(_ item: StageInput) async throws -> StageOutput {
-        let payload = try item.json()
         var values: [String?] = []
         values.reserveCapacity(template.parameters.count)
+        var parsed: JSON?
         for name in template.parameters {
-            values.append(try SQLTransform.value(of: name, in: payload, item: item))
+            if let value = SQLTransform.scannedValue(of: name, in: item) {
+                values.append(value)
+                continue
+            }
+            if parsed == nil { parsed = try item.json() }
+            values.append(try SQLTransform.value(of: name, in: parsed!, item: item))
         }
         let effect = SQLEffect(sql: effectiveSQL, parameters: values)
         switch outputs {
         case .input: return StageOutput(outputs: [OutputItem(payload: item.payload)], effects: [effect])
         case .returning: return StageOutput(effects: [effect], outputsFromEffects: true)
         case .none: return StageOutput(effects: [effect])
+        }
+    }
+
+    /// A field parameter read straight from strict JSON text (``JSONScan``), without building
+    /// the payload's values; nil when the scan cannot tell (then ``value(of:in:item:)`` decides,
+    /// errors included).
+    private static func scannedValue(of name: String, in item: StageInput) -> String?? {
+        guard !name.hasPrefix("_") else { return nil }
+        switch JSONScan.lookup(name.split(separator: ".", omittingEmptySubsequences: false), in: item.payload) {
+        case .text(let text): return .some(text)
+        case .null: return .some(nil)
+        case .missing, .unknown: return nil
         }
     }
 

@@ -1,0 +1,279 @@
+package import BatonJQ
+
+/// A strict JSON scanner for the per-item hot paths (seeding, keys, sql parameters): it tells
+/// whether a text is JSON that Postgres stores as it is, and reads the plain text of members,
+/// without building values or going through libjq.
+///
+/// It only answers what it is sure of; everything else is ``Lookup/unknown`` and the caller
+/// asks jq, so the answers are the ones jq would give. Strict means RFC 8259 (jq also takes
+/// `nan`, `01`, `.5` and raw control characters), no `\u0000` and no lone surrogate (jsonb
+/// refuses both), and nesting under ``depthLimit`` (jq 1.6 refuses past 256).
+package enum JSONScan {
+    /// What a member lookup found.
+    package enum Lookup: Equatable {
+        /// The member, or one on the way, is absent, or a member on the way is null (jq gives
+        /// `null`; a sql parameter has no value).
+        case missing
+        /// The member is null.
+        case null
+        /// The member's plain text: a string's own characters, a number or boolean as jq prints it.
+        case text(String)
+        /// Not decided here (not strict JSON, not an object on the way, an array or object
+        /// value, an escape the scanner does not decode): ask jq.
+        case unknown
+    }
+
+    package static let depthLimit = 200
+
+    /// True when `text` is one strict JSON value (surrounding whitespace allowed).
+    package static func isStrict(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var scanner = Scanner(bytes: bytes)
+            return scanner.document() != nil
+        }
+    }
+
+    /// The plain text at a path of member names (`["customer", "id"]` for `.customer.id`)
+    /// in a strict JSON object text.
+    package static func lookup(_ path: some Collection<Substring>, in text: String) -> Lookup {
+        var text = text
+        return text.withUTF8 { bytes in
+            var scanner = Scanner(bytes: bytes)
+            guard let root = scanner.document() else { return .unknown }
+            var current = root
+            for name in path {
+                switch current.kind {
+                case .null: return .missing
+                case .object:
+                    var inner = Scanner(bytes: bytes, range: current.range)
+                    guard let member = inner.member(named: name) else { return .unknown }
+                    guard let found = member else { return .missing }
+                    current = found
+                default: return .unknown
+                }
+            }
+            return plainText(of: current, in: bytes)
+        }
+    }
+
+    /// The path of a jq program that is only member names (`.id`, `.customer.id`), or nil.
+    package static func simplePath(ofProgram program: String) -> [Substring]? {
+        let trimmed = program.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed()
+        let source = String(trimmed)
+        guard source.hasPrefix("."), source.count > 1 else { return nil }
+        let names = source.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
+        for name in names {
+            guard let first = name.unicodeScalars.first, first.isIdentifierStart,
+                  name.unicodeScalars.allSatisfy({ $0.isIdentifierStart || ("0"..."9").contains($0) })
+            else { return nil }
+        }
+        return names
+    }
+
+    private static func plainText(of value: Scanner.Value, in bytes: UnsafeBufferPointer<UInt8>) -> Lookup {
+        let slice = UnsafeBufferPointer(rebasing: bytes[value.range])
+        switch value.kind {
+        case .null: return .null
+        case .bool: return .text(slice.first == UInt8(ascii: "t") ? "true" : "false")
+        case .number:
+            guard let number = Double(String(decoding: slice, as: UTF8.self)) else { return .unknown }
+            return .text(JSON.format(number))
+        case .plainString:
+            return .text(String(decoding: UnsafeBufferPointer(rebasing: slice.dropFirst().dropLast()), as: UTF8.self))
+        case .escapedString, .object, .array:
+            return .unknown
+        }
+    }
+
+    /// A recursive-descent validator over UTF-8 bytes (valid UTF-8: Swift strings are).
+    private struct Scanner {
+        enum Kind { case null, bool, number, plainString, escapedString, object, array }
+        struct Value {
+            var kind: Kind
+            var range: Range<Int>
+        }
+
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index: Int
+        let end: Int
+        var depth = 0
+
+        init(bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>? = nil) {
+            self.bytes = bytes
+            index = range?.lowerBound ?? 0
+            end = range?.upperBound ?? bytes.count
+        }
+
+        /// One value and nothing after it but whitespace.
+        mutating func document() -> Value? {
+            skipSpace()
+            guard let value = value() else { return nil }
+            skipSpace()
+            return index == end ? value : nil
+        }
+
+        /// Inside an object value's range: the last member named `name` (jq's `.name` on
+        /// duplicates), `.some(nil)` when there is none, nil when the scan fails.
+        mutating func member(named name: Substring) -> Value?? {
+            var found: Value?
+            index += 1  // {
+            skipSpace()
+            if peek == UInt8(ascii: "}") { return .some(nil) }
+            while true {
+                skipSpace()
+                guard let key = string() else { return nil }
+                skipSpace()
+                guard take(UInt8(ascii: ":")) else { return nil }
+                skipSpace()
+                guard let member = value() else { return nil }
+                if key.kind == .plainString, equals(key.range, name) { found = member }
+                if key.kind == .escapedString { return nil }  // could spell `name`: let jq decide
+                skipSpace()
+                if take(UInt8(ascii: ",")) { continue }
+                return take(UInt8(ascii: "}")) ? .some(found) : nil
+            }
+        }
+
+        private func equals(_ range: Range<Int>, _ name: Substring) -> Bool {
+            let inner = (range.lowerBound + 1)..<(range.upperBound - 1)
+            return inner.count == name.utf8.count && zip(bytes[inner], name.utf8).allSatisfy { $0 == $1 }
+        }
+
+        private var peek: UInt8? { index < end ? bytes[index] : nil }
+
+        private mutating func take(_ byte: UInt8) -> Bool {
+            guard peek == byte else { return false }
+            index += 1
+            return true
+        }
+
+        private mutating func skipSpace() {
+            while let byte = peek, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
+        }
+
+        private mutating func literal(_ word: StaticString, _ kind: Kind) -> Value? {
+            let start = index
+            let count = word.utf8CodeUnitCount
+            guard end - index >= count else { return nil }
+            for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { return nil }
+            index += count
+            return Value(kind: kind, range: start..<index)
+        }
+
+        mutating func value() -> Value? {
+            guard let byte = peek else { return nil }
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "["): return container(close: byte == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+            case UInt8(ascii: "\""): return string()
+            case UInt8(ascii: "t"): return literal("true", .bool)
+            case UInt8(ascii: "f"): return literal("false", .bool)
+            case UInt8(ascii: "n"): return literal("null", .null)
+            default: return number()
+            }
+        }
+
+        private mutating func container(close: UInt8) -> Value? {
+            let start = index
+            let isObject = close == UInt8(ascii: "}")
+            depth += 1
+            guard depth < JSONScan.depthLimit else { return nil }
+            defer { depth -= 1 }
+            index += 1
+            skipSpace()
+            if take(close) { return Value(kind: isObject ? .object : .array, range: start..<index) }
+            while true {
+                skipSpace()
+                if isObject {
+                    guard string() != nil else { return nil }
+                    skipSpace()
+                    guard take(UInt8(ascii: ":")) else { return nil }
+                    skipSpace()
+                }
+                guard value() != nil else { return nil }
+                skipSpace()
+                if take(UInt8(ascii: ",")) { continue }
+                guard take(close) else { return nil }
+                return Value(kind: isObject ? .object : .array, range: start..<index)
+            }
+        }
+
+        private mutating func string() -> Value? {
+            let start = index
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            var escaped = false
+            while let byte = peek {
+                index += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    return Value(kind: escaped ? .escapedString : .plainString, range: start..<index)
+                case UInt8(ascii: "\\"):
+                    escaped = true
+                    guard let next = peek else { return nil }
+                    index += 1
+                    switch next {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                         UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        continue
+                    case UInt8(ascii: "u"):
+                        guard let unit = hex4() else { return nil }
+                        if unit == 0 || (0xDC00...0xDFFF).contains(unit) { return nil }
+                        if (0xD800...0xDBFF).contains(unit) {
+                            guard take(UInt8(ascii: "\\")), take(UInt8(ascii: "u")), let low = hex4(),
+                                  (0xDC00...0xDFFF).contains(low) else { return nil }
+                        }
+                    default:
+                        return nil
+                    }
+                default:
+                    if byte < 0x20 { return nil }
+                }
+            }
+            return nil
+        }
+
+        private mutating func hex4() -> UInt32? {
+            guard end - index >= 4 else { return nil }
+            var unit: UInt32 = 0
+            for _ in 0..<4 {
+                let byte = bytes[index]
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+                unit = unit << 4 | UInt32(digit)
+                index += 1
+            }
+            return unit
+        }
+
+        private mutating func digits() -> Int {
+            let start = index
+            while let byte = peek, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { index += 1 }
+            return index - start
+        }
+
+        private mutating func number() -> Value? {
+            let start = index
+            _ = take(UInt8(ascii: "-"))
+            if take(UInt8(ascii: "0")) {
+                if let byte = peek, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { return nil }
+            } else if digits() == 0 {
+                return nil
+            }
+            if take(UInt8(ascii: ".")), digits() == 0 { return nil }
+            if take(UInt8(ascii: "e")) || take(UInt8(ascii: "E")) {
+                if !take(UInt8(ascii: "+")) { _ = take(UInt8(ascii: "-")) }
+                if digits() == 0 { return nil }
+            }
+            return Value(kind: .number, range: start..<index)
+        }
+    }
+}
+
+private extension Unicode.Scalar {
+    var isIdentifierStart: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) || self == "_" }
+}

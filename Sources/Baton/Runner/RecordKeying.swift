@@ -1,0 +1,52 @@
+import BatonJQ
+
+/// How seeding turns a source record's JSON into an item: its key (the source's `key:`
+/// program, or a hash of the compact JSON), the payload to store, and what Postgres would
+/// refuse. Shared by seeding, the whole-source check before it, and the re-reading of bad
+/// records on replay, so the three agree on every record.
+struct RecordKeying {
+    let keys: JQProgramPool?
+
+    init(program: String?) throws {
+        keys = try program.map { try JQProgramPool($0) }
+    }
+
+    /// The item's key and the payload to store. Without `key:`, records are keyed by their
+    /// compact JSON (a verbatim record is compacted first), so the same record spaced
+    /// differently is the same item. Throws the key program's error.
+    func admit(_ record: SourceRecord) throws -> (key: String, payload: String)? {
+        guard let payload = record.payload else { return nil }
+        if let keys { return (try keys.singleText(json: payload, what: "source key"), payload) }
+        let compact = record.verbatim ? try JSON.compact(payload) : payload
+        return (StableHash.hex(compact), compact)
+    }
+
+    /// Why Postgres could not store the item, if it could not.
+    static func storageProblem(payload: String, key: String) -> String? {
+        if containsEscapedNUL(payload) {
+            return "the record contains a NUL character (\\u0000), which Postgres cannot store"
+        }
+        if key.utf8.count > 1000 { return "the key is \(key.utf8.count) bytes long (1000 at most)" }
+        return nil
+    }
+
+    /// True when the JSON text holds the escape `\u0000` (a byte scan, no string search).
+    static func containsEscapedNUL(_ text: String) -> Bool {
+        let needle: [UInt8] = Array("\\u0000".utf8)
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count >= needle.count else { return false }
+            var index = 0
+            let last = bytes.count - needle.count
+            while index <= last {
+                if bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
+                   bytes[index + 2] == UInt8(ascii: "0"), bytes[index + 3] == UInt8(ascii: "0"),
+                   bytes[index + 4] == UInt8(ascii: "0"), bytes[index + 5] == UInt8(ascii: "0") {
+                    return true
+                }
+                index += 1
+            }
+            return false
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Baton
+import BatonJQ
+import BatonTestSupport
+import Testing
+
+/// The strict scanner that lets seeding and sql parameters skip jq must agree with jq on
+/// everything it answers, and every text it calls strict must be one Postgres stores.
+@Suite("JSON scan")
+struct JSONScanTests {
+    static let strict = [
+        #"{"id":1,"name":"Ada"}"#, #"  { "id" : 1 , "name" : "Ada" }  "#, "[]", "{}", "0", "-0", "-12.5e+3", "1E2",
+        #""plain""#, #""esc\"aped\n\u00e9\ud83d\ude00""#, "true", "false", "null", #"{"a":{"b":[1,{"c":null}]}}"#,
+        #"{"id":1,"id":2}"#, #"{"n":12345678901234567890}"#, #"{"s":"tab\tnewline"}"#, "\t[1,\r\n2]\n",
+    ]
+    static let lenient = [
+        "nan", "01", ".5", "1.", "+1", "-", "1e", "[1,]", "{\"a\":1,}", "{a:1}", "'x'", "\"raw\ttab\"", "\"\\x\"",
+        "\"\\u0000\"", "\"\\ud800\"", "\"\\udc00x\"", "[1] [2]", "", "   ", "\"unterminated", "{\"a\" 1}", "tru", "nul",
+        String(repeating: "[", count: 300) + String(repeating: "]", count: 300),
+    ]
+
+    @Test func strictTextsAreStrictAndLenientOnesAreNot() {
+        for text in Self.strict { #expect(JSONScan.isStrict(text), "\(text)") }
+        for text in Self.lenient { #expect(!JSONScan.isStrict(text), "\(text)") }
+    }
+
+    @Test func everyAnswerIsJqsAnswer() throws {
+        let documents = Self.strict + Self.lenient + [
+            #"{"id":"k-1","n":1.50,"big":1e400,"neg":-0.0,"t":true,"nested":{"id":7,"deep":{"x":"y"}}}"#,
+            #"{"id":null,"nested":null}"#, #"{"id":[1,2]}"#, #"{"id":{"a":1}}"#, #"[{"id":1}]"#, #"{"i\u0064":5}"#,
+            #"{"id":"caf\u00e9"}"#, #"{"id":"\/slash"}"#, #"{"nested":{"id":"x","id":"y"}}"#, #"{"nested":3}"#,
+        ]
+        for path in [".id", ".nested.id", ".nested.deep.x", ".missing", ".n", ".big", ".neg", ".t"] {
+            let names = try #require(JSONScan.simplePath(ofProgram: path))
+            let program = try JQProgram(path)
+            for document in documents {
+                let scanned = JSONScan.lookup(names, in: document)
+                guard scanned != .unknown else { continue }
+                // What the key derivation made of jq's answer before the scan existed.
+                let outputs = try program.values(json: document)
+                #expect(outputs.count == 1, "\(path) on \(document)")
+                let jq = outputs.first?.plainText
+                switch scanned {
+                case .text(let text): #expect(text == jq, "\(path) on \(document)")
+                case .null, .missing: #expect(jq == nil, "\(path) on \(document)")
+                case .unknown: break
+                }
+            }
+        }
+    }
+
+    @Test func onlyMemberPathsAreSimple() {
+        #expect(JSONScan.simplePath(ofProgram: ".id")?.map(String.init) == ["id"])
+        #expect(JSONScan.simplePath(ofProgram: " .a.b_2 ")?.map(String.init) == ["a", "b_2"])
+        for program in [".", ".a[0]", ".a | .b", ".\"a\"", "..", ".a.", ".2a", "(.id)", ".id // 0", "$x"] {
+            #expect(JSONScan.simplePath(ofProgram: program) == nil, "\(program)")
+        }
+    }
+
+    @Test func postgresStoresEveryStrictText() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            for text in Self.strict {
+                let stored = try conn.query("SELECT $1::jsonb::text", [text]).rows.first?.decode(String.self, 0)
+                #expect(stored != nil, "\(text)")
+            }
+        }
+    }
+}
