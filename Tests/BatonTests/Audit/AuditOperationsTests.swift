@@ -1,0 +1,72 @@
+import BatonPostgres
+import BatonTestSupport
+import Foundation
+import Testing
+
+/// Gaps found by the acceptance audit of issues 10 and 13, end to end through the binary.
+@Suite("Acceptance audit (end to end)", .serialized)
+struct AuditOperationsTests {
+    /// Bad records of a glob are left out of a replay, and `failures` and `replay` say why in
+    /// terms of files, not of a query's rows (issue 10 point 2 with issue 13's file sets).
+    @Test func badRecordsOfAFileSetAreLeftOutAndTheMessagesSayWhatToDoWithTheFile() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            try ws.write("drops/a.jsonl", "{\"id\": 1}\n{\"id\": 2\n{\"id\": 3}\n")
+            try ws.write("drops/b.jsonl", "{\"id\": 4}\n")
+            let file = try ws.write("g.yaml", """
+                pipeline: g
+                source:
+                  jsonl: drops/*.jsonl
+                  key: .id
+                  on_error: skip
+                stages:
+                  - name: pick
+                    jq: .
+                """)
+            let run = try await BatonProcess.run(["run", file, "--run", "g", "--progress", "none"], database: db, directory: ws.url)
+            #expect(run.status == 1, "\(run)")
+            let failures = try await BatonProcess.run(["failures", "g"], database: db, directory: ws.url)
+            #expect(failures.stdout.contains("1 × stage pick · bad record"), "\(failures)")
+            #expect(failures.stdout.contains("replay leaves these out: the records of a glob or folder are not read again one by one (fix the file: the next run of the pipeline reads a changed file again, in full)"), "\(failures)")
+            #expect(!failures.stdout.contains("query"), "\(failures)")
+            let json = try Ops.json(try await BatonProcess.run(["failures", "g", "--json"], database: db, directory: ws.url).stdout)
+            #expect((json["groups"] as? [[String: Any]])?.first?["replay"] as? String == "left out", "\(json)")
+            let dry = try await BatonProcess.run(["replay", "g", "--dry-run"], database: db, directory: ws.url)
+            #expect(dry.status == 0, "\(dry)")
+            #expect(dry.stdout.contains("leaving out 1 bad record of \(ws.url.path)/drops/*.jsonl: the records of a glob or folder are not read again one by one"), "\(dry)")
+            #expect(!dry.stdout.contains("query"), "\(dry)")
+        }
+    }
+
+    /// `status RUN` of an interrupted run fits 80 columns, and both views give it the time it
+    /// was worked, not the time since it started (issue 10, point 9).
+    @Test func anInterruptedRunsStatusFits80ColumnsAndItsDurationLeavesTheInterruptionOut() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let conn = try db.connect()
+            try Ops.createSlowTable(conn)
+            let file = try Ops.slowPipeline(ws, items: 3_000)
+            let name = "nightly-sensor-readings"
+            let interrupted = try await Ops.interruptedRun(file, run: name, database: db, conn: conn)
+            #expect(interrupted.status == 130, "\(interrupted)")
+            try await Task.sleep(for: .seconds(12))
+
+            let one = try await BatonProcess.run(["status", name], database: db)
+            #expect(one.stdout.contains("interrupted"), "\(one)")
+            for line in one.stdout.split(separator: "\n") {
+                #expect(line.count <= 80, "\(line.count) columns: \(line)")
+            }
+            let list = try Ops.json(try await BatonProcess.run(["status", "--json"], database: db).stdout)
+            let run = try #require((list["runs"] as? [[String: Any]])?.first)
+            #expect(run["display_state"] as? String == "interrupted", "\(run)")
+            let duration = try #require((run["duration_seconds"] as? NSNumber)?.doubleValue, "\(run)")
+            let detail = try Ops.json(try await BatonProcess.run(["status", name, "--json"], database: db).stdout)
+            let active = try #require(((detail["run"] as? [String: Any])?["active_seconds"] as? NSNumber)?.doubleValue, "\(detail)")
+            #expect(abs(duration - active) < 0.01, "the list and the run's own view agree: \(duration) vs \(active)")
+            let created = try #require(ISO8601DateFormatter().date(from: run["created_at"] as? String ?? ""), "\(run)")
+            #expect(duration < Date().timeIntervalSince(created) - 10, "the 12 s since the interruption are not in it: \(run)")
+        }
+    }
+}
