@@ -16,13 +16,23 @@ package enum StatementCheck {
             (stage.transform as? SQLTransform).map { (index, stage, $0) }
         }
         let query = sourceQuery(pipeline)
-        guard !statements.isEmpty || query != nil else { return 0 }
+        guard !statements.isEmpty || query != nil || !pipeline.setup.isEmpty else { return 0 }
         try conn.execute("BEGIN")
         defer { conn.rollbackQuietly() }
-        do {
-            for statement in pipeline.setup { try conn.execute(statement) }
-        } catch let error as PostgresError where !error.isConnectionError {
-            throw BatonError(.config, "\(pipeline.file ?? pipeline.name): setup SQL failed: \(pipeline.redact(error.description))")
+        if !pipeline.setup.isEmpty {
+            // As `RunEngine.runSetup`: one process at a time runs a pipeline's set-up, or two
+            // CREATE TABLE IF NOT EXISTS at once collide in the catalog.
+            try conn.query("SELECT pg_advisory_xact_lock($1)", [Int64(bitPattern: StableHash.fnv1a64("setup\u{1}\(pipeline.name)"))])
+        }
+        for (index, statement) in pipeline.setup.enumerated() {
+            do {
+                try conn.execute(statement)
+            } catch let error as PostgresError where !error.isConnectionError {
+                guard index < pipeline.setupLocations.count else {
+                    throw BatonError(.config, "\(pipeline.file ?? pipeline.name): setup SQL failed: \(pipeline.redact(error.description))")
+                }
+                throw PipelineErrors([describe(error, setup: pipeline.setupLocations[index], pipeline: pipeline)])
+            }
         }
         var errors: [PipelineError] = []
         if let query {
@@ -44,10 +54,20 @@ package enum StatementCheck {
         return statements.count + (query == nil ? 0 : 1)
     }
 
-    /// Whether ``check(_:_:)`` has anything to prepare: a `sql` stage, or a `sql` source on the
-    /// run's database.
+    /// Whether ``check(_:_:)`` has anything to check: `setup:`, a `sql` stage, or a `sql`
+    /// source on the run's database.
     package static func hasStatements(_ pipeline: Pipeline) -> Bool {
-        sourceQuery(pipeline) != nil || pipeline.stages.contains { $0.transform is SQLTransform }
+        !pipeline.setup.isEmpty || sourceQuery(pipeline) != nil || pipeline.stages.contains { $0.transform is SQLTransform }
+    }
+
+    /// The server's error about a `setup:` statement, at the file position it points at.
+    static func describe(_ error: PostgresError, setup location: ValueLocation, pipeline: Pipeline) -> PipelineError {
+        let position = error.position.map { location.position(ofScalar: $0 - 1) } ?? location.start
+        var message = "setup SQL failed: \(error.message)"
+        if let sqlState = error.sqlState { message += " (sqlstate \(sqlState))" }
+        if let detail = error.detail, !detail.isEmpty { message += "; \(detail)" }
+        return PipelineError(file: location.file, line: position.line, column: position.column, field: location.field,
+                             message: pipeline.redact(message), hint: error.hint.map(pipeline.redact))
     }
 
     /// The source's query when it runs on the run's database (one on another database is

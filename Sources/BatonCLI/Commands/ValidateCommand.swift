@@ -104,7 +104,9 @@ struct ValidateCommand: AsyncParsableCommand {
                     print(Secrets.redact(PipelineErrors(outcome.errors).description))
                 } else if let pipeline = outcome.pipeline {
                     var note = "pipeline \(pipeline.name), \(Format.count(pipeline.stages.count, "stage"))"
-                    if let checked = outcome.checked {
+                    if let checked = outcome.checked, checked == 0 {
+                        note += "; setup SQL run against the database, rolled back"
+                    } else if let checked = outcome.checked {
                         note += "; \(Format.count(checked, "SQL statement")) prepared against the database"
                     } else if let why = outcome.why {
                         note += "; SQL not checked against a database (\(why))"

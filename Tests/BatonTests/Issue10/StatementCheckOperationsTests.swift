@@ -129,6 +129,33 @@ struct StatementCheckOperationsTests {
         }
     }
 
+    /// A mistake in `setup:` is shown at its line and column too, also in a pipeline without
+    /// sql stages, and `validate` finds it.
+    @Test func aMistakeInSetupIsShownAtItsLineAndColumn() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let file = try ws.write("s.yaml", """
+                pipeline: s
+                setup:
+                  - create table if not exists s (id int)
+                  - creat index if not exists s_id on s (id)
+                source: { items: [{id: 1}], key: .id }
+                stages: [{name: pass, jq: .}]
+                """)
+            let validate = try await BatonProcess.run(["validate", file], database: db, directory: ws.url)
+            #expect(validate.status == 78, "\(validate)")
+            #expect(validate.stdout.contains("\(file):4:5: setup[1]: setup SQL failed: syntax error at or near \"creat\" (sqlstate 42601)"), "\(validate)")
+            let run = try await BatonProcess.run(["run", file, "--progress", "none"], database: db, directory: ws.url)
+            #expect(run.status == 78 && run.stderr.contains("\(file):4:5: setup[1]: setup SQL failed"), "\(run)")
+            #expect(try Ops.count(try db.connect(), "SELECT count(*) FROM baton.runs") == 0, "no run is created")
+
+            try ws.write("s.yaml", try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "creat index", with: "create index"))
+            let ok = try await BatonProcess.run(["validate", file], database: db, directory: ws.url)
+            #expect(ok.status == 0 && ok.stdout.contains("setup SQL run against the database, rolled back"), "\(ok)")
+        }
+    }
+
     @Test func withoutAnyDatabaseValidateSaysTheSQLWasNotChecked() async throws {
         let ws = try Workspace()
         defer { ws.remove() }
