@@ -39,6 +39,41 @@ struct AuditOperationsTests {
         }
     }
 
+    /// A `.gz` file cut short (still being written, or truncated) is an error naming the
+    /// file, not a file read to its end: zlib hands back the whole lines it has and then
+    /// reports the end of the data like a complete file's (issue 13, many files).
+    @Test func aGzipFileCutShortIsAnErrorNotAFileReadToItsEnd() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let cut = ws.url.appendingPathComponent("in/cut.jsonl.gz").path
+            try FileManager.default.createDirectory(at: ws.url.appendingPathComponent("in"), withIntermediateDirectories: true)
+            // Three lines, each flushed, and no end of stream: `zcat` prints them and says
+            // "unexpected end of file".
+            let python = try await WorkingFolderOperationsTests.run("/usr/bin/python3", ["-c", """
+                import zlib, sys
+                c = zlib.compressobj(6, zlib.DEFLATED, 31)
+                data = b"".join(c.compress(b'{"n": %d}\\n' % i) + c.flush(zlib.Z_SYNC_FLUSH) for i in range(1, 4))
+                open(sys.argv[1], "wb").write(data)
+                """, cut])
+            #expect(python.status == 0, "\(python)")
+            let file = try ws.write("t.yaml", """
+                pipeline: t
+                source:
+                  jsonl: in/*.jsonl.gz
+                stages:
+                  - name: pass
+                    jq: .
+                """)
+            let run = try await BatonProcess.run(["run", file, "--progress", "none"], database: db, directory: ws.url)
+            #expect(run.status == 65, "\(run)")
+            #expect(run.stderr.contains("\(cut): read error: the compressed data ends early (a truncated file, or one still being written)"), "\(run)")
+            let conn = try db.connect()
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.items") == 0)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.source_files") == 0, "not remembered as read")
+        }
+    }
+
     /// `status RUN` of an interrupted run fits 80 columns, and both views give it the time it
     /// was worked, not the time since it started (issue 10, point 9).
     @Test func anInterruptedRunsStatusFits80ColumnsAndItsDurationLeavesTheInterruptionOut() async throws {
