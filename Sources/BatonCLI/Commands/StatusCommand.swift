@@ -61,6 +61,10 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     private func listRuns() async throws {
+        if let why = global.missingLocalCluster() {
+            if json { print(JSON.object([("runs", .array([]))]).serialized) } else { print("no runs yet: \(why)") }
+            return
+        }
         let limit = self.limit
         let rows = try await global.withConnection { conn -> [Listed] in
             guard try Store.isCurrent(conn) else { return [] }

@@ -74,6 +74,46 @@ struct AuditOperationsTests {
         }
     }
 
+    /// `results` of a run ending in a sql stage names the table, and points at `baton
+    /// postgres status` only when the local cluster is the database (issue 10, point 12).
+    @Test func resultsOfASQLRunOnAConfiguredDatabaseDoNotPointAtTheLocalCluster() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let file = try ws.write("s.yaml", """
+                pipeline: s
+                setup: create table if not exists kept (id int)
+                source: { items: [{id: 1}, {id: 2}], key: .id }
+                stages:
+                  - name: keep
+                    sql: insert into kept (id) values (:id)
+                """)
+            #expect(try await BatonProcess.run(["run", file, "--run", "s", "--progress", "none"], database: db, directory: ws.url).status == 0)
+            let results = try await BatonProcess.run(["results", "s"], database: db, directory: ws.url)
+            #expect(results.status == 0 && results.stdout.isEmpty, "\(results)")
+            #expect(results.stderr.contains("is a sql stage, so its statement wrote the rows to your own tables (table kept)"), "\(results)")
+            #expect(!results.stderr.contains("baton postgres status"), "the database is not the local cluster: \(results)")
+        }
+    }
+
+    /// From a folder outside any project, with no database configured, commands that only
+    /// look at runs say where the runs are not, instead of creating an empty local cluster
+    /// there (issue 10, point 5: `cd /tmp && baton resume chk1`).
+    @Test func lookingAtRunsFromOutsideAnyProjectCreatesNoCluster() async throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let status = try await BatonProcess.run(["status"], database: nil, directory: ws.url)
+        #expect(status.status == 0, "\(status)")
+        #expect(status.stdout.contains("no runs yet: no database is configured and there is no local Postgres in \(ws.url.path) or a folder above it"), "\(status)")
+        for command in [["resume", "chk1"], ["failures", "chk1"], ["replay", "chk1", "--dry-run"], ["status", "chk1"]] {
+            let output = try await BatonProcess.run(command, database: nil, directory: ws.url)
+            #expect(output.status == 64, "\(command): \(output)")
+            #expect(output.stderr.contains("no run named chk1: no database is configured"), "\(command): \(output)")
+            #expect(!output.stderr.contains("created and started"), "\(command): \(output)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: ws.url.appendingPathComponent(".baton").path), "no cluster was created")
+    }
+
     /// `status RUN` of an interrupted run fits 80 columns, and both views give it the time it
     /// was worked, not the time since it started (issue 10, point 9).
     @Test func anInterruptedRunsStatusFits80ColumnsAndItsDurationLeavesTheInterruptionOut() async throws {
