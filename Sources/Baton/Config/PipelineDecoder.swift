@@ -16,6 +16,9 @@ final class PipelineDecoder {
     /// looked up there.
     let fileDirectory: String
     let currentDirectory: String
+    /// For `baton test`, which never reads the source: a `jsonl:` or `csv:` file that does not
+    /// exist (from this folder) is not an error.
+    var sourceFilesMayBeMissing = false
     /// The Swift transforms `swift: NAME` stages may use.
     let swiftStages: SwiftStages
     private(set) var errors: [PipelineError] = []

@@ -114,6 +114,39 @@ struct AuditOperationsTests {
         #expect(!FileManager.default.fileExists(atPath: ws.url.appendingPathComponent(".baton").path), "no cluster was created")
     }
 
+    /// `baton test` never reads the source, so it works from any folder even when the
+    /// pipeline's relative source files are not found from there (issue 12 with issue 10,
+    /// point 5); `validate` still requires them.
+    @Test func batonTestWorksFromAnotherFolderWithoutTheSourceFiles() async throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        for (name, source) in [("j", "jsonl: fixtures/j.jsonl"), ("c", "csv: fixtures/c.csv")] {
+            try ws.write("pipelines/\(name).yaml", """
+                pipeline: \(name)
+                source:
+                  \(source)
+                stages:
+                  - name: shape
+                    jq: '{id: (.id | tonumber)}'
+                """)
+            try ws.write("pipelines/\(name).test.yaml", """
+                cases:
+                  - name: ids become numbers
+                    stage: shape
+                    input: {id: "7"}
+                    expect: {outputs: [{id: 7}]}
+                """)
+        }
+        let elsewhere = try Workspace()
+        defer { elsewhere.remove() }
+        let test = try await BatonProcess.run(["test", ws.url.appendingPathComponent("pipelines").path], database: nil, directory: elsewhere.url)
+        #expect(test.status == 0, "\(test)")
+        #expect(test.stdout.contains("2 test files, 2 cases: 2 passed, 0 failed"), "\(test)")
+        let validate = try await BatonProcess.run(["validate", "--no-db", ws.url.appendingPathComponent("pipelines/j.yaml").path],
+                                                  database: nil, directory: elsewhere.url)
+        #expect(validate.status == 78 && validate.stdout.contains("the JSONL file `fixtures/j.jsonl` does not exist"), "\(validate)")
+    }
+
     /// `status RUN` of an interrupted run fits 80 columns, and both views give it the time it
     /// was worked, not the time since it started (issue 10, point 9).
     @Test func anInterruptedRunsStatusFits80ColumnsAndItsDurationLeavesTheInterruptionOut() async throws {
