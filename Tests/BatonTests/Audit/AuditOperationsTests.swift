@@ -147,6 +147,30 @@ struct AuditOperationsTests {
         #expect(validate.status == 78 && validate.stdout.contains("the JSONL file `fixtures/j.jsonl` does not exist"), "\(validate)")
     }
 
+    /// `baton cursor reset` of a mistyped pipeline name is a usage error with a suggestion,
+    /// not "forgot no cursor … the next run starts from `initial`" (issue 10 point 11, for
+    /// issue 13's cursor command); `show` keeps its report and says so on stderr.
+    @Test func aMistypedPipelineNameForTheCursorCommandIsCaught() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let file = try ws.write("readings.yaml", """
+                pipeline: readings
+                source: { items: [{id: 1}], key: .id }
+                stages: [{name: pass, jq: .}]
+                """)
+            #expect(try await BatonProcess.run(["run", file, "--progress", "none"], database: db, directory: ws.url).status == 0)
+            let reset = try await BatonProcess.run(["cursor", "reset", "readngs"], database: db)
+            #expect(reset.status == 64, "\(reset)")
+            #expect(reset.stderr.contains("no pipeline named readngs has run or stored a cursor in this database (did you mean `readings`?)"), "\(reset)")
+            let show = try await BatonProcess.run(["cursor", "show", "readngs"], database: db)
+            #expect(show.status == 0 && show.stdout.contains("pipeline   readngs"), "\(show)")
+            #expect(show.stderr.contains("did you mean `readings`?"), "\(show)")
+            let known = try await BatonProcess.run(["cursor", "reset", "readings"], database: db)
+            #expect(known.status == 0 && known.stderr.isEmpty, "\(known)")
+        }
+    }
+
     /// `status RUN` of an interrupted run fits 80 columns, and both views give it the time it
     /// was worked, not the time since it started (issue 10, point 9).
     @Test func anInterruptedRunsStatusFits80ColumnsAndItsDurationLeavesTheInterruptionOut() async throws {
