@@ -98,6 +98,9 @@ struct ReplayCommand: AsyncParsableCommand {
         let stageNames = pipeline?.stages.map(\.name) ?? storedStages
         let preview = Preview(plan: plan, badRecords: badRecords, rereads: rereads, sourceName: sourceName, sourceKind: sourceKind, stages: stageNames,
                               keyed: keyed, includeDone: includeDone)
+        if rereads, !badRecords.isEmpty, let pipeline, let started = source {
+            try Self.checkSameSource(pipeline, started: started, run: record.name)
+        }
         if dryRun || (plan.total == 0 && (badRecords.isEmpty || !rereads)) {
             print(display.json ? preview.json(record: record, dryRun: dryRun) : preview.text(record: record, dryRun: dryRun), terminator: "")
             return
@@ -138,6 +141,17 @@ struct ReplayCommand: AsyncParsableCommand {
         try await RunSession(display: display, logger: logger).execute(pipeline, database: database) { options, controller in
             try await RunEngine.work(pipeline, run: reopened, database: database, options: options, controller: controller)
         }
+    }
+
+    /// Bad records are line numbers of the file the run read: reading them again from another
+    /// file (`jsonl: ${IN}` with IN set otherwise now) would load that file's lines into the
+    /// run. The content may differ (the fix); the kind and the path may not.
+    static func checkSameSource(_ pipeline: Pipeline, started: SourceIdentity, run: String) throws {
+        guard pipeline.source.definition.isReadableHere, let now = try? pipeline.source.definition.identity() else { return }
+        guard started.kind != now.kind || started.path != now.path else { return }
+        throw BatonError(.config, "run \(run) read \(started.described), but the pipeline's source is now \(now.described): "
+            + "its bad records are line numbers of the file the run read, so they are read again only from that file "
+            + "(point the source at it again, e.g. the same ${VAR} value, or give the pipeline file with --file)")
     }
 
     /// Exit 64 for a `--key` no item of the run has (a typo), with a suggestion.

@@ -171,6 +171,45 @@ struct AuditOperationsTests {
         }
     }
 
+    /// A replay reads bad records again only from the file the run read: with `jsonl: ${IN}`
+    /// and IN now naming another file, it refuses instead of loading that file's line into
+    /// the run (issue 10, points 1 and 2).
+    @Test func badRecordsAreNotReadAgainFromAnotherFile() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            try ws.write("a.jsonl", "{\"id\": 1}\n{\"id\": 2\n{\"id\": 3}\n")
+            try ws.write("b.jsonl", "{\"id\": 100}\n{\"id\": 200}\n{\"id\": 300}\n")
+            let file = try ws.write("e.yaml", """
+                pipeline: e
+                source:
+                  jsonl: ${IN}
+                  key: .id
+                  on_error: skip
+                stages:
+                  - name: pick
+                    jq: .
+                """)
+            let run = try await BatonProcess.run(["run", file, "--run", "e", "--progress", "none"], database: db, directory: ws.url,
+                                                 environment: ["IN": "a.jsonl"])
+            #expect(run.status == 1, "\(run)")
+            for extra in [["--dry-run"], ["--progress", "none"]] {
+                let other = try await BatonProcess.run(["replay", "e"] + extra, database: db, directory: ws.url, environment: ["IN": "b.jsonl"])
+                #expect(other.status == 78, "\(extra): \(other)")
+                #expect(other.stderr.contains("run e read the jsonl file \(ws.url.path)/a.jsonl"), "\(other)")
+                #expect(other.stderr.contains("so they are read again only from that file"), "\(other)")
+            }
+            let conn = try db.connect()
+            #expect(try Ops.rows(conn, "SELECT key, state FROM baton.items WHERE key LIKE 'line:%'") == ["line:2|failed"])
+            // Fixed in place, from the same file: read again and loaded.
+            try ws.write("a.jsonl", "{\"id\": 1}\n{\"id\": 2}\n{\"id\": 3}\n")
+            let same = try await BatonProcess.run(["replay", "e", "--progress", "none"], database: db, directory: ws.url,
+                                                  environment: ["IN": "a.jsonl"])
+            #expect(same.status == 0, "\(same)")
+            #expect(try Ops.rows(conn, "SELECT payload->>'id' FROM baton.results ORDER BY 1") == ["1", "2", "3"])
+        }
+    }
+
     /// `status RUN` of an interrupted run fits 80 columns, and both views give it the time it
     /// was worked, not the time since it started (issue 10, point 9).
     @Test func anInterruptedRunsStatusFits80ColumnsAndItsDurationLeavesTheInterruptionOut() async throws {
