@@ -210,6 +210,19 @@ struct AuditOperationsTests {
         }
     }
 
+    /// `baton postgres status` says so when a configured database, not the local cluster, is
+    /// what the other commands use (issue 10, point 6).
+    @Test func postgresStatusSaysWhenAnotherDatabaseIsConfigured() async throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let status = try await BatonProcess.run(["postgres", "status"], database: nil, directory: ws.url,
+                                                environment: ["BATON_DATABASE_URL": "postgresql:///elsewhere?host=/nonexistent"])
+        #expect(status.status == 3, "\(status)")
+        #expect(status.stdout.contains("note: BATON_DATABASE_URL is set, so the other baton commands use that database, not this local one"), "\(status)")
+        let plain = try await BatonProcess.run(["postgres", "status"], database: nil, directory: ws.url)
+        #expect(plain.status == 3 && !plain.stdout.contains("note:"), "\(plain)")
+    }
+
     /// `status RUN` of an interrupted run fits 80 columns, and both views give it the time it
     /// was worked, not the time since it started (issue 10, point 9).
     @Test func anInterruptedRunsStatusFits80ColumnsAndItsDurationLeavesTheInterruptionOut() async throws {
