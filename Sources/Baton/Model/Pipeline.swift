@@ -30,6 +30,9 @@ public struct Pipeline: Sendable {
     /// SQL run (in one transaction) each time a process starts working a run of the
     /// pipeline, before seeding: idempotent set-up such as `CREATE TABLE IF NOT EXISTS`.
     public var setup: [String]
+    /// Where each `setup:` statement is in the pipeline file (for errors the server reports
+    /// at a position in it); empty for pipelines built in Swift.
+    package var setupLocations: [ValueLocation] = []
     /// Where the pipeline was loaded from, if from a file.
     public var file: String?
     /// The file's text as written (before `${VAR}` interpolation), stored with each run so

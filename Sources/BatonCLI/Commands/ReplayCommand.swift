@@ -16,8 +16,8 @@ struct ReplayCommand: AsyncParsableCommand {
             neither the source nor, if it is gone, the pipeline file).
             Bad records (malformed source records kept by `on_error: skip`) are read again from the \
             source as it is now: a line that parses now enters the first stage with its real key, a \
-            line still malformed stays failed with the new error. Bad records of a sql source are \
-            left out (a query's rows cannot be read again one by one).
+            line still malformed stays failed with the new error. Bad records of a sql or http \
+            source, or of a glob or folder, are left out (their records cannot be read again one by one).
             --done also replays items that succeeded: the items they produced downstream are \
             deleted and produced again under the same keys, so downstream work is replaced, \
             not duplicated.
@@ -92,11 +92,15 @@ struct ReplayCommand: AsyncParsableCommand {
             }
         }
         let source = record.source
-        let rereads = pipeline?.source.definition.rereadsRecords ?? (source?.kind != "sql")
+        let rereads = BadRecordNotes.rereads(pipeline, source)
+        let sourceKind = BadRecordNotes.kind(pipeline, source)
         let sourceName = pipeline?.source.definition.displayName ?? source?.path ?? source?.described ?? "the source"
         let stageNames = pipeline?.stages.map(\.name) ?? storedStages
-        let preview = Preview(plan: plan, badRecords: badRecords, rereads: rereads, sourceName: sourceName, stages: stageNames,
+        let preview = Preview(plan: plan, badRecords: badRecords, rereads: rereads, sourceName: sourceName, sourceKind: sourceKind, stages: stageNames,
                               keyed: keyed, includeDone: includeDone)
+        if rereads, !badRecords.isEmpty, let pipeline, let started = source {
+            try Self.checkSameSource(pipeline, started: started, run: record.name)
+        }
         if dryRun || (plan.total == 0 && (badRecords.isEmpty || !rereads)) {
             print(display.json ? preview.json(record: record, dryRun: dryRun) : preview.text(record: record, dryRun: dryRun), terminator: "")
             return
@@ -131,12 +135,23 @@ struct ReplayCommand: AsyncParsableCommand {
             LogSetup.message(Self.describe(result, reread, sourceName: sourceName, stage: stage.name),
                              metadata: ["run.id": "\(record.id)", "run.name": "\(record.name)"])
         } else if !badRecords.isEmpty {
-            LogSetup.message(Preview.leftOut(badRecords.count, sourceName: sourceName), metadata: ["run.name": "\(record.name)"])
+            LogSetup.message(Preview.leftOut(badRecords.count, sourceName: sourceName, kind: sourceKind), metadata: ["run.name": "\(record.name)"])
         }
         let reopened = try await RunReference.find(String(record.id), global: global)
         try await RunSession(display: display, logger: logger).execute(pipeline, database: database) { options, controller in
             try await RunEngine.work(pipeline, run: reopened, database: database, options: options, controller: controller)
         }
+    }
+
+    /// Bad records are line numbers of the file the run read: reading them again from another
+    /// file (`jsonl: ${IN}` with IN set otherwise now) would load that file's lines into the
+    /// run. The content may differ (the fix); the kind and the path may not.
+    static func checkSameSource(_ pipeline: Pipeline, started: SourceIdentity, run: String) throws {
+        guard pipeline.source.definition.isReadableHere, let now = try? pipeline.source.definition.identity() else { return }
+        guard started.kind != now.kind || started.path != now.path else { return }
+        throw BatonError(.config, "run \(run) read \(started.described), but the pipeline's source is now \(now.described): "
+            + "its bad records are line numbers of the file the run read, so they are read again only from that file "
+            + "(point the source at it again, e.g. the same ${VAR} value, or give the pipeline file with --file)")
     }
 
     /// Exit 64 for a `--key` no item of the run has (a typo), with a suggestion.
@@ -179,6 +194,8 @@ struct ReplayCommand: AsyncParsableCommand {
         var badRecords: [BadRecord]
         var rereads: Bool
         var sourceName: String
+        /// The source's kind as stored with runs (`files`, `sql`, `http`, …).
+        var sourceKind: String?
         var stages: [String]
         var keyed: [(key: String, stage: String, state: String)]
         var includeDone: Bool
@@ -209,7 +226,7 @@ struct ReplayCommand: AsyncParsableCommand {
                     out += "\(dryRun ? "would re-read" : "re-reading") \(Format.count(badRecords.count, "bad record")) of stage \(badRecords[0].stage) from \(sourceName) (line\(lines.count == 1 ? "" : "s") \(shown)): "
                         + "a line that parses now enters the stage with its real key; a line still malformed stays failed with the new error\n"
                 } else {
-                    out += Self.leftOut(badRecords.count, sourceName: sourceName) + "\n"
+                    out += Self.leftOut(badRecords.count, sourceName: sourceName, kind: sourceKind) + "\n"
                 }
             }
             let first = plan.perStage.compactMap { stages.firstIndex(of: $0.stage) }.min() ?? (badRecords.isEmpty || !rereads ? nil : 0)
@@ -219,8 +236,8 @@ struct ReplayCommand: AsyncParsableCommand {
             return out
         }
 
-        static func leftOut(_ count: Int, sourceName: String) -> String {
-            "leaving out \(Format.count(count, "bad record")) of \(sourceName): the rows of a query cannot be read again one by one (fix the rows, then start a new run)"
+        static func leftOut(_ count: Int, sourceName: String, kind: String?) -> String {
+            "leaving out \(Format.count(count, "bad record")) of \(sourceName): \(BadRecordNotes.whyLeftOut(kind))"
         }
 
         func json(record: RunRecord, dryRun: Bool) -> String {

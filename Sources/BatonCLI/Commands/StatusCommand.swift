@@ -53,14 +53,18 @@ struct StatusCommand: AsyncParsableCommand {
         var activeSeconds: Double?
 
         var displayState: String { run.state == .running && !attended ? "interrupted" : run.state.rawValue }
-        /// Active time when finished; time since the start while running.
+        /// Active time (busy periods, pauses of over 10 s left out, as `status RUN` shows it);
+        /// time since the start while a run has nothing committed yet.
         var duration: Double {
-            if run.state == .running { return Date().timeIntervalSince(run.createdAt) }
-            return activeSeconds ?? (run.finishedAt ?? Date()).timeIntervalSince(run.createdAt)
+            activeSeconds ?? (run.finishedAt ?? Date()).timeIntervalSince(run.createdAt)
         }
     }
 
     private func listRuns() async throws {
+        if let why = global.missingLocalCluster() {
+            if json { print(JSON.object([("runs", .array([]))]).serialized) } else { print("no runs yet: \(why)") }
+            return
+        }
         let limit = self.limit
         let rows = try await global.withConnection { conn -> [Listed] in
             guard try Store.isCurrent(conn) else { return [] }
@@ -74,7 +78,7 @@ struct StatusCommand: AsyncParsableCommand {
                 }
                 let last = try Store.storedStages(conn, runID: run.id).last?.name
                 let lastDone = last.flatMap { byStage[$0]?[.done] } ?? 0
-                let active = run.state == .running ? nil : try Store.activity(conn, runID: run.id).runSeconds
+                let active = try Store.activity(conn, runID: run.id).runSeconds
                 return Listed(run: run, counts: counts, lastStageDone: lastDone, attended: attended.contains(run.id), activeSeconds: active)
             }
         }
@@ -162,9 +166,10 @@ struct StatusCommand: AsyncParsableCommand {
         if !record.seedDone {
             seeded += " so far\(record.sourceTotal.map { " of \($0)" } ?? "") (seeding not finished)"
         }
-        out += "started \(Format.timestamp(record.createdAt)); \(seeded)"
+        // One fact per line: they fit 80 columns.
+        out += "started \(Format.timestamp(record.createdAt))"
         if let active = activity.runSeconds { out += "; worked for \(SummaryRenderer.seconds(active))" }
-        out += "\n\n"
+        out += "\n\(seeded)\n\n"
         out += SummaryRenderer.stageTable(summaries, width: OutputWidth.limit(wide: wide), running: true)
         if let age = detail.oldestPendingSeconds {
             out += "oldest pending item: \(ProgressRenderer.duration(age)) old\n"
@@ -173,19 +178,19 @@ struct StatusCommand: AsyncParsableCommand {
             out += "\(s.olderVersion) item(s) were produced by an older version of stage \(s.name)\n"
         }
         if !alive.isEmpty {
-            out += "workers: " + alive.map { "\($0.name) (heartbeat \(ProgressRenderer.duration($0.secondsSinceSeen)) ago, holding \($0.heldItems) item\($0.heldItems == 1 ? "" : "s"))" }
-                .joined(separator: ", ") + "\n"
+            let lines = alive.map { "\($0.name) (heartbeat \(ProgressRenderer.duration($0.secondsSinceSeen)) ago, holding \($0.heldItems) item\($0.heldItems == 1 ? "" : "s"))" }
+            out += "workers: " + lines.joined(separator: "\n         ") + "\n"
         }
         if !gone.isEmpty {
             let held = gone.reduce(0) { $0 + $1.heldItems }
             let who = gone.map { worker in
                 worker.secondsSinceSeen.isFinite ? "\(worker.name), last heartbeat \(ProgressRenderer.duration(worker.secondsSinceSeen)) ago" : worker.name
             }
-            out += "\(held) item\(held == 1 ? "" : "s") still leased by stopped process\(gone.count == 1 ? "" : "es") (\(who.joined(separator: "; "))): "
-                + "their leases expire and any worker takes them over\n"
+            out += "\(held) item\(held == 1 ? "" : "s") still leased by stopped process\(gone.count == 1 ? "" : "es") (\(who.joined(separator: "; "))):\n"
+                + "  their leases expire and any worker takes them over\n"
         }
         if interrupted {
-            out += "no process works this run (interrupted or killed); continue it with `baton resume \(record.name)`\n"
+            out += "no process works this run (interrupted or killed);\ncontinue it with `baton resume \(record.name)`\n"
         }
         print(Secrets.redact(out), terminator: "")
     }

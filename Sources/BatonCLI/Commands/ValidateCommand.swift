@@ -58,11 +58,11 @@ struct ValidateCommand: AsyncParsableCommand {
                 outcomes.append(Outcome(file: file, errors: errors.errors))
             }
         }
-        let sqlStages = outcomes.compactMap(\.pipeline).contains { $0.stages.contains { $0.transform is SQLTransform } }
+        let sqlStages = outcomes.compactMap(\.pipeline).contains(where: StatementCheck.hasStatements)
         let database: (config: ConnectionConfig?, why: String) = sqlStages ? try checkingDatabase() : (nil, "no sql stage")
         for index in outcomes.indices {
             guard let pipeline = outcomes[index].pipeline else { continue }
-            guard pipeline.stages.contains(where: { $0.transform is SQLTransform }) else { continue }
+            guard StatementCheck.hasStatements(pipeline) else { continue }
             guard let config = database.config else {
                 outcomes[index].why = database.why
                 continue
@@ -104,7 +104,9 @@ struct ValidateCommand: AsyncParsableCommand {
                     print(Secrets.redact(PipelineErrors(outcome.errors).description))
                 } else if let pipeline = outcome.pipeline {
                     var note = "pipeline \(pipeline.name), \(Format.count(pipeline.stages.count, "stage"))"
-                    if let checked = outcome.checked {
+                    if let checked = outcome.checked, checked == 0 {
+                        note += "; setup SQL run against the database, rolled back"
+                    } else if let checked = outcome.checked {
                         note += "; \(Format.count(checked, "SQL statement")) prepared against the database"
                     } else if let why = outcome.why {
                         note += "; SQL not checked against a database (\(why))"
