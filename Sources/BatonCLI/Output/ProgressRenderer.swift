@@ -139,7 +139,7 @@ final class ProgressRenderer: Sendable {
     static func runETA(_ s: ProgressSnapshot) -> Double? {
         guard !s.stages.isEmpty, s.seedDone || s.sourceTotal != nil else { return nil }
         var eta = 0.0
-        for (index, stage) in s.stages.enumerated() {
+        for index in s.stages.indices {
             guard remaining(s, stage: index) >= 1 else { continue }
             guard let seconds = stageETA(s, stage: index) else { return nil }
             eta = max(eta, seconds)
