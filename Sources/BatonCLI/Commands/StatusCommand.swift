@@ -119,6 +119,7 @@ struct StatusCommand: AsyncParsableCommand {
         out += "(done: items through the last stage; failed and pending: items of any stage)\n"
         for row in rows where row.displayState == "interrupted" {
             out += "run \(row.run.name) is interrupted: no process works it; continue it with `baton resume \(row.run.name)`\n"
+            out += "  (or end it: `baton cancel \(row.run.name)`)\n"
         }
         print(out, terminator: "")
     }
@@ -190,7 +191,7 @@ struct StatusCommand: AsyncParsableCommand {
                 + "  their leases expire and any worker takes them over\n"
         }
         if interrupted {
-            out += "no process works this run (interrupted or killed);\ncontinue it with `baton resume \(record.name)`\n"
+            out += "no process works this run (interrupted or killed);\ncontinue it with `baton resume \(record.name)`,\nor end it with `baton cancel \(record.name)`\n"
         }
         print(Secrets.redact(out), terminator: "")
     }
