@@ -74,8 +74,6 @@ public struct Pipeline: Sendable {
 
     /// The stage called `name`, if there is one.
     public func stage(named name: String) -> Stage? { stages.first { $0.name == name } }
-
-    package func stageIndex(_ name: String) -> Int? { stages.firstIndex { $0.name == name } }
 }
 
 /// One step of a pipeline: a transform and how its items are claimed, retried and keyed.

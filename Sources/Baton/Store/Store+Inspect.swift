@@ -2,7 +2,7 @@ package import BatonPostgres
 package import Foundation
 
 /// Failed items that share a cause.
-package struct FailureGroup: Sendable, Hashable, Codable {
+package struct FailureGroup: Sendable, Hashable {
     package var stage: String
     /// `http 404`, `sqlstate 23505`, `jq`, `bad record`…
     package var errorClass: String
@@ -13,13 +13,6 @@ package struct FailureGroup: Sendable, Hashable, Codable {
     package var exampleKeys: [String]
     /// One full message of the group.
     package var exampleMessage: String
-
-    enum CodingKeys: String, CodingKey {
-        case stage, pattern, count
-        case errorClass = "error_class"
-        case exampleKeys = "example_keys"
-        case exampleMessage = "example_message"
-    }
 }
 
 /// One item with its history, for `baton explain`.

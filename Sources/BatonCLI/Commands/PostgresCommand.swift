@@ -89,7 +89,7 @@ struct PostgresCommand: ParsableCommand {
             } else {
                 print("no local Postgres: none in the current folder or above (it would be created in \(embedded.directory))")
             }
-            if !running { throw ExitCode(3) }
+            if !running { throw ExitCode(BatonExit.notRunning.rawValue) }
         }
     }
 }

@@ -114,7 +114,7 @@ struct ValidateCommand: AsyncParsableCommand {
                 }
             }
         }
-        if outcomes.contains(where: { !$0.errors.isEmpty }) { throw ExitCode(78) }
+        if outcomes.contains(where: { !$0.errors.isEmpty }) { throw ExitCode(BatonExit.config.rawValue) }
     }
 
     /// The database to prepare statements on: a configured one, or the local cluster if it
