@@ -1,55 +1,5 @@
 package import BatonPostgres
-package import Foundation
-
-/// Failed items that share a cause.
-package struct FailureGroup: Sendable, Hashable {
-    package var stage: String
-    /// `http 404`, `sqlstate 23505`, `jq`, `bad record`…
-    package var errorClass: String
-    /// The message with numbers replaced by `N` whatever their format (`98.7`, `99`, `1e3`),
-    /// so items failing alike group together.
-    package var pattern: String
-    package var count: Int
-    package var exampleKeys: [String]
-    /// One full message of the group.
-    package var exampleMessage: String
-}
-
-/// One item with its history, for `baton explain`.
-package struct ItemHistory: Sendable {
-    package struct Attempt: Sendable, Hashable {
-        package var attempt: Int
-        package var worker: String?
-        package var startedAt: Date?
-        package var finishedAt: Date
-        package var outcome: String
-        package var errorClass: String?
-        package var error: String?
-    }
-    package var id: Int64
-    package var stage: String
-    package var key: String
-    package var state: String
-    package var attempt: Int
-    package var maxAttempts: Int
-    package var parentID: Int64?
-    package var payload: String
-    package var worker: String?
-    package var createdAt: Date
-    package var claimedAt: Date?
-    package var finishedAt: Date?
-    package var lastError: String?
-    package var attempts: [Attempt]
-    /// Items it produced: (stage, key, state).
-    package var children: [(id: Int64, stage: String, key: String, state: String)]
-}
-
-/// Per-stage facts for `baton status RUN`.
-package struct RunStatusDetail: Sendable {
-    package var oldestPendingSeconds: Double?
-    /// (worker, items it holds now)
-    package var workers: [(worker: String, items: Int)]
-}
+import Foundation
 
 extension Store {
     /// Failed items of a run grouped by stage, error class and message pattern, largest first.
