@@ -1,5 +1,6 @@
-/// The states of an item and the transitions between them (DESIGN §2). Pure: the store
-/// enacts these transitions in SQL; this type is what the rules are tested against.
+/// The states of an item and the transitions between them (DESIGN §2). Pure: the next state
+/// is decided here (``CommitPlan``, the rescuer) and the store only writes it, so the rules
+/// tested against this type are the ones that run.
 package enum ItemState: String, Sendable, CaseIterable {
     case pending, running, done, failed, skipped, cancelled
 
