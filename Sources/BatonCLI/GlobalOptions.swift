@@ -66,12 +66,3 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 }
-
-enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
-    case trace, debug, info, notice, warning, error, critical
-    var level: Logger.Level { Logger.Level(rawValue: rawValue) ?? .notice }
-}
-
-enum LogFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
-}

@@ -95,7 +95,7 @@ struct PostgresCommand: ParsableCommand {
             } else if !json, case .libpqEnvironment = DatabaseLocator().choose(explicitURL: nil) {
                 print("note: PGHOST, PGDATABASE or PGSERVICE is set, so the other baton commands use that database, not this local one")
             }
-            if !running { throw ExitCode(3) }
+            if !running { throw ExitCode(BatonExit.notRunning.rawValue) }
         }
     }
 }

@@ -62,19 +62,7 @@ struct ReplayCommand: AsyncParsableCommand {
             throw BatonError(.usage, "run \(record.name) was cancelled; start a new run instead")
         }
         try RunReference.checkStages(stages, of: record, known: try await RunReference.stageNames(of: record, global: global))
-        // A dry run changes nothing: it can go without the file (and its source).
-        let pipeline: Pipeline?
-        do {
-            pipeline = try RunReference.pipeline(for: record, file: file)
-        } catch where dryRun {
-            pipeline = nil
-        }
-        if let pipeline {
-            Secrets.register(pipeline.secrets)
-            for stage in stages where pipeline.stage(named: stage) == nil {
-                throw BatonError(.config, "stage \(stage) does not exist in \(pipeline.file ?? "the pipeline") any more (stages: \(pipeline.stages.map(\.name).joined(separator: ", ")))")
-            }
-        }
+        let pipeline = try pipelineToReplay(record)
         let selection = ReplaySelection(
             stages: stages.isEmpty ? nil : stages, keys: keys.isEmpty ? nil : keys,
             errorPattern: errorPattern, includeDone: includeDone
@@ -110,15 +98,49 @@ struct ReplayCommand: AsyncParsableCommand {
 
         // Bad records are read again first: a source that cannot be read stops the replay
         // before anything changed.
-        var reread: [(BadRecord, RereadRecord)] = []
-        if rereads && !badRecords.isEmpty {
-            let first = pipeline.stages[0].name
-            if let elsewhere = badRecords.first(where: { $0.stage != first }) {
-                throw BatonError(.config, "the bad records of run \(record.name) are in stage \(elsewhere.stage), but the pipeline's first stage is now \(first); restore the stage name to replay them")
-            }
-            let outcomes = try await Self.offThePool { try BadRecordRereader(pipeline: pipeline, database: database).reread(badRecords) }
-            reread = badRecords.compactMap { bad in outcomes[bad.id].map { (bad, $0) } }
+        let reread = rereads && !badRecords.isEmpty
+            ? try await Self.reread(badRecords, of: record, pipeline: pipeline, database: database) : []
+        try await apply(plan, selection: selection, reread: reread, badRecords: badRecords, of: record, pipeline: pipeline,
+                        sourceName: sourceName, sourceKind: sourceKind)
+        let reopened = try await RunReference.find(String(record.id), global: global)
+        try await RunSession(display: display, logger: logger).execute(pipeline, database: database) { options, controller in
+            try await RunEngine.work(pipeline, run: reopened, database: database, options: options, controller: controller)
         }
+    }
+
+    /// The pipeline the replay works with: the run's file (or `--file`) as it is now. A dry
+    /// run changes nothing: it can go without the file (and its source), nil then.
+    private func pipelineToReplay(_ record: RunRecord) throws -> Pipeline? {
+        let pipeline: Pipeline?
+        do {
+            pipeline = try RunReference.pipeline(for: record, file: file)
+        } catch where dryRun {
+            pipeline = nil
+        }
+        if let pipeline {
+            Secrets.register(pipeline.secrets)
+            for stage in stages where pipeline.stage(named: stage) == nil {
+                throw BatonError(.config, "stage \(stage) does not exist in \(pipeline.file ?? "the pipeline") any more (stages: \(pipeline.stages.map(\.name).joined(separator: ", ")))")
+            }
+        }
+        return pipeline
+    }
+
+    /// Reads the bad records again from the source (off the cooperative pool), with what each is now.
+    private static func reread(_ badRecords: [BadRecord], of record: RunRecord, pipeline: Pipeline,
+                               database: ConnectionConfig) async throws -> [(BadRecord, RereadRecord)] {
+        let first = pipeline.stages[0].name
+        if let elsewhere = badRecords.first(where: { $0.stage != first }) {
+            throw BatonError(.config, "the bad records of run \(record.name) are in stage \(elsewhere.stage), but the pipeline's first stage is now \(first); restore the stage name to replay them")
+        }
+        let outcomes = try await Self.offThePool { try BadRecordRereader(pipeline: pipeline, database: database).reread(badRecords) }
+        return badRecords.compactMap { bad in outcomes[bad.id].map { (bad, $0) } }
+    }
+
+    /// Puts the selected items and the re-read bad records back in the queue.
+    private func apply(_ plan: ReplayPlan, selection: ReplaySelection, reread: [(BadRecord, RereadRecord)], badRecords: [BadRecord],
+                       of record: RunRecord, pipeline: Pipeline, sourceName: String, sourceKind: String?) async throws {
+        let runID = record.id
         if plan.total > 0 {
             let maxAttempts = Dictionary(uniqueKeysWithValues: pipeline.stages.map { ($0.name, $0.retry.maxAttempts) })
             let applied = try await global.withConnection {
@@ -136,10 +158,6 @@ struct ReplayCommand: AsyncParsableCommand {
                              metadata: ["run.id": "\(record.id)", "run.name": "\(record.name)"])
         } else if !badRecords.isEmpty {
             LogSetup.message(Preview.leftOut(badRecords.count, sourceName: sourceName, kind: sourceKind), metadata: ["run.name": "\(record.name)"])
-        }
-        let reopened = try await RunReference.find(String(record.id), global: global)
-        try await RunSession(display: display, logger: logger).execute(pipeline, database: database) { options, controller in
-            try await RunEngine.work(pipeline, run: reopened, database: database, options: options, controller: controller)
         }
     }
 

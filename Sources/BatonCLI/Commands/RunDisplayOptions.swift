@@ -33,7 +33,3 @@ struct RunDisplayOptions: ParsableArguments {
         return options
     }
 }
-
-enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
-    case auto, tty, plain, none
-}

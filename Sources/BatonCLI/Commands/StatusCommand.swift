@@ -138,27 +138,8 @@ struct StatusCommand: AsyncParsableCommand {
         let interrupted = record.state == .running && alive.isEmpty
         let displayState = interrupted ? "interrupted" : record.state.rawValue
         if json {
-            let document = JSON.object([
-                ("run", .object([
-                    ("id", .number(Double(record.id))), ("name", .string(record.name)), ("pipeline", .string(record.pipeline)),
-                    ("state", .string(record.state.rawValue)), ("display_state", .string(displayState)),
-                    ("seeded", .number(Double(record.seeded))), ("source_total", record.sourceTotal.map(Format.json) ?? .null),
-                    ("seed_done", .bool(record.seedDone)), ("created_at", Format.json(record.createdAt)),
-                    ("finished_at", Format.json(record.finishedAt)), ("active_seconds", Format.json(seconds: activity.runSeconds)),
-                    ("source", record.source.map { .object([("kind", .string($0.kind)), ("path", $0.path.map(JSON.string) ?? .null),
-                                                             ("size", Format.json($0.size))]) } ?? .null),
-                    ("working_directory", record.workingDirectory.map(JSON.string) ?? .null),
-                ])),
-                ("stages", .array(summaries.map(Format.json))),
-                ("oldest_pending_seconds", detail.oldestPendingSeconds.map { .number($0.rounded()) } ?? .null),
-                ("workers", .array(workers.filter { $0.isAlive || $0.heldItems > 0 }.map { worker in
-                    .object([
-                        ("worker", .string(worker.name)), ("items", Format.json(worker.heldItems)), ("alive", .bool(worker.isAlive)),
-                        ("host", .string(worker.host)), ("pid", Format.json(worker.pid)),
-                        ("seconds_since_heartbeat", worker.secondsSinceSeen.isFinite ? Format.json(seconds: worker.secondsSinceSeen.rounded()) : .null),
-                    ])
-                })),
-            ])
+            let document = Self.json(record, displayState: displayState, summaries: summaries, detail: detail, workers: workers,
+                                     activity: activity)
             print(Secrets.redact(document.serialized))
             return
         }
@@ -194,5 +175,31 @@ struct StatusCommand: AsyncParsableCommand {
             out += "no process works this run (interrupted or killed);\ncontinue it with `baton resume \(record.name)`,\nor end it with `baton cancel \(record.name)`\n"
         }
         print(Secrets.redact(out), terminator: "")
+    }
+
+    /// `baton status RUN --json`.
+    private static func json(_ record: RunRecord, displayState: String, summaries: [StageSummary], detail: RunStatusDetail,
+                             workers: [WorkerRecord], activity: RunActivity) -> JSON {
+        JSON.object([
+            ("run", .object([
+                ("id", .number(Double(record.id))), ("name", .string(record.name)), ("pipeline", .string(record.pipeline)),
+                ("state", .string(record.state.rawValue)), ("display_state", .string(displayState)),
+                ("seeded", .number(Double(record.seeded))), ("source_total", record.sourceTotal.map(Format.json) ?? .null),
+                ("seed_done", .bool(record.seedDone)), ("created_at", Format.json(record.createdAt)),
+                ("finished_at", Format.json(record.finishedAt)), ("active_seconds", Format.json(seconds: activity.runSeconds)),
+                ("source", record.source.map { .object([("kind", .string($0.kind)), ("path", $0.path.map(JSON.string) ?? .null),
+                                                         ("size", Format.json($0.size))]) } ?? .null),
+                ("working_directory", record.workingDirectory.map(JSON.string) ?? .null),
+            ])),
+            ("stages", .array(summaries.map(Format.json))),
+            ("oldest_pending_seconds", detail.oldestPendingSeconds.map { .number($0.rounded()) } ?? .null),
+            ("workers", .array(workers.filter { $0.isAlive || $0.heldItems > 0 }.map { worker in
+                .object([
+                    ("worker", .string(worker.name)), ("items", Format.json(worker.heldItems)), ("alive", .bool(worker.isAlive)),
+                    ("host", .string(worker.host)), ("pid", Format.json(worker.pid)),
+                    ("seconds_since_heartbeat", worker.secondsSinceSeen.isFinite ? Format.json(seconds: worker.secondsSinceSeen.rounded()) : .null),
+                ])
+            })),
+        ])
     }
 }
