@@ -7,6 +7,7 @@ import Baton
 enum BatonExit: Int32, CaseIterable, Sendable {
     case success = 0
     case failedItems = 1
+    case notRunning = 3
     case usage = 64
     case data = 65
     case unavailable = 69
@@ -19,6 +20,7 @@ enum BatonExit: Int32, CaseIterable, Sendable {
         switch self {
         case .success: return "all items done or skipped"
         case .failedItems: return "the run finished with failed items (see `baton failures`), or was cancelled"
+        case .notRunning: return "`baton postgres status`: the local Postgres is not running"
         case .usage: return "usage error"
         case .data: return "bad input data"
         case .unavailable: return "database or service unavailable"

@@ -51,6 +51,15 @@ struct GlobalOptions: ParsableArguments {
 
     private static let resolved = Mutex<ConnectionConfig?>(nil)
 
+    /// With no database configured and no local cluster in the current folder or one above
+    /// it: why there is no run to look at. Commands that only look at runs ask this first, so
+    /// that `cd /tmp && baton status` does not create an empty cluster in /tmp.
+    func missingLocalCluster() -> String? {
+        guard case .embedded(let embedded) = DatabaseLocator().choose(explicitURL: databaseURL), !embedded.exists else { return nil }
+        return "no database is configured and there is no local Postgres in \(FileManager.default.currentDirectoryPath) or a folder above it "
+            + "(.baton/postgres); run baton from the project's folder, or set --database-url or BATON_DATABASE_URL"
+    }
+
     /// Runs `body` on a connection (on a thread of its own, not the cooperative pool).
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         let config = try database()
@@ -61,19 +70,4 @@ struct GlobalOptions: ParsableArguments {
             throw BatonError(.unavailable, "database unavailable: \(error)")
         }
     }
-}
-
-enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
-    case trace, debug, info, notice, warning, error, critical
-    var level: Logger.Level { Logger.Level(rawValue: rawValue) ?? .notice }
-}
-
-/// `--pooler`: the values of ``PoolerMode``.
-enum PoolerOption: String, ExpressibleByArgument, CaseIterable {
-    case auto, none, session, transaction
-    var mode: PoolerMode { PoolerMode(rawValue: rawValue) ?? .auto }
-}
-
-enum LogFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
 }

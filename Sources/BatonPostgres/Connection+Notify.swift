@@ -3,14 +3,6 @@ internal import CLibPQ
 internal import Glibc
 #endif
 
-/// A notification received on a connection that ran `LISTEN channel`.
-public struct PostgresNotification: Sendable, Hashable {
-    public var channel: String
-    public var payload: String
-    /// The server process that sent it.
-    public var senderPID: Int32
-}
-
 extension Connection {
     /// Starts listening on `channel` (`LISTEN`). Refused behind a transaction pooler: the
     /// session that listens is not the one the next transaction gets.

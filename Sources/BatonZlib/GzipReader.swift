@@ -35,6 +35,15 @@ public final class GzipReader {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         let count = gzread(file, base, UInt32(min(buffer.count, Int(Int32.max))))
         guard count >= 0 else { throw error() }
+        if count == 0 {
+            // zlib returns what it has and then 0 for a file cut in the middle of a gzip stream;
+            // only gzerror tells it from a complete one (Z_BUF_ERROR).
+            var code: Int32 = 0
+            _ = gzerror(file, &code)
+            if code == Z_BUF_ERROR {
+                throw ZlibError(message: "the compressed data ends early (a truncated file, or one still being written) after \(offset) decompressed bytes")
+            }
+        }
         offset += Int64(count)
         return Int(count)
     }
@@ -54,16 +63,10 @@ public final class GzipReader {
 
     private func error() -> ZlibError {
         var code: Int32 = 0
-        let message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
+        var message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
         if code == Z_ERRNO { return ZlibError(message: "read error: \(String(cString: strerror(errno)))") }
-        return ZlibError(message: message.isEmpty ? "corrupt gzip data" : message)
+        // zlib puts the path first; the caller names the file.
+        if message.hasPrefix(path + ": ") { message.removeFirst(path.count + 2) }
+        return ZlibError(message: message.isEmpty ? "corrupt gzip data" : "corrupt gzip data: \(message)")
     }
-}
-
-/// Why zlib could not read a file. The description does not repeat the path: the caller
-/// names the file.
-public struct ZlibError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(message: String) { self.message = message }
-    public var description: String { message }
 }

@@ -40,6 +40,9 @@ extension PipelineDecoder {
                 return .set(candidate)
             }
         }
+        if sourceFilesMayBeMissing, !candidates.contains(where: { FileManager.default.fileExists(atPath: $0) }) {
+            return .file(candidates[0])
+        }
         return existingFile(node, path, what: what).map(FileTarget.file)
     }
 }

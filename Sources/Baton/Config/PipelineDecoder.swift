@@ -16,6 +16,9 @@ final class PipelineDecoder {
     /// looked up there.
     let fileDirectory: String
     let currentDirectory: String
+    /// For `baton test`, which never reads the source: a `jsonl:` or `csv:` file that does not
+    /// exist (from this folder) is not an error.
+    var sourceFilesMayBeMissing = false
     /// The Swift transforms `swift: NAME` stages may use.
     let swiftStages: SwiftStages
     private(set) var errors: [PipelineError] = []
@@ -91,9 +94,13 @@ final class PipelineDecoder {
         let name = pipelineName(in: top)
         let description = top["description"].flatMap { self.text($0, top.path("description")) }
         var setup: [String] = []
+        var setupLocations: [ValueLocation] = []
         if let node = top["setup"], let statements = sequence(node, top.path("setup"), what: "SQL statements", allowSingle: true) {
-            setup = statements.enumerated().compactMap { index, statement in
-                nonEmptyText(statement, statements.count == 1 && node == statement ? top.path("setup") : "\(top.path("setup"))[\(index)]", what: "SQL")
+            for (index, statement) in statements.enumerated() {
+                let path = statements.count == 1 && node == statement ? top.path("setup") : "\(top.path("setup"))[\(index)]"
+                guard let text = nonEmptyText(statement, path, what: "SQL") else { continue }
+                setup.append(text)
+                setupLocations.append(valueLocation(statement, path, value: text))
             }
         }
         var defaults = StageSettings()
@@ -122,6 +129,7 @@ final class PipelineDecoder {
             name: name, description: description, source: spec, stages: built, file: file, definitionText: text,
             definitionHash: StableHash.hex(text), backlogLimit: backlog ?? 20_000, secrets: secrets, setup: setup
         )
+        pipeline.setupLocations = setupLocations
         let redactor = Redactor(secrets: secrets)
         pipeline.warnings = warnings.map { warning in
             var redacted = warning

@@ -155,6 +155,17 @@ public enum PipelineLoader {
         text: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment,
         swiftStages: SwiftStages = SwiftStages(), currentDirectory: String? = nil
     ) throws -> Pipeline {
+        try load(text: text, file: file, environment: environment, swiftStages: swiftStages, currentDirectory: currentDirectory,
+                 sourceFilesMayBeMissing: false)
+    }
+
+    /// ``load(text:file:environment:swiftStages:currentDirectory:)``; with
+    /// `sourceFilesMayBeMissing` (`baton test`, which never reads the source) a `jsonl:` or
+    /// `csv:` file that does not exist is not an error.
+    package static func load(
+        text: String, file: String, environment: [String: String], swiftStages: SwiftStages, currentDirectory: String?,
+        sourceFilesMayBeMissing: Bool
+    ) throws -> Pipeline {
         let document: YAMLDocument
         do {
             document = try YAMLDocument(parsing: text)
@@ -165,6 +176,7 @@ public enum PipelineLoader {
         let decoder = PipelineDecoder(file: file, document: document, environment: environment,
                                       currentDirectory: currentDirectory ?? FileManager.default.currentDirectoryPath,
                                       swiftStages: swiftStages)
+        decoder.sourceFilesMayBeMissing = sourceFilesMayBeMissing
         let pipeline = decoder.decode(text: text)
         guard decoder.errors.isEmpty, let pipeline else {
             let redactor = Redactor(secrets: decoder.secrets)

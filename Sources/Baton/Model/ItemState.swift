@@ -1,6 +1,7 @@
-/// The states of an item and the transitions between them (DESIGN §2). Pure: the store
-/// enacts these transitions in SQL; this type is what the rules are tested against.
-package enum ItemState: String, Sendable, CaseIterable, Codable {
+/// The states of an item and the transitions between them (DESIGN §2). Pure: the next state
+/// is decided here (``CommitPlan``, the rescuer) and the store only writes it, so the rules
+/// tested against this type are the ones that run.
+package enum ItemState: String, Sendable, CaseIterable {
     case pending, running, done, failed, skipped, cancelled
 
     /// Whether an item in this state will not be worked on again without a replay.

@@ -7,7 +7,8 @@ package import BatonJQ
 /// It only answers what it is sure of; everything else is ``Lookup/unknown`` and the caller
 /// asks jq, so the answers are the ones jq would give. Strict means RFC 8259 (jq also takes
 /// `nan`, `01`, `.5` and raw control characters), no `\u0000` and no lone surrogate (jsonb
-/// refuses both), and nesting under ``depthLimit`` (jq 1.6 refuses past 256).
+/// refuses both), numbers Postgres's numeric can hold (an exponent of at most 4 digits, at
+/// most 1000 characters), and nesting under ``depthLimit`` (jq 1.6 refuses past 256).
 package enum JSONScan {
     /// What a member lookup found.
     package enum Lookup: Equatable {
@@ -267,9 +268,11 @@ package enum JSONScan {
             if take(UInt8(ascii: ".")), digits() == 0 { return nil }
             if take(UInt8(ascii: "e")) || take(UInt8(ascii: "E")) {
                 if !take(UInt8(ascii: "+")) { _ = take(UInt8(ascii: "-")) }
-                if digits() == 0 { return nil }
+                // Postgres's numeric keeps 16 383 digits after the point: `1e-99999` overflows.
+                let exponent = digits()
+                if exponent == 0 || exponent > 4 { return nil }
             }
-            return Value(kind: .number, range: start..<index)
+            return index - start <= 1000 ? Value(kind: .number, range: start..<index) : nil
         }
     }
 }

@@ -3,7 +3,7 @@ public import Foundation
 /// A run of a pipeline (a row of `baton.runs`).
 public struct RunRecord: Sendable, Hashable {
     /// Where a run is.
-    public enum State: String, Sendable, Codable {
+    public enum State: String, Sendable {
         /// Items are pending or running (or a process stopped before the end: resume it).
         case running
         /// Every item done or skipped.

@@ -1,6 +1,6 @@
 /// Counts and timings of one stage of a run, from the database (so they include every
 /// process that worked the run).
-public struct StageSummary: Sendable, Hashable, Codable {
+public struct StageSummary: Sendable, Hashable {
     /// The stage's name.
     public var name: String
     /// Items waiting to be claimed (now or after a backoff).
@@ -34,13 +34,4 @@ public struct StageSummary: Sendable, Hashable, Codable {
     public var total: Int { pending + running + done + skipped + failed + cancelled }
     /// Items that will not be worked again without a replay.
     public var finished: Int { done + skipped + failed + cancelled }
-
-    enum CodingKeys: String, CodingKey {
-        case name, pending, running, done, skipped, failed, cancelled, retried, deduplicated
-        case leaseLost = "lease_lost"
-        case itemsPerSecond = "items_per_second"
-        case p50Milliseconds = "p50_ms"
-        case p95Milliseconds = "p95_ms"
-        case olderVersion = "older_version"
-    }
 }

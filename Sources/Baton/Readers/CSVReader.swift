@@ -153,8 +153,3 @@ final class CSVReader: SourceReader {
         return .success(fields)
     }
 }
-
-struct CSVParseError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}

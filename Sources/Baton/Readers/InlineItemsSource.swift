@@ -1,5 +1,5 @@
 package import BatonJQ
-package import BatonPostgres
+import BatonPostgres
 public import Foundation
 
 /// `items: [...]`: items listed in the pipeline itself.

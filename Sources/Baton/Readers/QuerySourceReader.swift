@@ -26,8 +26,12 @@ final class QuerySourceReader: SourceReader {
     static func wrap(_ query: String) -> String {
         var body = query.trimmingTrailingSemicolons()
         if body.isEmpty { body = "SELECT NULL WHERE false" }
-        return "SELECT to_jsonb(baton_source)::text FROM (\(body)) AS baton_source"
+        return "\(wrapPrefix)\(body)) AS baton_source"
     }
+
+    /// What ``wrap(_:)`` puts before the query.
+    static let wrapPrefix = "SELECT to_jsonb(baton_source)::text FROM ("
+
 
     func resume(at position: SourcePosition) throws {
         while count < position.offset {

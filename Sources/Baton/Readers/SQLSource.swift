@@ -5,6 +5,9 @@ package struct SQLSource: SourceDefinition {
     package var query: String
     /// nil: the run's database.
     package var databaseURL: String?
+    /// Where the query is in the pipeline file (for errors the server reports at a position
+    /// in it); nil for pipelines built in Swift.
+    package var location: ValueLocation?
 
     package var kindName: String { "sql" }
     package var displayName: String { "source query" }
@@ -19,6 +22,17 @@ package struct SQLSource: SourceDefinition {
 
     /// The name the incremental cursor is bound to in the query.
     package static let cursorParameter = "_cursor"
+
+    /// The text the reader runs, to prepare before the run (``StatementCheck``), and the
+    /// 0-based offset in ``query`` of a 0-based offset in that text (nil: outside the query).
+    package func checkedText(incremental: Bool) -> (sql: String, queryOffset: @Sendable (Int) -> Int?) {
+        let prefix = QuerySourceReader.wrapPrefix.unicodeScalars.count
+        guard incremental else {
+            return (QuerySourceReader.wrap(query), { $0 >= prefix ? $0 - prefix : nil })
+        }
+        let template = SQLTemplate(query)
+        return (QuerySourceReader.wrap(template.sql), { $0 >= prefix ? template.originalOffset(of: $0 - prefix) : nil })
+    }
 
     package func makeReader(_ context: SourceReaderContext) throws -> any SourceReader {
         let config = databaseURL.map { ConnectionConfig(url: $0) } ?? context.database

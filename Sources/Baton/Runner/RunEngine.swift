@@ -3,21 +3,6 @@ import BatonJQ
 import Foundation
 import Logging
 
-/// What a run ended with, as seen by this process.
-public struct RunReport: Sendable {
-    /// The run as it is now (its state: `succeeded`, `failed`, or still `running` when this
-    /// process stopped early).
-    public var run: RunRecord
-    /// Per stage counts and timings, from the database (every process's work).
-    public var stages: [StageSummary]
-    /// Time this process spent on the run.
-    public var wallTime: Duration
-    /// Set when the process stopped before the run was complete.
-    public var stopReason: RunController.StopReason
-    /// True when this process found nothing left to do (a resumed, finished run).
-    public var wasAlreadyFinished: Bool
-}
-
 /// Runs pipelines: seeds a run, works all its stages until nothing is pending or running,
 /// and marks it succeeded or failed.
 package enum RunEngine {
@@ -292,6 +277,7 @@ package enum RunEngine {
     /// Runs one step against the database outside the workers. The first step of a process
     /// reports a database it cannot reach at all as "unavailable" (exit 69); after that, a
     /// lost connection is ridden out like everywhere else (``Reconnector``).
+    @discardableResult
     static func withDatabase<T>(_ options: RunOptions, first: Bool = false, _ body: () async throws -> T) async throws -> T {
         var reconnector = Reconnector(budget: options.reconnectBudget, what: "run set-up", logger: options.logger)
         // A server restarting just as the process starts is given a few seconds.

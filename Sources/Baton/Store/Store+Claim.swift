@@ -1,13 +1,6 @@
 package import BatonPostgres
 package import Foundation
 
-/// What one claim took: batches (all under one lease token) and their items.
-package struct Claim: Sendable {
-    package var token: UUID
-    package var batches: [Int64]
-    package var items: [ClaimedItem]
-}
-
 extension Store {
     /// The items of batch `alias` (a batch row in scope) still in it and not finished on their
     /// own: its own id range, and the items listed in `item_ids` (moved in by a retry or a

@@ -2,7 +2,7 @@ package import BatonPostgres
 import Foundation
 
 extension Store {
-    // MARK: In the seed transaction (see ``seedChunk(_:runID:pipeline:firstStage:maxAttempts:chunk:dedupeWindow:)``)
+    // MARK: In the seed transaction (see ``seedChunk(_:target:chunk:ids:)``)
 
     /// Drops from the chunk being seeded (temp table `baton_seed`) the records whose key was
     /// already seeded with the same cursor value: a re-read (lookback) of an unchanged record.

@@ -1,45 +1,5 @@
 package import BatonPostgres
 
-/// Which finished items a replay puts back in the queue.
-package struct ReplaySelection: Sendable, Hashable {
-    package var stages: [String]?
-    package var keys: [String]?
-    /// A substring of the last error (case-insensitive).
-    package var errorPattern: String?
-    /// Also replay items that succeeded (done or skipped); their downstream items are
-    /// deleted and produced again (same keys), so nothing is duplicated.
-    package var includeDone: Bool
-
-    package init(stages: [String]? = nil, keys: [String]? = nil, errorPattern: String? = nil, includeDone: Bool = false) {
-        self.stages = stages
-        self.keys = keys
-        self.errorPattern = errorPattern
-        self.includeDone = includeDone
-    }
-
-    var states: [String] { includeDone ? ["failed", "done", "skipped"] : ["failed"] }
-}
-
-/// What a replay changes (or, dry-run, would change).
-package struct ReplayPlan: Sendable {
-    /// Selected items per stage, in stage order of the data.
-    package var perStage: [(stage: String, items: Int)]
-    /// Items downstream of the selected ones that are deleted to be produced again.
-    package var downstream: Int
-
-    package var total: Int { perStage.reduce(0) { $0 + $1.items } }
-}
-
-/// What `baton prune` removed (or would remove).
-package struct PruneReport: Sendable, Hashable {
-    package var runs: [String]
-    package var items: Int
-    package init(runs: [String], items: Int) {
-        self.runs = runs
-        self.items = items
-    }
-}
-
 extension Store {
     /// The selected items' ids (through the `baton.items` view: states as users see them).
     /// Bad records are not put back as they are (their payload is the error wrapper, not a

@@ -1,6 +1,6 @@
 package import BatonPostgres
 import BatonJQ
-package import Foundation
+import Foundation
 
 extension Store {
     static let runColumns = """

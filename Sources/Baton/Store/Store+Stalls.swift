@@ -1,21 +1,5 @@
 package import BatonPostgres
 
-/// A session inside a transaction whose server waits for its client in the middle of a
-/// statement: a COPY whose data stopped coming, or a pipeline whose next message never came.
-/// `idle_in_transaction_session_timeout` does not cover these gaps of the protocol (the
-/// session is `active`), so a paused or frozen process would hold its row locks forever.
-package struct StalledSession: Sendable, Hashable {
-    package var pid: Int32
-    /// What must stay the same between two sightings for the session to count as stalled:
-    /// the same backend, the same statement, and (a COPY) the same bytes received.
-    package var signature: String
-
-    package init(pid: Int32, signature: String) {
-        self.pid = pid
-        self.signature = signature
-    }
-}
-
 extension Store {
     /// This database's sessions of the same role and application name (other baton processes
     /// of this deployment) that wait for their client inside a transaction.
@@ -44,23 +28,4 @@ extension Store {
           AND a.state = 'active' AND a.wait_event_type = 'Client' AND a.wait_event = 'ClientRead'
           AND a.xact_start IS NOT NULL
         """
-}
-
-/// Which client waits have lasted long enough to end: a session seen waiting with the same
-/// signature for at least `patience` is stalled. Pure; fed one sighting after another.
-package struct StallTracker {
-    package let patience: Duration
-    private var firstSeen: [StalledSession: ContinuousClock.Instant] = [:]
-
-    package init(patience: Duration) { self.patience = patience }
-
-    /// Records what was seen at `now`; returns the sessions stalled for `patience` or more.
-    package mutating func observe(_ sessions: [StalledSession], at now: ContinuousClock.Instant) -> [StalledSession] {
-        var next: [StalledSession: ContinuousClock.Instant] = [:]
-        for session in sessions { next[session] = firstSeen[session] ?? now }
-        firstSeen = next
-        return sessions.filter { now - next[$0]! >= patience }
-    }
-
-    package mutating func forget(_ session: StalledSession) { firstSeen.removeValue(forKey: session) }
 }

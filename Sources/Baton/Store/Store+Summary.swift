@@ -53,8 +53,8 @@ extension Store {
         for row in try conn.query("SELECT stage, counter, sum(amount)::bigint FROM baton.counters WHERE run_id = $1 GROUP BY 1, 2", [runID]).rows {
             let amount = try row.decode(Int.self, 2)
             switch try row.decode(String.self, 1) {
-            case "deduplicated": try summaries.update(try row.decode(String.self, 0)) { $0.deduplicated = amount }
-            case "lease_lost": try summaries.update(try row.decode(String.self, 0)) { $0.leaseLost = amount }
+            case "deduplicated": try summaries.update(row.decode(String.self, 0)) { $0.deduplicated = amount }
+            case "lease_lost": try summaries.update(row.decode(String.self, 0)) { $0.leaseLost = amount }
             default: break
             }
         }

@@ -55,9 +55,6 @@ package enum Store {
     /// Every migration Baton knows, in order.
     package static var migrations: [(version: Int, name: String)] { Migrations.all.map { ($0.version, $0.name) } }
 
-    /// Every known migration, in order.
-    package static var migrationNames: [(version: Int, name: String)] { Migrations.all.map { ($0.version, $0.name) } }
-
     /// True when every known migration is applied.
     package static func isCurrent(_ conn: Connection) throws -> Bool {
         try migrationStatus(conn).allSatisfy { $0.appliedAt != nil }

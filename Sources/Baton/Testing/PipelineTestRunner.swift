@@ -5,19 +5,6 @@ import Foundation
 import Synchronization
 package import Logging
 
-/// What one case gave: passed when there are no problems.
-package struct PipelineTestOutcome: Sendable {
-    package struct Problem: Sendable {
-        package var message: String
-        /// Lines of a diff (expected `-`, actual `+`), or of the actual value.
-        package var detail: [String] = []
-    }
-
-    package var testCase: PipelineTestCase
-    package var problems: [Problem]
-    package var passed: Bool { problems.isEmpty }
-}
-
 /// Runs test cases: each case's items go through its stage — jq and Swift stages in process,
 /// exec stages for real, http stages against the recorded responses (no network), and SQL
 /// effects (sql stages) inside one transaction per case that is rolled back, after the
@@ -247,60 +234,5 @@ package struct PipelineTestRunner: Sendable {
         guard !JSONComparison.equal(.array(check.rows), actual) else { return [] }
         return [.init(message: "the query at \(check.location) gave other rows (- expected, + actual)",
                       detail: LineDiff.lines(expected: JSONComparison.pretty(.array(check.rows)), actual: JSONComparison.pretty(actual)))]
-    }
-}
-
-/// Plays a case's recorded responses, in order, to an http stage; notes what does not match.
-final class ResponsePlayer {
-    private let responses: [PipelineTestCase.RecordedResponse]
-    private var next = 0
-    private(set) var problems: [String] = []
-
-    init(_ responses: [PipelineTestCase.RecordedResponse]) { self.responses = responses }
-
-    /// Responses no request reached.
-    var unused: ArraySlice<PipelineTestCase.RecordedResponse> { responses[min(next, responses.count)...] }
-
-    struct NoResponse: Error, CustomStringConvertible {
-        var description: String { "no recorded response" }
-    }
-
-    func answer(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard next < responses.count else {
-            problems.append("request \(next + 1) (\(request.method) \(request.url)) has no recorded response")
-            next += 1
-            throw NoResponse()
-        }
-        let response = responses[next]
-        next += 1
-        if let method = response.method, method != request.method {
-            problems.append("request \(next) is \(request.method) \(request.url), but the response at \(response.location) is for \(method)")
-        }
-        if let url = response.url, url != request.url {
-            problems.append("request \(next) is \(request.method) \(request.url), but the response at \(response.location) is for \(url)")
-        }
-        return HTTPResponse(status: response.status, headers: response.headers, body: response.body, effectiveURL: request.url)
-    }
-}
-
-/// A database session opened on first use.
-final class LazySession: Sendable {
-    private let resolve: @Sendable () throws -> ConnectionConfig
-    private let session = Mutex<PostgresSession?>(nil)
-
-    init(resolve: @escaping @Sendable () throws -> ConnectionConfig) { self.resolve = resolve }
-
-    func withConnection<T: Sendable>(_ body: @Sendable (Connection) throws -> T) async throws -> T {
-        let current = try session.withLock { session -> PostgresSession in
-            if let session { return session }
-            let made = PostgresSession(config: try resolve(), name: "baton-test")
-            session = made
-            return made
-        }
-        do {
-            return try await current.withConnection(body)
-        } catch let error as PostgresError where error.isConnectionError {
-            throw BatonError(.unavailable, "database unavailable: \(error)")
-        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Baton
 import BatonJQ
+import BatonPostgres
 import Foundation
 
 /// `baton cursor show|set|reset PIPELINE`: what a pipeline remembers between runs.
@@ -62,10 +63,15 @@ struct CursorCommand: AsyncParsableCommand {
             _ = global.logger()
             let target = try Target(pipeline)
             let name = target.name
-            let memory = try await global.withConnection { conn -> PipelineMemory in
-                guard try Store.isCurrent(conn) else { return PipelineMemory(cursor: nil, seenKeys: 0, files: 0) }
-                return try Store.memory(conn, pipeline: name)
+            let named = target.pipeline == nil
+            let (memory, unknown) = try await global.withConnection { conn -> (PipelineMemory, BatonError?) in
+                guard try Store.isCurrent(conn) else {
+                    return (PipelineMemory(cursor: nil, seenKeys: 0, files: 0), named ? CursorCommand.unknown(name, among: []) : nil)
+                }
+                return (try Store.memory(conn, pipeline: name), named ? try CursorCommand.unknownName(name, conn) : nil)
             }
+            // Nothing stored under a name nobody used: maybe a typo; said on stderr, the report stays.
+            if let unknown { LogSetup.message("note: \(unknown.message)") }
             let next = target.incremental.map { $0.start(from: memory.cursor?.kind == $0.kind ? memory.cursor?.value : nil) }
             if json {
                 var cursor = JSON.null
@@ -157,14 +163,30 @@ struct CursorCommand: AsyncParsableCommand {
             _ = global.logger()
             let target = try Target(pipeline)
             let name = target.name
+            let named = target.pipeline == nil
             let (forgotten, running) = try await global.withConnection { conn -> (PipelineMemory, [String]) in
                 if try !Store.isCurrent(conn) { try Store.migrate(conn) }
+                if named, let unknown = try CursorCommand.unknownName(name, conn) { throw unknown }
                 return (try Store.resetCursor(conn, pipeline: name), try Store.runningRuns(conn, pipeline: name))
             }
             let cursor = forgotten.cursor.map { "the cursor (\($0.value))" } ?? "no cursor"
             print("pipeline \(name): forgot \(cursor), \(forgotten.seenKeys) seen key\(forgotten.seenKeys == 1 ? "" : "s") and \(forgotten.files) file\(forgotten.files == 1 ? "" : "s"); the next run starts from `initial` and reads every file again")
             CursorCommand.noteRunning(running)
         }
+    }
+
+    /// A pipeline given by name should be one this database knows (runs, cursor, keys or
+    /// files); if not (a mistyped name?), the error saying so, with a suggestion.
+    static func unknownName(_ name: String, _ conn: Connection) throws -> BatonError? {
+        let known = try Store.pipelineNames(conn)
+        return known.contains(name) ? nil : unknown(name, among: known)
+    }
+
+    static func unknown(_ name: String, among known: [String]) -> BatonError {
+        let suggestion = KeySuggester.suggestion(for: name, among: known).map { " (did you mean `\($0)`?)" } ?? ""
+        let list = known.isEmpty ? "" : "; pipelines: \(known.prefix(10).joined(separator: ", "))\(known.count > 10 ? ", …" : "")"
+        return BatonError(.usage, "no pipeline named \(name) has run or stored a cursor in this database\(suggestion)\(list); "
+            + "give the pipeline file to use its definition (baton cursor show pipelines/\(name).yaml)")
     }
 
     static func inferKind(_ value: String) -> CursorKind {

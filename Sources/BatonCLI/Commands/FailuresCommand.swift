@@ -41,7 +41,8 @@ struct FailuresCommand: AsyncParsableCommand {
         let groups = try await global.withConnection { try Store.failureGroups($0, runID: record.id, stage: stage, examples: examples) }
         let pipeline = try? RunReference.pipeline(for: record, file: nil)
         let sourceName = pipeline?.source.definition.displayName ?? record.source?.path ?? record.source?.described ?? "the source"
-        let rereads = pipeline?.source.definition.rereadsRecords ?? (record.source?.kind != "sql")
+        let rereads = BadRecordNotes.rereads(pipeline, record.source)
+        let sourceKind = BadRecordNotes.kind(pipeline, record.source)
         func replay(_ group: FailureGroup) -> String {
             guard group.errorClass == "bad record" else { return "reset" }
             return rereads ? "re-read" : "left out"
@@ -76,7 +77,7 @@ struct FailuresCommand: AsyncParsableCommand {
             if group.errorClass == "bad record" {
                 out += rereads
                     ? "  replay reads these lines again from \(sourceName) as it is now: a line that parses now enters stage \(group.stage) with its real key; a line still malformed stays failed with the new error\n"
-                    : "  replay leaves these out: the rows of a query cannot be read again one by one (fix the rows, then start a new run)\n"
+                    : "  replay leaves these out: \(BadRecordNotes.whyLeftOut(sourceKind))\n"
             }
         }
         out += "\nafter fixing the cause: baton replay \(record.name)\(stage.map { " --stage \($0)" } ?? "") --dry-run\n"

@@ -89,7 +89,13 @@ struct PostgresCommand: ParsableCommand {
             } else {
                 print("no local Postgres: none in the current folder or above (it would be created in \(embedded.directory))")
             }
-            if !running { throw ExitCode(3) }
+            // The local cluster is only the default: say when the other commands use another database.
+            if !json, case .url(_, let from) = DatabaseLocator().choose(explicitURL: nil) {
+                print("note: \(from) is set, so the other baton commands use that database, not this local one")
+            } else if !json, case .libpqEnvironment = DatabaseLocator().choose(explicitURL: nil) {
+                print("note: PGHOST, PGDATABASE or PGSERVICE is set, so the other baton commands use that database, not this local one")
+            }
+            if !running { throw ExitCode(BatonExit.notRunning.rawValue) }
         }
     }
 }

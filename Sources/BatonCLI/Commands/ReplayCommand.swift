@@ -16,8 +16,8 @@ struct ReplayCommand: AsyncParsableCommand {
             neither the source nor, if it is gone, the pipeline file).
             Bad records (malformed source records kept by `on_error: skip`) are read again from the \
             source as it is now: a line that parses now enters the first stage with its real key, a \
-            line still malformed stays failed with the new error. Bad records of a sql source are \
-            left out (a query's rows cannot be read again one by one).
+            line still malformed stays failed with the new error. Bad records of a sql or http \
+            source, or of a glob or folder, are left out (their records cannot be read again one by one).
             --done also replays items that succeeded: the items they produced downstream are \
             deleted and produced again under the same keys, so downstream work is replaced, \
             not duplicated.
@@ -62,19 +62,7 @@ struct ReplayCommand: AsyncParsableCommand {
             throw BatonError(.usage, "run \(record.name) was cancelled; start a new run instead")
         }
         try RunReference.checkStages(stages, of: record, known: try await RunReference.stageNames(of: record, global: global))
-        // A dry run changes nothing: it can go without the file (and its source).
-        let pipeline: Pipeline?
-        do {
-            pipeline = try RunReference.pipeline(for: record, file: file)
-        } catch where dryRun {
-            pipeline = nil
-        }
-        if let pipeline {
-            Secrets.register(pipeline.secrets)
-            for stage in stages where pipeline.stage(named: stage) == nil {
-                throw BatonError(.config, "stage \(stage) does not exist in \(pipeline.file ?? "the pipeline") any more (stages: \(pipeline.stages.map(\.name).joined(separator: ", ")))")
-            }
-        }
+        let pipeline = try pipelineToReplay(record)
         let selection = ReplaySelection(
             stages: stages.isEmpty ? nil : stages, keys: keys.isEmpty ? nil : keys,
             errorPattern: errorPattern, includeDone: includeDone
@@ -92,11 +80,15 @@ struct ReplayCommand: AsyncParsableCommand {
             }
         }
         let source = record.source
-        let rereads = pipeline?.source.definition.rereadsRecords ?? (source?.kind != "sql")
+        let rereads = BadRecordNotes.rereads(pipeline, source)
+        let sourceKind = BadRecordNotes.kind(pipeline, source)
         let sourceName = pipeline?.source.definition.displayName ?? source?.path ?? source?.described ?? "the source"
         let stageNames = pipeline?.stages.map(\.name) ?? storedStages
-        let preview = Preview(plan: plan, badRecords: badRecords, rereads: rereads, sourceName: sourceName, stages: stageNames,
+        let preview = Preview(plan: plan, badRecords: badRecords, rereads: rereads, sourceName: sourceName, sourceKind: sourceKind, stages: stageNames,
                               keyed: keyed, includeDone: includeDone)
+        if rereads, !badRecords.isEmpty, let pipeline, let started = source {
+            try Self.checkSameSource(pipeline, started: started, run: record.name)
+        }
         if dryRun || (plan.total == 0 && (badRecords.isEmpty || !rereads)) {
             print(display.json ? preview.json(record: record, dryRun: dryRun) : preview.text(record: record, dryRun: dryRun), terminator: "")
             return
@@ -106,15 +98,49 @@ struct ReplayCommand: AsyncParsableCommand {
 
         // Bad records are read again first: a source that cannot be read stops the replay
         // before anything changed.
-        var reread: [(BadRecord, RereadRecord)] = []
-        if rereads && !badRecords.isEmpty {
-            let first = pipeline.stages[0].name
-            if let elsewhere = badRecords.first(where: { $0.stage != first }) {
-                throw BatonError(.config, "the bad records of run \(record.name) are in stage \(elsewhere.stage), but the pipeline's first stage is now \(first); restore the stage name to replay them")
-            }
-            let outcomes = try await Self.offThePool { try BadRecordRereader(pipeline: pipeline, database: database).reread(badRecords) }
-            reread = badRecords.compactMap { bad in outcomes[bad.id].map { (bad, $0) } }
+        let reread = rereads && !badRecords.isEmpty
+            ? try await Self.reread(badRecords, of: record, pipeline: pipeline, database: database) : []
+        try await apply(plan, selection: selection, reread: reread, badRecords: badRecords, of: record, pipeline: pipeline,
+                        sourceName: sourceName, sourceKind: sourceKind)
+        let reopened = try await RunReference.find(String(record.id), global: global)
+        try await RunSession(display: display, logger: logger).execute(pipeline, database: database) { options, controller in
+            try await RunEngine.work(pipeline, run: reopened, database: database, options: options, controller: controller)
         }
+    }
+
+    /// The pipeline the replay works with: the run's file (or `--file`) as it is now. A dry
+    /// run changes nothing: it can go without the file (and its source), nil then.
+    private func pipelineToReplay(_ record: RunRecord) throws -> Pipeline? {
+        let pipeline: Pipeline?
+        do {
+            pipeline = try RunReference.pipeline(for: record, file: file)
+        } catch where dryRun {
+            pipeline = nil
+        }
+        if let pipeline {
+            Secrets.register(pipeline.secrets)
+            for stage in stages where pipeline.stage(named: stage) == nil {
+                throw BatonError(.config, "stage \(stage) does not exist in \(pipeline.file ?? "the pipeline") any more (stages: \(pipeline.stages.map(\.name).joined(separator: ", ")))")
+            }
+        }
+        return pipeline
+    }
+
+    /// Reads the bad records again from the source (off the cooperative pool), with what each is now.
+    private static func reread(_ badRecords: [BadRecord], of record: RunRecord, pipeline: Pipeline,
+                               database: ConnectionConfig) async throws -> [(BadRecord, RereadRecord)] {
+        let first = pipeline.stages[0].name
+        if let elsewhere = badRecords.first(where: { $0.stage != first }) {
+            throw BatonError(.config, "the bad records of run \(record.name) are in stage \(elsewhere.stage), but the pipeline's first stage is now \(first); restore the stage name to replay them")
+        }
+        let outcomes = try await Self.offThePool { try BadRecordRereader(pipeline: pipeline, database: database).reread(badRecords) }
+        return badRecords.compactMap { bad in outcomes[bad.id].map { (bad, $0) } }
+    }
+
+    /// Puts the selected items and the re-read bad records back in the queue.
+    private func apply(_ plan: ReplayPlan, selection: ReplaySelection, reread: [(BadRecord, RereadRecord)], badRecords: [BadRecord],
+                       of record: RunRecord, pipeline: Pipeline, sourceName: String, sourceKind: String?) async throws {
+        let runID = record.id
         if plan.total > 0 {
             let maxAttempts = Dictionary(uniqueKeysWithValues: pipeline.stages.map { ($0.name, $0.retry.maxAttempts) })
             let applied = try await global.withConnection {
@@ -131,12 +157,19 @@ struct ReplayCommand: AsyncParsableCommand {
             LogSetup.message(Self.describe(result, reread, sourceName: sourceName, stage: stage.name),
                              metadata: ["run.id": "\(record.id)", "run.name": "\(record.name)"])
         } else if !badRecords.isEmpty {
-            LogSetup.message(Preview.leftOut(badRecords.count, sourceName: sourceName), metadata: ["run.name": "\(record.name)"])
+            LogSetup.message(Preview.leftOut(badRecords.count, sourceName: sourceName, kind: sourceKind), metadata: ["run.name": "\(record.name)"])
         }
-        let reopened = try await RunReference.find(String(record.id), global: global)
-        try await RunSession(display: display, logger: logger).execute(pipeline, database: database) { options, controller in
-            try await RunEngine.work(pipeline, run: reopened, database: database, options: options, controller: controller)
-        }
+    }
+
+    /// Bad records are line numbers of the file the run read: reading them again from another
+    /// file (`jsonl: ${IN}` with IN set otherwise now) would load that file's lines into the
+    /// run. The content may differ (the fix); the kind and the path may not.
+    static func checkSameSource(_ pipeline: Pipeline, started: SourceIdentity, run: String) throws {
+        guard pipeline.source.definition.isReadableHere, let now = try? pipeline.source.definition.identity() else { return }
+        guard started.kind != now.kind || started.path != now.path else { return }
+        throw BatonError(.config, "run \(run) read \(started.described), but the pipeline's source is now \(now.described): "
+            + "its bad records are line numbers of the file the run read, so they are read again only from that file "
+            + "(point the source at it again, e.g. the same ${VAR} value, or give the pipeline file with --file)")
     }
 
     /// Exit 64 for a `--key` no item of the run has (a typo), with a suggestion.
@@ -179,6 +212,8 @@ struct ReplayCommand: AsyncParsableCommand {
         var badRecords: [BadRecord]
         var rereads: Bool
         var sourceName: String
+        /// The source's kind as stored with runs (`files`, `sql`, `http`, …).
+        var sourceKind: String?
         var stages: [String]
         var keyed: [(key: String, stage: String, state: String)]
         var includeDone: Bool
@@ -209,7 +244,7 @@ struct ReplayCommand: AsyncParsableCommand {
                     out += "\(dryRun ? "would re-read" : "re-reading") \(Format.count(badRecords.count, "bad record")) of stage \(badRecords[0].stage) from \(sourceName) (line\(lines.count == 1 ? "" : "s") \(shown)): "
                         + "a line that parses now enters the stage with its real key; a line still malformed stays failed with the new error\n"
                 } else {
-                    out += Self.leftOut(badRecords.count, sourceName: sourceName) + "\n"
+                    out += Self.leftOut(badRecords.count, sourceName: sourceName, kind: sourceKind) + "\n"
                 }
             }
             let first = plan.perStage.compactMap { stages.firstIndex(of: $0.stage) }.min() ?? (badRecords.isEmpty || !rereads ? nil : 0)
@@ -219,8 +254,8 @@ struct ReplayCommand: AsyncParsableCommand {
             return out
         }
 
-        static func leftOut(_ count: Int, sourceName: String) -> String {
-            "leaving out \(Format.count(count, "bad record")) of \(sourceName): the rows of a query cannot be read again one by one (fix the rows, then start a new run)"
+        static func leftOut(_ count: Int, sourceName: String, kind: String?) -> String {
+            "leaving out \(Format.count(count, "bad record")) of \(sourceName): \(BadRecordNotes.whyLeftOut(kind))"
         }
 
         func json(record: RunRecord, dryRun: Bool) -> String {

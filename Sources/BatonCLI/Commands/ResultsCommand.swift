@@ -47,7 +47,10 @@ struct ResultsCommand: AsyncParsableCommand {
             if let table = Self.targetTable(flat) { message += " (table \(table))" }
             message += ": \(flat.count > 100 ? String(flat.prefix(100)) + "…" : flat)"
         }
-        message += "; query them there (`baton postgres status` prints how to reach the local database with psql)"
+        message += "; query them there"
+        if case .embedded = DatabaseLocator().choose(explicitURL: global.databaseURL) {
+            message += " (`baton postgres status` prints how to reach the local database with psql)"
+        }
         LogSetup.message(message)
     }
 

@@ -34,7 +34,8 @@ struct RunCommand: AsyncParsableCommand {
         let logger = global.logger()
         let pipeline = try PipelineLoader.load(path: file)
         Secrets.register(pipeline.secrets)
-        for warning in pipeline.warnings { logger.warning("\(Secrets.redact(ValidateCommand.text(of: warning)))") }
+        // The log level says it is a warning; the text does not repeat it.
+        for warning in pipeline.warnings { logger.warning("\(Secrets.redact(warning.description))") }
         let database = try global.database()
         let name = runName
         try await RunSession(display: runOptions, logger: logger).execute(pipeline, database: database) { options, controller in

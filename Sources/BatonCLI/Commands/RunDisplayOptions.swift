@@ -64,7 +64,3 @@ extension RunDisplayOptions {
         return exporter
     }
 }
-
-enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
-    case auto, tty, plain, none
-}

@@ -7,7 +7,8 @@ import Foundation
 /// now (the file if it still exists, else the definition stored with the run).
 enum RunReference {
     static func find(_ reference: String, global: GlobalOptions) async throws -> RunRecord {
-        try await global.withConnection { conn in
+        if let why = global.missingLocalCluster() { throw BatonError(.usage, "no run named \(reference): \(why)") }
+        return try await global.withConnection { conn in
             guard try Store.isCurrent(conn) else {
                 throw BatonError(.usage, "no runs yet: Baton's schema is not in this database (run `baton migrate` or `baton run`)")
             }

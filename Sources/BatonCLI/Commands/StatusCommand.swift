@@ -53,14 +53,18 @@ struct StatusCommand: AsyncParsableCommand {
         var activeSeconds: Double?
 
         var displayState: String { run.state == .running && !attended ? "interrupted" : run.state.rawValue }
-        /// Active time when finished; time since the start while running.
+        /// Active time (busy periods, pauses of over 10 s left out, as `status RUN` shows it);
+        /// time since the start while a run has nothing committed yet.
         var duration: Double {
-            if run.state == .running { return Date().timeIntervalSince(run.createdAt) }
-            return activeSeconds ?? (run.finishedAt ?? Date()).timeIntervalSince(run.createdAt)
+            activeSeconds ?? (run.finishedAt ?? Date()).timeIntervalSince(run.createdAt)
         }
     }
 
     private func listRuns() async throws {
+        if let why = global.missingLocalCluster() {
+            if json { print(JSON.object([("runs", .array([]))]).serialized) } else { print("no runs yet: \(why)") }
+            return
+        }
         let limit = self.limit
         let rows = try await global.withConnection { conn -> [Listed] in
             guard try Store.isCurrent(conn) else { return [] }
@@ -74,7 +78,7 @@ struct StatusCommand: AsyncParsableCommand {
                 }
                 let last = try Store.storedStages(conn, runID: run.id).last?.name
                 let lastDone = last.flatMap { byStage[$0]?[.done] } ?? 0
-                let active = run.state == .running ? nil : try Store.activity(conn, runID: run.id).runSeconds
+                let active = try Store.activity(conn, runID: run.id).runSeconds
                 return Listed(run: run, counts: counts, lastStageDone: lastDone, attended: attended.contains(run.id), activeSeconds: active)
             }
         }
@@ -115,6 +119,7 @@ struct StatusCommand: AsyncParsableCommand {
         out += "(done: items through the last stage; failed and pending: items of any stage)\n"
         for row in rows where row.displayState == "interrupted" {
             out += "run \(row.run.name) is interrupted: no process works it; continue it with `baton resume \(row.run.name)`\n"
+            out += "  (or end it: `baton cancel \(row.run.name)`)\n"
         }
         print(out, terminator: "")
     }
@@ -133,27 +138,8 @@ struct StatusCommand: AsyncParsableCommand {
         let interrupted = record.state == .running && alive.isEmpty
         let displayState = interrupted ? "interrupted" : record.state.rawValue
         if json {
-            let document = JSON.object([
-                ("run", .object([
-                    ("id", .number(Double(record.id))), ("name", .string(record.name)), ("pipeline", .string(record.pipeline)),
-                    ("state", .string(record.state.rawValue)), ("display_state", .string(displayState)),
-                    ("seeded", .number(Double(record.seeded))), ("source_total", record.sourceTotal.map(Format.json) ?? .null),
-                    ("seed_done", .bool(record.seedDone)), ("created_at", Format.json(record.createdAt)),
-                    ("finished_at", Format.json(record.finishedAt)), ("active_seconds", Format.json(seconds: activity.runSeconds)),
-                    ("source", record.source.map { .object([("kind", .string($0.kind)), ("path", $0.path.map(JSON.string) ?? .null),
-                                                             ("size", Format.json($0.size))]) } ?? .null),
-                    ("working_directory", record.workingDirectory.map(JSON.string) ?? .null),
-                ])),
-                ("stages", .array(summaries.map(Format.json))),
-                ("oldest_pending_seconds", detail.oldestPendingSeconds.map { .number($0.rounded()) } ?? .null),
-                ("workers", .array(workers.filter { $0.isAlive || $0.heldItems > 0 }.map { worker in
-                    .object([
-                        ("worker", .string(worker.name)), ("items", Format.json(worker.heldItems)), ("alive", .bool(worker.isAlive)),
-                        ("host", .string(worker.host)), ("pid", Format.json(worker.pid)),
-                        ("seconds_since_heartbeat", worker.secondsSinceSeen.isFinite ? Format.json(seconds: worker.secondsSinceSeen.rounded()) : .null),
-                    ])
-                })),
-            ])
+            let document = Self.json(record, displayState: displayState, summaries: summaries, detail: detail, workers: workers,
+                                     activity: activity)
             print(Secrets.redact(document.serialized))
             return
         }
@@ -162,9 +148,10 @@ struct StatusCommand: AsyncParsableCommand {
         if !record.seedDone {
             seeded += " so far\(record.sourceTotal.map { " of \($0)" } ?? "") (seeding not finished)"
         }
-        out += "started \(Format.timestamp(record.createdAt)); \(seeded)"
+        // One fact per line: they fit 80 columns.
+        out += "started \(Format.timestamp(record.createdAt))"
         if let active = activity.runSeconds { out += "; worked for \(SummaryRenderer.seconds(active))" }
-        out += "\n\n"
+        out += "\n\(seeded)\n\n"
         out += SummaryRenderer.stageTable(summaries, width: OutputWidth.limit(wide: wide), running: true)
         if let age = detail.oldestPendingSeconds {
             out += "oldest pending item: \(ProgressRenderer.duration(age)) old\n"
@@ -173,20 +160,46 @@ struct StatusCommand: AsyncParsableCommand {
             out += "\(s.olderVersion) item(s) were produced by an older version of stage \(s.name)\n"
         }
         if !alive.isEmpty {
-            out += "workers: " + alive.map { "\($0.name) (heartbeat \(ProgressRenderer.duration($0.secondsSinceSeen)) ago, holding \($0.heldItems) item\($0.heldItems == 1 ? "" : "s"))" }
-                .joined(separator: ", ") + "\n"
+            let lines = alive.map { "\($0.name) (heartbeat \(ProgressRenderer.duration($0.secondsSinceSeen)) ago, holding \($0.heldItems) item\($0.heldItems == 1 ? "" : "s"))" }
+            out += "workers: " + lines.joined(separator: "\n         ") + "\n"
         }
         if !gone.isEmpty {
             let held = gone.reduce(0) { $0 + $1.heldItems }
             let who = gone.map { worker in
                 worker.secondsSinceSeen.isFinite ? "\(worker.name), last heartbeat \(ProgressRenderer.duration(worker.secondsSinceSeen)) ago" : worker.name
             }
-            out += "\(held) item\(held == 1 ? "" : "s") still leased by stopped process\(gone.count == 1 ? "" : "es") (\(who.joined(separator: "; "))): "
-                + "their leases expire and any worker takes them over\n"
+            out += "\(held) item\(held == 1 ? "" : "s") still leased by stopped process\(gone.count == 1 ? "" : "es") (\(who.joined(separator: "; "))):\n"
+                + "  their leases expire and any worker takes them over\n"
         }
         if interrupted {
-            out += "no process works this run (interrupted or killed); continue it with `baton resume \(record.name)`\n"
+            out += "no process works this run (interrupted or killed);\ncontinue it with `baton resume \(record.name)`,\nor end it with `baton cancel \(record.name)`\n"
         }
         print(Secrets.redact(out), terminator: "")
+    }
+
+    /// `baton status RUN --json`.
+    private static func json(_ record: RunRecord, displayState: String, summaries: [StageSummary], detail: RunStatusDetail,
+                             workers: [WorkerRecord], activity: RunActivity) -> JSON {
+        JSON.object([
+            ("run", .object([
+                ("id", .number(Double(record.id))), ("name", .string(record.name)), ("pipeline", .string(record.pipeline)),
+                ("state", .string(record.state.rawValue)), ("display_state", .string(displayState)),
+                ("seeded", .number(Double(record.seeded))), ("source_total", record.sourceTotal.map(Format.json) ?? .null),
+                ("seed_done", .bool(record.seedDone)), ("created_at", Format.json(record.createdAt)),
+                ("finished_at", Format.json(record.finishedAt)), ("active_seconds", Format.json(seconds: activity.runSeconds)),
+                ("source", record.source.map { .object([("kind", .string($0.kind)), ("path", $0.path.map(JSON.string) ?? .null),
+                                                         ("size", Format.json($0.size))]) } ?? .null),
+                ("working_directory", record.workingDirectory.map(JSON.string) ?? .null),
+            ])),
+            ("stages", .array(summaries.map(Format.json))),
+            ("oldest_pending_seconds", detail.oldestPendingSeconds.map { .number($0.rounded()) } ?? .null),
+            ("workers", .array(workers.filter { $0.isAlive || $0.heldItems > 0 }.map { worker in
+                .object([
+                    ("worker", .string(worker.name)), ("items", Format.json(worker.heldItems)), ("alive", .bool(worker.isAlive)),
+                    ("host", .string(worker.host)), ("pid", Format.json(worker.pid)),
+                    ("seconds_since_heartbeat", worker.secondsSinceSeen.isFinite ? Format.json(seconds: worker.secondsSinceSeen.rounded()) : .null),
+                ])
+            })),
+        ])
     }
 }

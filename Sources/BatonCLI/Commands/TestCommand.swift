@@ -65,8 +65,8 @@ struct TestCommand: AsyncParsableCommand {
         var summary = "\(files.count) test file\(files.count == 1 ? "" : "s"), \(cases) case\(cases == 1 ? "" : "s"): \(passed) passed, \(failed) failed"
         if invalid > 0 { summary += ", \(invalid) file\(invalid == 1 ? "" : "s") invalid" }
         print(summary)
-        if invalid > 0 { throw ExitCode(78) }
-        if failed > 0 { throw ExitCode(1) }
+        if invalid > 0 { throw ExitCode(BatonExit.config.rawValue) }
+        if failed > 0 { throw ExitCode(BatonExit.failedItems.rawValue) }
     }
 
     /// The test files the arguments name, in order; folders give their `*.test.yaml` sorted

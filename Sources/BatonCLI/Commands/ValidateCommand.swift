@@ -58,11 +58,23 @@ struct ValidateCommand: AsyncParsableCommand {
                 outcomes.append(Outcome(file: file, errors: errors.errors))
             }
         }
-        let sqlStages = outcomes.compactMap(\.pipeline).contains { $0.stages.contains { $0.transform is SQLTransform } }
+        try await checkStatements(&outcomes)
+        if json {
+            print(Secrets.redact(Self.json(outcomes).serialized))
+        } else {
+            Self.printText(outcomes)
+        }
+        if outcomes.contains(where: { !$0.errors.isEmpty }) { throw ExitCode(BatonExit.config.rawValue) }
+    }
+
+    /// Prepares the SQL statements of the valid pipelines with sql stages against the database,
+    /// or records why not.
+    private func checkStatements(_ outcomes: inout [Outcome]) async throws {
+        let sqlStages = outcomes.compactMap(\.pipeline).contains(where: StatementCheck.hasStatements)
         let database: (config: ConnectionConfig?, why: String) = sqlStages ? try checkingDatabase() : (nil, "no sql stage")
         for index in outcomes.indices {
             guard let pipeline = outcomes[index].pipeline else { continue }
-            guard pipeline.stages.contains(where: { $0.transform is SQLTransform }) else { continue }
+            guard StatementCheck.hasStatements(pipeline) else { continue }
             guard let config = database.config else {
                 outcomes[index].why = database.why
                 continue
@@ -78,43 +90,49 @@ struct ValidateCommand: AsyncParsableCommand {
                 throw BatonError(.unavailable, "database unavailable: \(error)")
             }
         }
-        if json {
-            print(Secrets.redact(JSON.object([
-                ("valid", .bool(outcomes.allSatisfy { $0.errors.isEmpty })),
-                ("files", .array(outcomes.map { outcome in
-                    .object([
-                        ("file", .string(outcome.file)), ("valid", .bool(outcome.errors.isEmpty)),
-                        ("pipeline", outcome.pipeline.map { .string($0.name) } ?? .null),
-                        ("stages", outcome.pipeline.map { Format.json($0.stages.count) } ?? .null),
-                        ("sql_checked", .bool(outcome.checked != nil)), ("sql_statements_checked", Format.json(outcome.checked ?? 0)),
-                        ("sql_not_checked_because", outcome.why.map(JSON.string) ?? .null),
-                        ("errors", .array(outcome.errors.map { error in
-                            .object([
-                                ("line", Format.json(error.line)), ("column", Format.json(error.column)), ("field", .string(error.field)),
-                                ("message", .string(error.message)), ("hint", error.hint.map(JSON.string) ?? .null),
-                                ("text", .string(error.description)),
-                            ])
-                        })),
-                    ])
-                })),
-            ]).serialized))
-        } else {
-            for outcome in outcomes {
-                if !outcome.errors.isEmpty {
-                    print(Secrets.redact(PipelineErrors(outcome.errors).description))
-                } else if let pipeline = outcome.pipeline {
-                    var note = "pipeline \(pipeline.name), \(Format.count(pipeline.stages.count, "stage"))"
-                    if let checked = outcome.checked {
-                        note += "; \(Format.count(checked, "SQL statement")) prepared against the database"
-                    } else if let why = outcome.why {
-                        note += "; SQL not checked against a database (\(why))"
-                    }
-                    print("\(outcome.file): ok (\(note))")
-                    for warning in pipeline.warnings { print(Secrets.redact(ValidateCommand.text(of: warning))) }
+    }
+
+    /// `--json`: one document for every file.
+    private static func json(_ outcomes: [Outcome]) -> JSON {
+        JSON.object([
+            ("valid", .bool(outcomes.allSatisfy { $0.errors.isEmpty })),
+            ("files", .array(outcomes.map { outcome in
+                .object([
+                    ("file", .string(outcome.file)), ("valid", .bool(outcome.errors.isEmpty)),
+                    ("pipeline", outcome.pipeline.map { .string($0.name) } ?? .null),
+                    ("stages", outcome.pipeline.map { Format.json($0.stages.count) } ?? .null),
+                    ("sql_checked", .bool(outcome.checked != nil)), ("sql_statements_checked", Format.json(outcome.checked ?? 0)),
+                    ("sql_not_checked_because", outcome.why.map(JSON.string) ?? .null),
+                    ("errors", .array(outcome.errors.map { error in
+                        .object([
+                            ("line", Format.json(error.line)), ("column", Format.json(error.column)), ("field", .string(error.field)),
+                            ("message", .string(error.message)), ("hint", error.hint.map(JSON.string) ?? .null),
+                            ("text", .string(error.description)),
+                        ])
+                    })),
+                ])
+            })),
+        ])
+    }
+
+    /// The errors of each file, or an ok line with what was checked and its warnings.
+    private static func printText(_ outcomes: [Outcome]) {
+        for outcome in outcomes {
+            if !outcome.errors.isEmpty {
+                print(Secrets.redact(PipelineErrors(outcome.errors).description))
+            } else if let pipeline = outcome.pipeline {
+                var note = "pipeline \(pipeline.name), \(Format.count(pipeline.stages.count, "stage"))"
+                if let checked = outcome.checked, checked == 0 {
+                    note += "; setup SQL run against the database, rolled back"
+                } else if let checked = outcome.checked {
+                    note += "; \(Format.count(checked, "SQL statement")) prepared against the database"
+                } else if let why = outcome.why {
+                    note += "; SQL not checked against a database (\(why))"
                 }
+                print("\(outcome.file): ok (\(note))")
+                for warning in pipeline.warnings { print(Secrets.redact(ValidateCommand.text(of: warning))) }
             }
         }
-        if outcomes.contains(where: { !$0.errors.isEmpty }) { throw ExitCode(78) }
     }
 
     /// The database to prepare statements on: a configured one, or the local cluster if it

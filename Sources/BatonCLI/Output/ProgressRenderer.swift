@@ -83,8 +83,7 @@ final class ProgressRenderer: Sendable {
         header += ["failed", "retries", "items/s", "ETA"]
         var rows = [header]
         for (index, stage) in s.stages.enumerated() {
-            let remaining = stage.pending + stage.running
-            let eta = stage.itemsPerSecond > 0.5 && remaining > 0 ? Self.duration(Double(remaining) / stage.itemsPerSecond) : "-"
+            let eta = Self.stageETA(s, stage: index).map(Self.duration) ?? "-"
             var row = [stage.name, "\(stage.done)/\(Self.total(s, stage: index))"]
             if showSkipped { row.append("\(stage.skipped)") }
             row += ["\(stage.failed)", "\(stage.retried)", String(format: "%.0f", stage.itemsPerSecond), eta]
@@ -138,22 +137,36 @@ final class ProgressRenderer: Sendable {
     /// for the items still to come from the source as many as it got per source item so
     /// far) at its current rate; the slowest stage decides. Nil when not known yet.
     static func runETA(_ s: ProgressSnapshot) -> Double? {
-        guard let first = s.stages.first else { return nil }
-        guard s.seedDone || s.sourceTotal != nil else { return nil }
-        let toCome = Double(max(0, total(s, stage: 0) - first.finished))
+        guard !s.stages.isEmpty, s.seedDone || s.sourceTotal != nil else { return nil }
         var eta = 0.0
-        for (index, stage) in s.stages.enumerated() {
-            var remaining = Double(stage.pending + stage.running)
-            if index == 0 {
-                remaining = toCome
-            } else if first.finished > 0 {
-                remaining += toCome * Double(stage.total) / Double(first.finished)
-            }
-            guard remaining >= 1 else { continue }
-            guard stage.itemsPerSecond > 0.5 else { return nil }
-            eta = max(eta, remaining / stage.itemsPerSecond)
+        for index in s.stages.indices {
+            guard remaining(s, stage: index) >= 1 else { continue }
+            guard let seconds = stageETA(s, stage: index) else { return nil }
+            eta = max(eta, seconds)
         }
         return eta
+    }
+
+    /// Seconds until a stage is done with what is left of it (``remaining(_:stage:)``) at its
+    /// current rate; nil when nothing is left or the rate is not known yet.
+    static func stageETA(_ s: ProgressSnapshot, stage index: Int) -> Double? {
+        let rate = s.stages[index].itemsPerSecond
+        let left = remaining(s, stage: index)
+        guard left >= 1, rate > 0.5 else { return nil }
+        return left / rate
+    }
+
+    /// Items a stage still has to finish: its queue and, while the source total is known,
+    /// its share of the source items still to come (as many as it got per source item so
+    /// far). Not just the queue: with 18 400 of 200 000 done, 181 600 are left, not the few
+    /// seeded so far.
+    static func remaining(_ s: ProgressSnapshot, stage index: Int) -> Double {
+        let stage = s.stages[index]
+        let queued = Double(stage.pending + stage.running)
+        guard let first = s.stages.first, s.seedDone || s.sourceTotal != nil else { return queued }
+        let toCome = Double(max(0, total(s, stage: 0) - first.finished))
+        if index == 0 { return toCome }
+        return first.finished > 0 ? queued + toCome * Double(stage.total) / Double(first.finished) : queued
     }
 
     static func duration(_ seconds: Double) -> String {

@@ -93,6 +93,7 @@ struct SummaryRenderer {
             ("stopped", report.stopReason == .none ? .null : .string("\(report.stopReason)")),
             ("already_finished", .bool(report.wasAlreadyFinished)),
             ("wall_seconds", .number((report.wallTime.seconds * 1000).rounded() / 1000)),
+            ("seed_seconds", Format.json(seconds: report.run.seedSeconds)),
             ("stages", .array(stages)),
             ("exit_code", .number(Double(exitCode))),
             ("exit_meaning", .string(exitMeaning)),

@@ -92,6 +92,70 @@ struct StatementCheckOperationsTests {
         }
     }
 
+    /// A `sql` source's query is prepared too: a typo in it is a configuration error at its
+    /// line and column, before any run exists (not exit 65 and a run left `interrupted`).
+    @Test func aMistakeInTheSourceQueryIsFoundBeforeTheRunIsCreated() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE src (id int, updated_at timestamptz); INSERT INTO src VALUES (1, now())")
+            let file = try ws.write("q.yaml", """
+                pipeline: q
+                source:
+                  sql: |
+                    select id, updated_at
+                      from src
+                     where updated_at >= :_cursor
+                     order by idd
+                  incremental: { cursor: .updated_at, initial: "2026-01-01T00:00:00Z" }
+                stages:
+                  - name: pass
+                    jq: .
+                """)
+            let run = try await BatonProcess.run(["run", file, "--progress", "none"], database: db, directory: ws.url)
+            #expect(run.status == 78, "\(run)")
+            // Line 7, column 15: `idd`, the column Postgres does not know.
+            #expect(run.stderr.contains("\(file):7:15: source.sql: the source query does not prepare: column \"idd\" does not exist (sqlstate 42703)"), "\(run)")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.runs") == 0, "no run is created")
+            let validate = try await BatonProcess.run(["validate", file], database: db, directory: ws.url)
+            #expect(validate.status == 78 && validate.stdout.contains("\(file):7:15: source.sql: the source query does not prepare"), "\(validate)")
+
+            try ws.write("q.yaml", try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "order by idd", with: "order by id"))
+            let ok = try await BatonProcess.run(["validate", file], database: db, directory: ws.url)
+            #expect(ok.status == 0 && ok.stdout.contains("1 SQL statement prepared against the database"), "\(ok)")
+            let fixed = try await BatonProcess.run(["run", file, "--progress", "none"], database: db, directory: ws.url)
+            #expect(fixed.status == 0 && Ops.stageTable(fixed.stdout)["pass"]?["done"] == "1", "\(fixed)")
+        }
+    }
+
+    /// A mistake in `setup:` is shown at its line and column too, also in a pipeline without
+    /// sql stages, and `validate` finds it.
+    @Test func aMistakeInSetupIsShownAtItsLineAndColumn() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let file = try ws.write("s.yaml", """
+                pipeline: s
+                setup:
+                  - create table if not exists s (id int)
+                  - creat index if not exists s_id on s (id)
+                source: { items: [{id: 1}], key: .id }
+                stages: [{name: pass, jq: .}]
+                """)
+            let validate = try await BatonProcess.run(["validate", file], database: db, directory: ws.url)
+            #expect(validate.status == 78, "\(validate)")
+            #expect(validate.stdout.contains("\(file):4:5: setup[1]: setup SQL failed: syntax error at or near \"creat\" (sqlstate 42601)"), "\(validate)")
+            let run = try await BatonProcess.run(["run", file, "--progress", "none"], database: db, directory: ws.url)
+            #expect(run.status == 78 && run.stderr.contains("\(file):4:5: setup[1]: setup SQL failed"), "\(run)")
+            #expect(try Ops.count(try db.connect(), "SELECT count(*) FROM baton.runs") == 0, "no run is created")
+
+            try ws.write("s.yaml", try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "creat index", with: "create index"))
+            let ok = try await BatonProcess.run(["validate", file], database: db, directory: ws.url)
+            #expect(ok.status == 0 && ok.stdout.contains("setup SQL run against the database, rolled back"), "\(ok)")
+        }
+    }
+
     @Test func withoutAnyDatabaseValidateSaysTheSQLWasNotChecked() async throws {
         let ws = try Workspace()
         defer { ws.remove() }

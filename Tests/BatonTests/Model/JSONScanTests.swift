@@ -10,16 +10,20 @@ struct JSONScanTests {
     static let strict = [
         #"{"id":1,"name":"Ada"}"#, #"  { "id" : 1 , "name" : "Ada" }  "#, "[]", "{}", "0", "-0", "-12.5e+3", "1E2",
         #""plain""#, #""esc\"aped\n\u00e9\ud83d\ude00""#, "true", "false", "null", #"{"a":{"b":[1,{"c":null}]}}"#,
-        #"{"id":1,"id":2}"#, #"{"n":12345678901234567890}"#, #"{"s":"tab\tnewline"}"#, "\t[1,\r\n2]\n",
+        #"{"id":1,"id":2}"#, #"{"n":12345678901234567890}"#, "1e9999", "-1e-9999", String(repeating: "9", count: 1000), #"{"s":"tab\tnewline"}"#, "\t[1,\r\n2]\n",
     ]
     static let lenient = [
         "nan", "01", ".5", "1.", "+1", "-", "1e", "[1,]", "{\"a\":1,}", "{a:1}", "'x'", "\"raw\ttab\"", "\"\\x\"",
         "\"\\u0000\"", "\"\\ud800\"", "\"\\udc00x\"", "[1] [2]", "", "   ", "\"unterminated", "{\"a\" 1}", "tru", "nul",
         String(repeating: "[", count: 300) + String(repeating: "]", count: 300),
+        "-1e-99999", "1e00001", "0." + String(repeating: "0", count: 20000) + "1",
     ]
 
     @Test func strictTextsAreStrictAndLenientOnesAreNot() {
-        for text in Self.strict { #expect(JSONScan.isStrict(text), "\(text)") }
+        for text in Self.strict {
+            #expect(JSONScan.isStrict(text), "\(text)")
+            #expect(throws: Never.self) { try JSON.compact(text) }
+        }
         for text in Self.lenient { #expect(!JSONScan.isStrict(text), "\(text)") }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `csv: PATH` (or a glob or folder of CSV files) with `delimiter:` and `types:`.
 enum CSVSourceKind: SourceKind {
     static let key = "csv"
@@ -42,6 +44,8 @@ enum CSVSourceKind: SourceKind {
         switch target {
         case .file(let path):
             definition = CSVSource(path: path, options: options)
+            // Only when the file may be missing (`baton test`): no header to check against.
+            guard FileManager.default.fileExists(atPath: path) else { return DecodedSourceKind(definition: definition) }
             file = path
         case .set(let pattern):
             definition = FileSetSource(pattern: pattern, format: .csv(options))

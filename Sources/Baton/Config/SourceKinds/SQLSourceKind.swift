@@ -25,6 +25,8 @@ enum SQLSourceKind: SourceKind {
                            hint: "add e.g. incremental: { cursor: .updated_at, initial: \"2026-01-01T00:00:00Z\" }")
             return nil
         }
-        return DecodedSourceKind(definition: SQLSource(query: query, databaseURL: database))
+        var definition = SQLSource(query: query, databaseURL: database)
+        definition.location = decoder.valueLocation(entry.value, source.path(key), value: query)
+        return DecodedSourceKind(definition: definition)
     }
 }

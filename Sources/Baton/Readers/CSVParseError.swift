@@ -1,0 +1,4 @@
+struct CSVParseError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+import Baton
+
+enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
+    case auto, tty, plain, none
+}

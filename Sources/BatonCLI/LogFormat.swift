@@ -1,0 +1,6 @@
+import ArgumentParser
+import Baton
+
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
