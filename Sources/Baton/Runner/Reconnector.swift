@@ -33,7 +33,8 @@ struct Reconnector {
         let now = ContinuousClock.now
         let since = failingSince ?? now
         if failingSince == nil {
-            logger.warning("\(what): database connection lost; reconnecting", metadata: ["error": "\(error)"])
+            let doing = FailurePolicy.needsReconnect(error) ? "database connection lost; reconnecting" : "another session holds what it needs; trying again"
+            logger.warning("\(what): \(doing)", metadata: ["error": "\(error)"])
         }
         failingSince = since
         if now - since > budget {

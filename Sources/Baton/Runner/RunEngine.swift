@@ -19,7 +19,9 @@ package enum RunEngine {
         controller: RunController = RunController()
     ) async throws -> RunReport {
         guard !pipeline.stages.isEmpty else { throw BatonError(.config, "pipeline \(pipeline.name) has no stages") }
-        let setup = PostgresSession(config: database, name: "baton-setup")
+        // Guarded like every connection of a run: a process paused in the middle of a set-up
+        // transaction (a migration, holding its lock) loses it after the shortest lease.
+        let setup = PostgresSession(config: RunContext.guarded(database, pipeline: pipeline), name: "baton-setup")
         // A stalled peer can hold what set-up needs: a reaper runs beside it from the start.
         let (run, validate) = try await StallReaper.guarding(pipeline, database: database, logger: options.logger) {
             let existing = try await withDatabase(options, first: true) {
@@ -99,7 +101,8 @@ package enum RunEngine {
                 """)
         }
         return try await perform(pipeline, run: run, database: database, options: options, controller: controller,
-                                 setup: PostgresSession(config: database, name: "baton-setup"), sourceValidated: false,
+                                 setup: PostgresSession(config: RunContext.guarded(database, pipeline: pipeline), name: "baton-setup"),
+                                 sourceValidated: false,
                                  statementsChecked: false)
     }
 
@@ -288,7 +291,9 @@ package enum RunEngine {
             } catch let error as PostgresError where first && error.code == .connectionFailed {
                 guard ContinuousClock.now < grace else { throw BatonError(.unavailable, "database unavailable: \(error)") }
                 try await Task.sleep(for: .milliseconds(250))
-            } catch let error where FailurePolicy.needsReconnect(error) {
+            } catch let error where FailurePolicy.needsReconnect(error) || FailurePolicy.treatment(of: error) == .conflict {
+                // A lock timeout or deadlock (another process holds what set-up needs) is tried
+                // again like a lost connection, within the same budget.
                 try await reconnector.failed(error)
             }
         }

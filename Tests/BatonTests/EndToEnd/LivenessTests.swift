@@ -120,6 +120,57 @@ struct LivenessTests {
         }
     }
 
+    /// A process paused inside a set-up transaction (the chaos suite caught one in its
+    /// migration) kept its lock: set-up connections had no idle-in-transaction timeout, and a
+    /// second process waited on the lock until it gave up (exit 75). Now set-up connections are
+    /// guarded like the run's, and a lock wait is tried again within the budget.
+    @Test func aProcessPausedInsideSetUpDoesNotHoldItsLocks() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let items = 500
+            try ws.write("fixtures/items.jsonl", (1...items).map { #"{"id": \#($0), "v": "v\#($0)"}"# }.joined(separator: "\n") + "\n")
+            let file = try ws.write("setup.yaml", """
+                pipeline: slowsetup
+                defaults: { lease: 2s }
+                setup:
+                  - create table if not exists sink (id bigint, v text)
+                  - select pg_sleep(1.5)
+                source:
+                  jsonl: \(ws.url.path)/fixtures/items.jsonl
+                  key: .id
+                stages:
+                  - name: sink
+                    sql: insert into sink values (:id, :v)
+                """)
+            let conn = try db.connect()
+            let first = try BatonProcess.start(["run", file, "--run", "p", "--progress", "none"], database: db)
+            defer { first.signal(SIGCONT) }
+            func sleeping() throws -> Bool {
+                try conn.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'select pg_sleep%' AND state = 'active'")
+                    .rows[0].decode(Int.self, 0) > 0
+            }
+            var seen = false
+            for _ in 0..<400 where !seen {
+                try await Task.sleep(for: .milliseconds(25))
+                seen = try sleeping()
+            }
+            try #require(seen, "the first process never reached its set-up")
+            first.signal(SIGSTOP)  // its sleep ends; its transaction is left idle, holding the set-up lock
+            let started = ContinuousClock.now
+            let second = try await BatonProcess.run(["run", file, "--run", "p", "--progress", "none"], database: db)
+            #expect(second.status == 0, "\(second)")
+            #expect(ContinuousClock.now - started < .seconds(25), "the second process waited on the paused one's lock")
+            let row = try conn.query("SELECT count(*), count(DISTINCT id) FROM sink").rows[0]
+            #expect(try row.decode(Int.self, 0) == items)
+            #expect(try row.decode(Int.self, 1) == items)
+            first.signal(SIGCONT)
+            let late = try await first.wait()
+            #expect([0, 75].contains(late.status), "\(late)")
+            #expect(try conn.query("SELECT count(*) FROM sink").rows[0].decode(Int.self, 0) == items)
+        }
+    }
+
     /// Runs blocking `body` on a thread of its own (not one of the few cooperative threads).
     static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
