@@ -254,7 +254,11 @@ public final class Connection {
         var message = field(UInt8(ascii: "M"))
             ?? (PQresultErrorMessage(result).map { String(cString: $0) } ?? "").trimmingTrailingWhitespace()
         if message.isEmpty { message = Connection.errorMessage(handle) }
-        let lost = PQstatus(handle) == CONNECTION_BAD
+        // A FATAL error ends the session (idle-in-transaction timeout 25P03, terminated
+        // 57P01…) even before libpq has seen the socket close: the connection is lost.
+        let fatal = field(UInt8(ascii: "V")) == "FATAL"
+        if fatal { markBroken() }
+        let lost = PQstatus(handle) == CONNECTION_BAD || fatal
         if sqlState == "57014" {
             return PostgresError(code: .cancelled, sqlState: sqlState, message: message)
         }
