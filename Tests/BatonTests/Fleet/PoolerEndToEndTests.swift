@@ -72,7 +72,9 @@ struct PoolerEndToEndTests {
                 ["run", file, "--workers", "4", "--progress", "none", "--pooler", "none", "--database-url", bouncer.url(for: db)],
                 database: nil)
             #expect(output.status != 0, "\(output)")
-            #expect(output.stderr.contains("prepared statement"), "\(output)")
+            // Named statements of one client meet another's on a shared server connection: "prepared
+            // statement … already exists", or another statement's result under this one's name.
+            #expect(output.stderr.contains("prepared statement") || output.stderr.contains("database error"), "\(output)")
             // With --pooler transaction it works.
             let pooled = try await BatonProcess.run(
                 ["run", file, "--workers", "4", "--progress", "none", "--pooler", "transaction", "--database-url", bouncer.url(for: db)],
