@@ -80,19 +80,26 @@ package enum StatementCheck {
     static func describe(_ error: PostgresError, source: SQLSource, queryOffset: (Int) -> Int?, pipeline: Pipeline) -> PipelineError {
         let location = source.location
         let position = error.position.flatMap { queryOffset($0 - 1) }.map { location?.position(ofScalar: $0) } ?? location?.start
-        var message = "the source query does not prepare: \(error.message)"
-        if let sqlState = error.sqlState { message += " (sqlstate \(sqlState))" }
-        if let detail = error.detail, !detail.isEmpty { message += "; \(detail)" }
-        var hint = error.hint
-        if error.sqlState == "42P01" {
-            hint = "create the table before the run, or in the pipeline's `setup:` (e.g. CREATE TABLE IF NOT EXISTS …), which runs first"
-        }
+        let (message, hint) = refusal(error, "the source query does not prepare") { $0 }
         return PipelineError(
             file: location?.file ?? pipeline.file ?? pipeline.name,
             line: position?.line ?? 1, column: position?.column ?? 1,
             field: location?.field ?? "source.sql",
             message: pipeline.redact(pipeline.source.incremental == nil ? message : named(message, [SQLSource.cursorParameter])), hint: hint.map(pipeline.redact)
         )
+    }
+
+    /// What the server said about a statement it refused (`rename` turns `$N` back into
+    /// `:name`), and a hint for a missing table.
+    private static func refusal(_ error: PostgresError, _ what: String, rename: (String) -> String) -> (message: String, hint: String?) {
+        var message = "\(what): \(rename(error.message))"
+        if let sqlState = error.sqlState { message += " (sqlstate \(sqlState))" }
+        if let detail = error.detail, !detail.isEmpty { message += "; \(rename(detail))" }
+        var hint = error.hint
+        if error.sqlState == "42P01" {
+            hint = "create the table before the run, or in the pipeline's `setup:` (e.g. CREATE TABLE IF NOT EXISTS …), which runs first"
+        }
+        return (message, hint)
     }
 
     /// The server's error at the file position of the character it points at.
@@ -104,13 +111,7 @@ package enum StatementCheck {
         }
         let location = sql.location
         let position = offset.map { location?.position(ofScalar: sql.template.originalOffset(of: $0)) } ?? location?.start
-        var message = "the statement does not prepare: \(named(error.message, sql.template.parameters))"
-        if let sqlState = error.sqlState { message += " (sqlstate \(sqlState))" }
-        if let detail = error.detail, !detail.isEmpty { message += "; \(named(detail, sql.template.parameters))" }
-        var hint = error.hint
-        if error.sqlState == "42P01" {
-            hint = "create the table before the run, or in the pipeline's `setup:` (e.g. CREATE TABLE IF NOT EXISTS …), which runs first"
-        }
+        let (message, hint) = refusal(error, "the statement does not prepare") { named($0, sql.template.parameters) }
         return PipelineError(
             file: location?.file ?? pipeline.file ?? pipeline.name,
             line: position?.line ?? 1, column: position?.column ?? 1,
