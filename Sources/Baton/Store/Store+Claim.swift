@@ -2,19 +2,28 @@ package import BatonPostgres
 package import Foundation
 
 extension Store {
-    /// The items of batch `alias` (a batch row in scope) still in it and not finished on their
-    /// own: its own id range, and the items listed in `item_ids` (moved in by a retry or a
-    /// replay). Two index range scans, one per kind.
-    static func batchMembers(_ alias: String, run: String = "$1") -> String {
-        """
-        SELECT m.id, m.key, m.payload, m.parent_id FROM baton.item_rows m
-        WHERE m.run_id = \(run) AND m.id >= \(alias).id << 21 AND m.id < (\(alias).id + 1) << 21
-          AND m.batch_id = \(alias).id AND m.outcome IS NULL
-        UNION ALL
-        SELECT m.id, m.key, m.payload, m.parent_id FROM unnest(\(alias).item_ids) AS listed(id)
-        JOIN baton.item_rows m ON m.run_id = \(run) AND m.id = listed.id
-        WHERE m.batch_id = \(alias).id AND m.outcome IS NULL
-        """
+    /// The items of batch `alias` (a batch row in scope) still in it (and, with
+    /// `unfinishedOnly`, not finished on their own): its own id range, and the items listed in
+    /// `item_ids` (moved in by a retry or a replay). Both are primary-key lookups whatever the
+    /// planner believes about the run's partition: the listed ids are looked up one by one
+    /// (`OFFSET 0` keeps that lateral subquery from being flattened into a join that scanned
+    /// the whole partition per claim when its statistics were stale).
+    static func batchMembers(
+        _ alias: String, run: String = "$1", columns: String = "m.id, m.key, m.payload, m.parent_id", unfinishedOnly: Bool = true
+    ) -> String {
+        let unfinished = unfinishedOnly ? " AND m.outcome IS NULL" : ""
+        return """
+            SELECT \(columns) FROM baton.item_rows m
+            WHERE m.run_id = \(run) AND m.id >= \(alias).id << 21 AND m.id < (\(alias).id + 1) << 21
+              AND m.batch_id = \(alias).id\(unfinished)
+            UNION ALL
+            SELECT listed_member.* FROM unnest(\(alias).item_ids) AS listed(id)
+            CROSS JOIN LATERAL (
+                SELECT \(columns) FROM baton.item_rows m
+                WHERE m.run_id = \(run) AND m.id = listed.id AND m.batch_id = \(alias).id\(unfinished)
+                OFFSET 0
+            ) listed_member
+            """
     }
 
     /// Claims pending batches of a run's stage, up to about `limit` items, in one statement

@@ -114,10 +114,10 @@ private struct CommitWriter {
     func commitAtOnce(_ plan: CommitPlan) throws -> CommitReport {
         let newBatches = try ids.take(plan.batchesNeeded(nextBatchSize: target.nextBatchSize), conn)
         var statements: [Statement] = []
-        if plan.completions.contains(where: { !$0.effects.isEmpty }) {
-            // Deferred constraints would otherwise fail at the implicit COMMIT, blaming no item.
-            statements.append(Statement("SET CONSTRAINTS ALL IMMEDIATE"))
-        }
+        // With effects, an explicit transaction: SET CONSTRAINTS only works inside one, and
+        // deferred constraints would otherwise fail at the implicit COMMIT, blaming no item.
+        let explicit = plan.completions.contains(where: { !$0.effects.isEmpty })
+        if explicit { statements += [Statement("BEGIN"), Statement("SET CONSTRAINTS ALL IMMEDIATE")] }
         statements.append(finish(plan))
         statements += bookkeeping(plan, newBatches: newBatches)
         let (children, childrenStatement) = childStatement(plan.children, batchIDs: Array(newBatches.dropFirst(plan.retries.count)))
@@ -125,7 +125,14 @@ private struct CommitWriter {
         if let childrenStatement { statements.append(childrenStatement) }
         statements += try effectStatements(plan.completions)
         if let results = resultStatement(plan.children) { statements.append(results) }
-        let results = try conn.pipeline(statements)
+        if explicit { statements.append(Statement("COMMIT")) }
+        let results: [QueryResult]
+        do {
+            results = try conn.pipeline(statements)
+        } catch {
+            conn.rollbackQuietly()
+            throw error
+        }
         var report = plan.report
         if let childIndex { count(&report, children: children, enqueued: try results[childIndex].rows[0].decode(Int.self, 0)) }
         return report

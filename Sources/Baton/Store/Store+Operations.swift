@@ -124,13 +124,7 @@ extension Store {
                        (count(x.id) FILTER (WHERE x.outcome = 'skipped' OR x.id = ANY (t.skipped_ids)))::int AS skipped,
                        (count(x.id) FILTER (WHERE x.outcome = 'failed'))::int AS failed
                 FROM baton.batches t
-                LEFT JOIN LATERAL (
-                    SELECT m.id, m.outcome FROM baton.item_rows m
-                    WHERE m.run_id = $1 AND m.id >= t.id << 21 AND m.id < (t.id + 1) << 21 AND m.batch_id = t.id
-                    UNION ALL
-                    SELECT m.id, m.outcome FROM unnest(t.item_ids) AS listed(id)
-                    JOIN baton.item_rows m ON m.run_id = $1 AND m.id = listed.id WHERE m.batch_id = t.id
-                ) x ON true
+                LEFT JOIN LATERAL (\(Store.batchMembers("t", columns: "m.id, m.outcome", unfinishedOnly: false))) x ON true
                 WHERE t.id IN (SELECT batch FROM baton_touched)
                 GROUP BY t.id
             ) c
