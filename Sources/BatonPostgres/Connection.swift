@@ -12,6 +12,8 @@ internal import Glibc
 public final class Connection {
     let handle: OpaquePointer
     private var preparedNames: [String: String] = [:]
+    /// ``parameterTypes(of:timeout:)`` answers, per statement text (two round trips each).
+    private var parameterTypeCache: [String: [String]] = [:]
     private var usePreparedStatements: Bool
     /// True when the connection goes through a transaction pooler (``PoolerMode``): no
     /// statement is prepared by name and no setting is left on the session.
@@ -193,12 +195,20 @@ public final class Connection {
     }
 
     /// The types the server infers for a statement's parameters (`PQdescribePrepared`), as
-    /// type names (`bigint`, `text`, `timestamp with time zone`…). Prepares it if needed.
+    /// type names (`bigint`, `text`, `timestamp with time zone`…). Prepares it if needed;
+    /// remembered per statement text for the life of the connection.
     public func parameterTypes(of sql: String, timeout: Duration? = nil) throws -> [String] {
+        if let known = parameterTypeCache[sql] { return known }
+        let types = try describeParameterTypes(of: sql, timeout: timeout)
+        if parameterTypeCache.count < Connection.maxPreparedStatements { parameterTypeCache[sql] = types }
+        return types
+    }
+
+    private func describeParameterTypes(of sql: String, timeout: Duration?) throws -> [String] {
         // Behind a transaction pooler the unnamed statement lives only as long as the
         // transaction: prepare and describe it inside one.
         if isPooled && transactionStatus == .idle {
-            return try transaction { try $0.parameterTypes(of: sql, timeout: timeout) }
+            return try transaction { try $0.describeParameterTypes(of: sql, timeout: timeout) }
         }
         let deadline = deadline(timeout)
         try ensureUsable()

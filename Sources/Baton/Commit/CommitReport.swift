@@ -12,6 +12,9 @@ package struct CommitReport: Sendable, Hashable {
     package var deduplicated = 0
     /// Children enqueued.
     package var enqueued = 0
+    /// What each fused stage of the commit did (``Fusion/parts``, in order); empty when the
+    /// commit was made without them.
+    package var fused: [CommitReport] = []
 
     package init() {}
 

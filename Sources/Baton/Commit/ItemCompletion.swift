@@ -9,6 +9,8 @@ package struct ItemCompletion: Sendable {
     package var outputsFromEffects: Bool
     /// Children too many to hold in memory, spilled to a file (a large fan-out).
     package var spill: ChildSpill?
+    /// Children that the next stage ran inline (fused) instead of being queued.
+    package var fused = 0
 
     package init(item: ClaimedItem, children: [ChildItem], effects: [SQLEffect] = [], outputsFromEffects: Bool = false,
                  spill: ChildSpill? = nil) {
@@ -21,7 +23,7 @@ package struct ItemCompletion: Sendable {
 
     /// `done` when it produced or wrote something, `skipped` when it was filtered out.
     package var finalState: ItemState {
-        let produced = !children.isEmpty || !effects.isEmpty || outputsFromEffects || (spill?.count ?? 0) > 0
+        let produced = !children.isEmpty || fused > 0 || !effects.isEmpty || outputsFromEffects || (spill?.count ?? 0) > 0
         return ItemState.running.applying(.complete(produced: produced)) ?? .done
     }
 }

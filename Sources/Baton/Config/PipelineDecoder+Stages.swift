@@ -99,6 +99,7 @@ extension PipelineDecoder {
             key = program
         }
         let settings = decodeSettings(stage).over(defaults)
+        let fuse = stage["fuse"].flatMap { boolean($0, stage.path("fuse")) } ?? true
 
         guard errors.count == before, let name = draft.name, let transform = draft.decoded?.transform else { return draft }
         draft.stage = Stage(
@@ -107,6 +108,7 @@ extension PipelineDecoder {
             timeout: settings.timeout,
             definitionHash: StableHash.hex(CanonicalYAML.text(of: node)), location: location(of: node)
         )
+        draft.stage?.fuse = fuse
         return draft
     }
 

@@ -14,7 +14,7 @@ enum PipelineKeys {
     static var stage: [String] { stage(swift: false) }
     /// Every stage key: the common ones, each offered kind's key and the keys of its own.
     static func stage(swift: Bool) -> [String] {
-        ["name"] + StageKinds.offered(swift: swift).map { $0.key } + StageKinds.ownKeys.map(\.key) + ["key", "retry", "concurrency", "batch_size", "lease", "timeout"]
+        ["name"] + StageKinds.offered(swift: swift).map { $0.key } + StageKinds.ownKeys.map(\.key) + ["key", "retry", "concurrency", "batch_size", "lease", "timeout", "fuse"]
     }
     /// SQL parameters every item has, whatever its fields.
     static let sqlBuiltins = ["_key", "_run", "_run_id", "_stage", "_payload"]

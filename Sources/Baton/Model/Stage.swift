@@ -18,6 +18,9 @@ public struct Stage: Sendable {
     /// How long one item may spend in the transform (nil: the kind's default, e.g. 10 s for
     /// jq, the request's or program's own timeout for http and exec).
     public var timeout: Duration?
+    /// Whether the stage may run inside the previous stage's transaction when it can (see
+    /// ``runsInline``); `fuse: false` in the file keeps its queue boundary.
+    public var fuse = true
     /// Hash of this stage's definition; recorded on every item it finishes.
     package var definitionHash: String
     /// Where in the pipeline file the stage is declared (`file:line`), for messages.
@@ -49,4 +52,22 @@ public struct Stage: Sendable {
         self.definitionHash = definitionHash ?? StableHash.hex("\(name)\u{1}\(transform.fingerprint)\u{1}\(key ?? "")")
         self.location = location
     }
+}
+
+extension Stage {
+    /// The stage runs inside the commit of the stage before it ("fused"): its transform is
+    /// in-database (jq, or sql not returning rows), and the queue boundary in front of it does
+    /// nothing a user asked for (no `key:`: no deduplication or fan-in; `fuse` not off). Its
+    /// items are transformed in memory by the worker that finished their parent, its effects
+    /// and counts are written in that same transaction, and only the items that fail (or are
+    /// not decided) there are stored and queued as usual.
+    package var runsInline: Bool {
+        guard fuse, key == nil, transformsInMemory else { return false }
+        if let sql = transform as? SQLTransform { return sql.outputs != .returning }
+        return true
+    }
+
+    /// The transform computes in this process, quickly, without waiting on anything (jq, sql
+    /// parameters): a worker runs a batch of it item after item, with no task per item.
+    package var transformsInMemory: Bool { transform is JQTransform || transform is SQLTransform }
 }

@@ -115,6 +115,7 @@ struct Worker {
     private func finish(_ claim: Claim, stage s: Int, claimedAt: ContinuousClock.Instant) async throws {
         let stage = stages[s]
         let (completions, failures, halt) = await transform(claim.items, stage: s)
+        let fusion = halt == nil ? await fuse(completions, after: s, token: claim.token) : nil
         if context.controller.isAborting || Task.isCancelled {
             try await release(claim.token)
             return
@@ -127,7 +128,7 @@ struct Worker {
         do {
             report = try await session.withConnection { conn in
                 try Store.commit(conn, target: target, batches: claim.batches, token: claim.token,
-                                 completions: completions, failures: failures, ids: ids.pool) { parent, rows in
+                                 completions: completions, failures: failures, ids: ids.pool, fusion: fusion) { parent, rows in
                     try rows.enumerated().map { position, payload in
                         ChildItem(key: try keys.key(parent: parent.key, position: position, payload: payload), payload: payload)
                     }
@@ -143,6 +144,14 @@ struct Worker {
         context.record(stage: s, report)
         context.recordMetrics(stage: s, report, items: claim.items.count, claimedAt: claimedAt, committing: committing)
         context.adjustBacklog(stage: s + 1, by: report.enqueued)
+        if let fusion {
+            for (part, partReport) in zip(fusion.parts, report.fused) {
+                guard let j = stages.firstIndex(where: { $0.name == part.target.stage }) else { continue }
+                context.record(stage: j, partReport)
+                context.recordMetrics(stage: j, partReport, items: part.completions.count, claimedAt: claimedAt, committing: committing)
+                context.adjustBacklog(stage: j + 1, by: partReport.enqueued)
+            }
+        }
         if report.leaseLost > 0 {
             context.logger.warning("lease lost: outputs of \(report.leaseLost) item(s) discarded (another worker has them)",
                                    metadata: ["stage.name": "\(stage.name)"])
@@ -206,7 +215,19 @@ struct Worker {
     private func transform(_ batch: [ClaimedItem], stage s: Int) async -> ([ItemCompletion], [ItemFailure], StageError?) {
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(batch.count)
-        if stages[s].concurrency == 1 || batch.count == 1 {
+        if stages[s].transformsInMemory {
+            // CPU work of microseconds: one permit for the batch, item after item in this task
+            // (a task and a permit per item cost more than the transform).
+            outcomes = await context.limiters[s].withPermit {
+                var done: [Outcome] = []
+                done.reserveCapacity(batch.count)
+                for item in batch {
+                    if context.controller.isAborting { break }
+                    done.append(await process(item, stage: s, holdingPermit: true))
+                }
+                return done
+            }
+        } else if stages[s].concurrency == 1 || batch.count == 1 {
             for item in batch {
                 if context.controller.isAborting { break }
                 outcomes.append(await process(item, stage: s))
@@ -235,6 +256,64 @@ struct Worker {
         return (completions, failures, halt)
     }
 
+    /// Runs the fused stages after stage `s` (``Stage/runsInline``) on the claim's outputs, in
+    /// memory, one stage after the other, for the same commit. An output its stage could not
+    /// finish there (it failed, was cut short, fanned out past memory, or its key repeats) stays
+    /// a queued child, and its stage deals with it as usual. Nil when nothing ran inline.
+    private func fuse(_ completions: [ItemCompletion], after s: Int, token: UUID) async -> Fusion? {
+        guard s + 1 < stages.count, stages[s + 1].runsInline,
+              completions.allSatisfy({ $0.spill == nil && !$0.outputsFromEffects }) else { return nil }
+        var head = completions
+        var parts: [Fusion.Part] = []
+        var parents = completions
+        var level = s
+        while level + 1 < stages.count, stages[level + 1].runsInline, !context.controller.isAborting {
+            let j = level + 1
+            var items: [ClaimedItem] = []
+            var keys = Set<String>()
+            for parent in parents {
+                for child in parent.children {
+                    guard keys.insert(child.key).inserted else { return Self.fusion(head, parts) }
+                    // The stand-in of the item the queue would hold: the stored item the chain
+                    // started from is its parent's (for lineage, children and results).
+                    items.append(ClaimedItem(
+                        id: parent.item.id, batchID: parent.item.batchID, key: child.key, payload: child.payload, attempt: 1,
+                        maxAttempts: stages[j].retry.maxAttempts, parentID: parent.item.id, leaseToken: token
+                    ))
+                }
+            }
+            guard !items.isEmpty else { break }
+            let (ran, _, _) = await transform(items, stage: j)
+            var finished: [String: ItemCompletion] = [:]
+            for completion in ran where completion.spill == nil && !completion.outputsFromEffects {
+                finished[completion.item.key] = completion
+            }
+            var inline: [ItemCompletion] = []
+            for index in parents.indices {
+                var queued: [ChildItem] = []
+                for child in parents[index].children {
+                    if let completion = finished[child.key] {
+                        inline.append(completion)
+                        parents[index].fused += 1
+                    } else {
+                        queued.append(child)
+                    }
+                }
+                parents[index].children = queued
+            }
+            if parts.isEmpty { head = parents } else { parts[parts.count - 1].completions = parents }
+            guard !inline.isEmpty else { break }
+            parts.append(Fusion.Part(target: commitTarget(stage: j), completions: inline))
+            parents = inline
+            level = j
+        }
+        return Self.fusion(head, parts)
+    }
+
+    private static func fusion(_ head: [ItemCompletion], _ parts: [Fusion.Part]) -> Fusion? {
+        parts.isEmpty ? nil : Fusion(head: head, parts: parts)
+    }
+
     /// A jq stage's outputs, keyed as they come and spilled to a file past
     /// ``ChildSpill/memoryLimit``: memory stays flat whatever one item emits.
     private func streamed(_ jq: JQTransform, _ input: StageInput, item: ClaimedItem, stage s: Int) throws -> ItemCompletion {
@@ -250,7 +329,12 @@ struct Worker {
         return ItemCompletion(item: item, children: spill.inMemory)
     }
 
-    private func process(_ item: ClaimedItem, stage s: Int) async -> Outcome {
+    /// Runs `body` under a permit of stage `s`'s limiter, unless the caller holds one.
+    private func permitted<T: Sendable>(_ s: Int, _ held: Bool, _ body: () async throws -> T) async throws -> T {
+        held ? try await body() : try await context.limiters[s].withPermit(body)
+    }
+
+    private func process(_ item: ClaimedItem, stage s: Int, holdingPermit: Bool = false) async -> Outcome {
         let stage = stages[s]
         let isLast = s + 1 == stages.count
         let input = StageInput(
@@ -259,9 +343,9 @@ struct Worker {
         )
         do {
             if let jq = stage.transform as? JQTransform {
-                return .completed(try await context.limiters[s].withPermit { try streamed(jq, input, item: item, stage: s) })
+                return .completed(try await permitted(s, holdingPermit) { try streamed(jq, input, item: item, stage: s) })
             }
-            let output = try await context.limiters[s].withPermit {
+            let output = try await permitted(s, holdingPermit) {
                 // jq enforces the stage's timeout itself (its programs cannot be cancelled).
                 let outer = stage.transform is JQTransform ? nil : stage.timeout
                 return try await ItemDeadline.run(outer, stage: stage.name, key: item.key) { try await stage.transform.process(input) }

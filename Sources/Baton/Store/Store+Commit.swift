@@ -14,11 +14,27 @@ extension Store {
     ///
     /// `childrenFromRows` turns an item's effect rows into children (`outputs: returning`);
     /// it runs between the two round trips such a commit needs.
+    ///
+    /// With a `fusion` (the fused stages' share, ``Fusion``), that share is written in the same
+    /// transaction; if it fails for any reason but a lost connection (an effect, a lost lease),
+    /// the commit is made again without it: every output queued, the ordinary path below.
     package static func commit(
         _ conn: Connection, target: CommitTarget, batches: [Int64], token: UUID,
-        completions: [ItemCompletion], failures: [ItemFailure], ids: BatchIDPool,
+        completions: [ItemCompletion], failures: [ItemFailure], ids: BatchIDPool, fusion: Fusion? = nil,
         childrenFromRows: (ClaimedItem, [String]) throws -> [ChildItem] = { _, _ in [] }
     ) throws -> CommitReport {
+        if let fusion {
+            do {
+                return try retryingConflicts {
+                    try CommitWriter(conn: conn, target: target, batches: batches, token: token, ids: ids)
+                        .commitFused(fusion, failures: failures)
+                }
+            } catch let error where FailurePolicy.needsReconnect(error) {
+                throw error
+            } catch {
+                conn.rollbackQuietly()
+            }
+        }
         var held = batches
         var completions = completions
         var failures = failures
@@ -135,6 +151,76 @@ private struct CommitWriter {
         }
         var report = plan.report
         if let childIndex { count(&report, children: children, enqueued: try results[childIndex].rows[0].decode(Int.self, 0)) }
+        return report
+    }
+
+    /// The claimed batches and the fused stages' share (``Fusion``) in one pipelined explicit
+    /// transaction: per fused stage, a `done` batch with its counts and the stored item each
+    /// member came from, its effects, and its outputs queued for the stage after it (or written
+    /// to `baton.results`).
+    func commitFused(_ fusion: Fusion, failures: [ItemFailure]) throws -> CommitReport {
+        let plan = CommitPlan(batches: batches, completions: fusion.head, failures: failures)
+        let partPlans = fusion.parts.map { CommitPlan(batches: [], completions: $0.completions, failures: []) }
+        var needed = plan.batchesNeeded(nextBatchSize: target.nextBatchSize)
+        for (part, partPlan) in zip(fusion.parts, partPlans) {
+            needed += 1 + partPlan.batchesNeeded(nextBatchSize: part.target.nextBatchSize)
+        }
+        var fresh = try ids.take(needed, conn)[...]
+        func take(_ count: Int) -> [Int64] {
+            defer { fresh = fresh.dropFirst(count) }
+            return Array(fresh.prefix(count))
+        }
+        var statements = [Statement("BEGIN"), Statement("SET CONSTRAINTS ALL IMMEDIATE"), finish(plan)]
+        statements += bookkeeping(plan, newBatches: take(plan.retries.count))
+        // Where each level's enqueued count comes back (nil: nothing queued), with its children's count.
+        var enqueuedAt: [(index: Int?, children: Int)] = []
+        func enqueue(_ writer: CommitWriter, _ children: [(parent: ClaimedItem, child: ChildItem)]) {
+            let batchIDs = take(writer.target.nextStage == nil ? 0 : (children.count + writer.target.nextBatchSize - 1) / writer.target.nextBatchSize)
+            let (count, statement) = writer.childStatement(children, batchIDs: batchIDs)
+            enqueuedAt.append((statement.map { _ in statements.count }, count))
+            if let statement { statements.append(statement) }
+        }
+        enqueue(self, plan.children)
+        statements += try effectStatements(plan.completions)
+        for (part, partPlan) in zip(fusion.parts, partPlans) {
+            let writer = CommitWriter(conn: conn, target: part.target, batches: [], token: token, ids: ids)
+            let virtual = take(1)[0]
+            let members = partPlan.completions
+            statements.append(Statement("""
+                INSERT INTO baton.batches (id, run_id, stage, state, attempt, max_attempts, size, done, skipped, stage_hash,
+                                           parent_batch, claimed_at, finished_at, fused_heads, fused_skipped)
+                SELECT $1, $2, $3, 'done', 1, $4, $5, $6, $7, $8, $9,
+                       coalesce((SELECT claimed_at FROM baton.batches WHERE id = $9), now()), now(), $10::bigint[], $11::bigint[]
+                """, [
+                    virtual, target.runID, part.target.stage, members.first?.item.maxAttempts ?? 1, members.count,
+                    partPlan.report.done, partPlan.report.skipped, part.target.stageHash, batches.first ?? virtual,
+                    PostgresArray(members.map { String($0.item.id) }),
+                    PostgresArray(members.filter { $0.finalState == .skipped }.map { String($0.item.id) }),
+                ]))
+            enqueue(writer, partPlan.children)
+            statements += try writer.effectStatements(members)
+            if let results = writer.resultStatement(partPlan.children) { statements.append(results) }
+        }
+        statements.append(Statement("COMMIT"))
+        let results: [QueryResult]
+        do {
+            results = try conn.pipeline(statements)
+        } catch {
+            conn.rollbackQuietly()
+            throw error
+        }
+        func enqueued(_ level: Int) throws -> Int {
+            guard let index = enqueuedAt[level].index else { return 0 }
+            return try results[index].rows[0].decode(Int.self, 0)
+        }
+        var report = plan.report
+        count(&report, children: enqueuedAt[0].children, enqueued: try enqueued(0))
+        for (offset, (part, partPlan)) in zip(fusion.parts, partPlans).enumerated() {
+            var partReport = partPlan.report
+            partReport.enqueued = try enqueued(offset + 1)
+            partReport.deduplicated = part.target.nextStage == nil ? 0 : enqueuedAt[offset + 1].children - partReport.enqueued
+            report.fused.append(partReport)
+        }
         return report
     }
 
@@ -327,7 +413,7 @@ private struct CommitWriter {
 
     /// The next stage's items, in new batches of the next stage's batch size; duplicates
     /// (same key already in the stage) are skipped and counted.
-    private func childStatement(_ children: [(parent: ClaimedItem, child: ChildItem)], batchIDs: [Int64]) -> (Int, Statement?) {
+    func childStatement(_ children: [(parent: ClaimedItem, child: ChildItem)], batchIDs: [Int64]) -> (Int, Statement?) {
         guard let next = target.nextStage, !children.isEmpty else { return (children.count, nil) }
         var ids: [String] = []
         var batches: [String] = []
@@ -364,7 +450,7 @@ private struct CommitWriter {
     }
 
     /// The outputs of a last stage that writes to `baton.results`.
-    private func resultStatement(_ children: [(parent: ClaimedItem, child: ChildItem)]) -> Statement? {
+    func resultStatement(_ children: [(parent: ClaimedItem, child: ChildItem)]) -> Statement? {
         guard target.nextStage == nil, target.writesResults, !children.isEmpty else { return nil }
         // A key may repeat within one batch only by a transform bug; keep the last.
         var latest: [String: (ClaimedItem, ChildItem)] = [:]
@@ -384,7 +470,7 @@ private struct CommitWriter {
 
     /// The stage's effects: one set-based statement when every item runs the same one-row
     /// INSERT (``SQLBatchForm``), else one statement per effect, in effect order.
-    private func effectStatements(_ completions: [ItemCompletion]) throws -> [Statement] {
+    func effectStatements(_ completions: [ItemCompletion]) throws -> [Statement] {
         let effects = completions.flatMap(\.effects)
         guard !effects.isEmpty else { return [] }
         if effects.count > 1, completions.allSatisfy({ $0.effects.count == 1 }), let sql = effects.first?.sql,

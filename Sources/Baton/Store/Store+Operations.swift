@@ -45,8 +45,15 @@ extension Store {
             """, selectionParameters(runID: runID, selection)).rows.map { (try $0.decode(String.self, 0), try $0.decode(Int.self, 1)) }
         var downstream = 0
         if selection.includeDone {
-            downstream = try conn.query("\(downstreamSQL) SELECT count(*) FROM down",
-                                        selectionParameters(runID: runID, selection)).rows[0].decode(Int.self, 0)
+            // Stored downstream items, and the members of fused stages that came from them.
+            downstream = try conn.query("""
+                \(downstreamSQL), gone AS (
+                    SELECT id FROM down UNION SELECT id FROM (\(selectionSQL)) s
+                )
+                SELECT (SELECT count(*) FROM down)
+                     + (SELECT count(*) FROM baton.batches v, unnest(v.fused_heads) h
+                        WHERE v.run_id = $1 AND v.fused_heads IS NOT NULL AND h IN (SELECT id FROM gone))
+                """, selectionParameters(runID: runID, selection)).rows[0].decode(Int.self, 0)
         }
         return ReplayPlan(perStage: perStage, downstream: downstream)
     }
@@ -69,6 +76,23 @@ extension Store {
             // Batches whose members change, recounted at the end.
             try conn.execute("CREATE TEMP TABLE IF NOT EXISTS baton_touched (batch bigint) ON COMMIT DROP")
             if selection.includeDone {
+                // Fused stages keep counts only: members that came from an item replayed or
+                // deleted here leave them (before `down` is deleted, while it can be found).
+                try conn.query("""
+                    \(downstreamSQL), gone AS (
+                        SELECT id FROM down UNION SELECT id FROM (\(selectionSQL)) s
+                    ), recounted AS (
+                        SELECT v.id,
+                               array(SELECT h FROM unnest(v.fused_heads) h WHERE h NOT IN (SELECT id FROM gone)) AS heads,
+                               array(SELECT h FROM unnest(v.fused_skipped) h WHERE h NOT IN (SELECT id FROM gone)) AS skipped
+                        FROM baton.batches v
+                        WHERE v.run_id = $1 AND v.fused_heads && ARRAY(SELECT id FROM gone)
+                    )
+                    UPDATE baton.batches v
+                    SET fused_heads = c.heads, fused_skipped = c.skipped, size = cardinality(c.heads),
+                        skipped = cardinality(c.skipped), done = cardinality(c.heads) - cardinality(c.skipped)
+                    FROM recounted c WHERE v.id = c.id
+                    """, parameters)
                 try conn.query("""
                     \(downstreamSQL), gone_results AS (
                         DELETE FROM baton.results r WHERE r.run_id = $1 AND r.item_id IN (SELECT id FROM down)

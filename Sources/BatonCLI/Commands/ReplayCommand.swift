@@ -63,6 +63,9 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         try RunReference.checkStages(stages, of: record, known: try await RunReference.stageNames(of: record, global: global))
         let pipeline = try pipelineToReplay(record)
+        if includeDone, let pipeline {
+            try Self.checkFusedStages(stages, of: pipeline)
+        }
         let selection = ReplaySelection(
             stages: stages.isEmpty ? nil : stages, keys: keys.isEmpty ? nil : keys,
             errorPattern: errorPattern, includeDone: includeDone
@@ -158,6 +161,21 @@ struct ReplayCommand: AsyncParsableCommand {
                              metadata: ["run.id": "\(record.id)", "run.name": "\(record.name)"])
         } else if !badRecords.isEmpty {
             LogSetup.message(Preview.leftOut(badRecords.count, sourceName: sourceName, kind: sourceKind), metadata: ["run.name": "\(record.name)"])
+        }
+    }
+
+    /// A fused stage (``Stage/runsInline``) keeps no done items of its own: they ran in the
+    /// transaction of the stage before them. `--done --stage` of it would replay almost
+    /// nothing, silently; the stage that feeds it re-runs both.
+    static func checkFusedStages(_ names: [String], of pipeline: Pipeline) throws {
+        for name in names {
+            guard let index = pipeline.stages.firstIndex(where: { $0.name == name }), index > 0,
+                  pipeline.stages[index].runsInline else { continue }
+            var feeder = index - 1
+            while feeder > 0, pipeline.stages[feeder].runsInline { feeder -= 1 }
+            throw BatonError(.usage, "stage \(name) is fused: its items run inside the transaction of stage "
+                + "\(pipeline.stages[feeder].name) and only their counts are kept, so `--done --stage \(name)` has no items to replay; "
+                + "`--done --stage \(pipeline.stages[feeder].name)` re-runs both (set `fuse: false` on \(name) to keep its items)")
         }
     }
 

@@ -206,7 +206,7 @@ struct BrokenPipeline: Sendable, CustomTestStringConvertible {
         BrokenPipeline("unknown-stage-key.yaml", [
             #"unknown-stage-key.yaml:7:5: stages[0].retyr: unknown key `retyr` (hint: did you mean `retry`?)"#,
             #"unknown-stage-key.yaml:8:5: stages[0].concurency: unknown key `concurency` (hint: did you mean `concurrency`?)"#,
-            #"unknown-stage-key.yaml:9:5: stages[0].frobnicate: unknown key `frobnicate` (hint: valid keys here: name, jq, sql, http, exec, outputs, key, retry, concurrency, batch_size, lease, timeout)"#,
+            #"unknown-stage-key.yaml:9:5: stages[0].frobnicate: unknown key `frobnicate` (hint: valid keys here: name, jq, sql, http, exec, outputs, key, retry, concurrency, batch_size, lease, timeout, fuse)"#,
         ]),
         BrokenPipeline("unknown-top-key.yaml", [
             #"unknown-top-key.yaml:1:1: stages: missing required key `stages` (hint: add a list of stages, e.g. `stages: [ { name: shape, jq: '.' } ]`)"#,

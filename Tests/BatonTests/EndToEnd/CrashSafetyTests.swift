@@ -71,7 +71,8 @@ struct CrashSafetyTests {
                    OR (id > 1000000 AND (double <> (id - 1000000) * 2 + 1 OR tag <> 'ITEM-' || (id - 1000000)))
                 """) == 0)
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state <> 'done'") == 0)
-            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE stage = 'load'") == expected)
+            // load is fused into the stage before it: its counts, kept per commit, are exact too.
+            #expect(try EngineFixture.count(conn, "SELECT coalesce(sum(done), 0)::bigint FROM baton.batches WHERE stage = 'load'") == expected)
             #expect(try conn.query("SELECT state FROM baton.runs").rows[0].decode(String.self, 0) == "succeeded")
         }
     }

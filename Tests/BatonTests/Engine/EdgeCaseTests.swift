@@ -70,12 +70,15 @@ struct EdgeCaseTests {
     @Test func resumingWithAStageRemovedFromTheFileIsRefused() async throws {
         try await TestDatabase.with { db in
             let controller = RunController()
+            // b keeps its queue (not fused into a's commits), so it has unfinished items.
+            var b = Stage(name: "b", transform: try JQTransform(program: "."))
+            b.fuse = false
             let first = Pipeline(name: "shrink", source: EngineFixture.items(200), stages: [
                 Stage(name: "a", transform: SwiftTransform { item in
                     if !controller.isStopping { controller.requestStop(.interrupt) }
                     return .outputs([item.payload])
                 }, batchSize: 10),
-                Stage(name: "b", transform: try JQTransform(program: ".")),
+                b,
             ])
             let interrupted = try await RunEngine.run(first, database: db.config, runName: "r", options: EngineFixture.options(workers: 1), controller: controller)
             #expect(interrupted.stopReason == .interrupt)

@@ -174,9 +174,12 @@ struct RunEngineTests {
         try await TestDatabase.with { db in
             let conn = try db.connect()
             let source = SourceSpec(.items([.object([("id", .string("a")), ("n", .array([.number(1), .number(2)]))])]), key: ".id")
+            // echo keeps its queue, so its items (and their keys) are stored.
+            var echo = Stage(name: "echo", transform: try JQTransform(program: "{v: .}"))
+            echo.fuse = false
             let pipeline = Pipeline(name: "keys", source: source, stages: [
                 Stage(name: "explode", transform: try JQTransform(program: ".n[]")),
-                Stage(name: "echo", transform: try JQTransform(program: "{v: .}")),
+                echo,
             ])
             _ = try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options())
             let keys = try conn.query("SELECT key FROM baton.items WHERE stage = 'echo' ORDER BY key").rows.map { try $0.decode(String.self, 0) }

@@ -24,6 +24,7 @@ struct BadRecordReplayOperationsTests {
                 jq: '{id, name, age}'
               - name: load
                 sql: insert into people (id, name, age) values (:id, :name, :age)
+                fuse: false
             """)
     }
 

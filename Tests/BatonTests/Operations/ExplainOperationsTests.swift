@@ -34,8 +34,10 @@ struct ExplainOperationsTests {
                     retry: { max_attempts: 4, backoff: fixed, initial: 10ms, max: 10ms }
                   - name: split
                     jq: '.id as $id | .found.parts[] | {id: $id, part: .}'
+                    fuse: false
                   - name: label
                     jq: '{label: "\\(.id)-\\(.part)"}'
+                    fuse: false
                 """)
             let run = try await BatonProcess.run(["run", file, "--run", "ex", "--progress", "none"], database: db)
             #expect(run.status == 1, "\(run)")

@@ -21,12 +21,18 @@ enum Ops {
         try conn.query(sql, params).rows[0].decode(Int.self, 0)
     }
 
-    /// `baton.items` of run `name`, counted per stage and state: `["load": ["done": 14, "failed": 3]]`.
+    /// The items of run `name` counted per stage and state as `status` counts them (from the
+    /// batches: fused stages keep counts, not items): `["load": ["done": 14, "failed": 3]]`.
     static func itemStates(_ conn: Connection, run name: String) throws -> [String: [String: Int]] {
         var out: [String: [String: Int]] = [:]
         for line in try rows(conn, """
-            SELECT i.stage, i.state, count(*) FROM baton.items i JOIN baton.runs r ON r.id = i.run_id
-            WHERE r.name = $1 GROUP BY 1, 2
+            SELECT b.stage, s.state, sum(s.n)::bigint
+            FROM baton.batches b JOIN baton.runs r ON r.id = b.run_id,
+                 LATERAL (VALUES ('pending', CASE WHEN b.state = 'pending' THEN b.size ELSE 0 END),
+                                 ('running', CASE WHEN b.state = 'running' THEN b.size ELSE 0 END),
+                                 ('cancelled', CASE WHEN b.state = 'cancelled' THEN b.size ELSE 0 END),
+                                 ('done', b.done), ('skipped', b.skipped), ('failed', b.failed)) AS s(state, n)
+            WHERE r.name = $1 GROUP BY 1, 2 HAVING sum(s.n) > 0
             """, [name]) {
             let parts = line.split(separator: "|").map(String.init)
             out[parts[0], default: [:]][parts[1]] = Int(parts[2])

@@ -22,6 +22,7 @@ struct PruneOperationsTests {
                     jq: 'if .id == 4 then error("four is out") else . end'
                   - name: tag
                     jq: '{id, tag: "t\\(.id)"}'
+                    fuse: false
                 """)
             // A succeeded run, a failed run, and an interrupted one that is still running.
             #expect(try await BatonProcess.run(["run", quick, "--run", "ok-run", "--progress", "none"], database: db).status == 1)
