@@ -44,6 +44,21 @@ extension Store {
 
     /// Every item of a run with this key (in any stage), or produced from it, with attempts.
     /// The lineage: ancestors of the matching items, the items, and all their descendants.
+    /// How many members of fused stages (``Stage/runsInline``: counted, not stored) came
+    /// from each of the given stored items, per stage: `[item id: [(stage, count)]]`.
+    package static func fusedMembers(_ conn: Connection, runID: Int64, items: [Int64]) throws -> [Int64: [(stage: String, count: Int)]] {
+        guard !items.isEmpty else { return [:] }
+        var out: [Int64: [(stage: String, count: Int)]] = [:]
+        for row in try conn.query("""
+            SELECT h, v.stage, count(*) FROM baton.batches v, unnest(v.fused_heads) h
+            WHERE v.run_id = $1 AND v.fused_heads && $2::bigint[] AND h = ANY ($2::bigint[])
+            GROUP BY 1, 2 ORDER BY 1, min(v.id)
+            """, [runID, PostgresArray(items.map { String($0) })]).rows {
+            out[try row.decode(Int64.self, 0), default: []].append((try row.decode(String.self, 1), try row.decode(Int.self, 2)))
+        }
+        return out
+    }
+
     package static func lineage(_ conn: Connection, runID: Int64, key: String) throws -> [ItemHistory] {
         let rows = try conn.query("""
             WITH RECURSIVE matched AS (

@@ -35,8 +35,10 @@ struct ExplainCommand: AsyncParsableCommand {
             if let now = try await global.withConnection({ try Store.rereadKey($0, runID: record.id, badRecordKey: key) }) {
                 throw BatonError(.usage, "run \(record.name) has no item with key \(key) any more: the bad record was read again by a replay and is now item \(now) (baton explain \(record.name) \(now))")
             }
-            throw BatonError(.usage, "run \(record.name) has no item with key \(key)")
+            throw BatonError(.usage, "run \(record.name) has no item with key \(key)"
+                + " (items of fused stages are counted, not stored: explain the item they came from, e.g. the key before the last /)")
         }
+        let fused = try await global.withConnection { try Store.fusedMembers($0, runID: record.id, items: items.map(\.id)) }
         if json {
             print(Secrets.redact(Self.json(items, run: record, key: key)))
             return
@@ -66,6 +68,10 @@ struct ExplainCommand: AsyncParsableCommand {
             if let error = item.lastError, item.state == "failed", item.attempts.isEmpty { out += "\(indent)  error: \(error)\n" }
             if !item.children.isEmpty {
                 out += "\(indent)  produced: " + item.children.map { "\($0.stage)/\($0.key) (\($0.state))" }.joined(separator: ", ") + "\n"
+            }
+            if let members = fused[item.id] {
+                out += "\(indent)  ran fused in the same commit (counted, not stored): "
+                    + members.map { "\($0.stage) ×\($0.count)" }.joined(separator: ", ") + "\n"
             }
             out += "\(indent)  payload: \(item.payload.count > 300 ? String(item.payload.prefix(300)) + "…" : item.payload)\n"
         }

@@ -37,6 +37,7 @@ struct WakeupTests {
                     jq: '{id, two: (.id * 2)}'
                   - name: two
                     jq: .
+                    fuse: false
                 """)
             let migrated = try await BatonProcess.run(["migrate"], database: db)
             #expect(migrated.status == 0, "\(migrated)")

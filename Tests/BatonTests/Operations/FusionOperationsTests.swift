@@ -59,6 +59,11 @@ struct FusionOperationsTests {
             let status = try await BatonProcess.run(["status", "fused", "--json"], database: db)
             let stages = try #require(try Ops.json(status.stdout)["stages"] as? [[String: Any]], "\(status)")
             #expect(stages.map { "\($0["name"] ?? "")=\(Ops.int($0["done"]) ?? -1)" } == ["shape=1000", "load=1000"], "\(status)")
+            // `explain` says where the fused item went, and a fused key points at its parent.
+            let explained = try await BatonProcess.run(["explain", "fused", "42"], database: db)
+            #expect(explained.status == 0 && explained.stdout.contains("ran fused in the same commit (counted, not stored): load ×1"), "\(explained)")
+            let fusedKey = try await BatonProcess.run(["explain", "fused", "42/0"], database: db)
+            #expect(fusedKey.status == 64 && fusedKey.stderr.contains("items of fused stages are counted, not stored"), "\(fusedKey)")
         }
     }
 
