@@ -19,7 +19,7 @@ struct RunSession {
         defer { signals.cancel() }
 
         let renderer = ProgressRenderer(mode: display.progress)
-        var options = display.runOptions(logger: logger)
+        var options = display.runOptions(for: pipeline, logger: logger)
         if let interval = renderer.interval {
             options.progressInterval = interval
             options.progress = { renderer.render($0) }

@@ -103,6 +103,7 @@ final class PipelineDecoder {
                 setupLocations.append(valueLocation(statement, path, value: text))
             }
         }
+        let workers = top["workers"].flatMap { integer($0, top.path("workers"), minimum: 1) }
         var defaults = StageSettings()
         var backlog: Int?
         if let node = top["defaults"] {
@@ -130,6 +131,7 @@ final class PipelineDecoder {
             definitionHash: StableHash.hex(text), backlogLimit: backlog ?? 20_000, secrets: secrets, setup: setup
         )
         pipeline.setupLocations = setupLocations
+        pipeline.workers = workers
         let redactor = Redactor(secrets: secrets)
         pipeline.warnings = warnings.map { warning in
             var redacted = warning

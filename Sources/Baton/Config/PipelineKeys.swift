@@ -1,6 +1,6 @@
 /// The keys a pipeline file may use at each level (see ``PipelineLoader`` for their meaning).
 enum PipelineKeys {
-    static let top = ["pipeline", "description", "setup", "defaults", "source", "stages"]
+    static let top = ["pipeline", "description", "setup", "workers", "defaults", "source", "stages"]
     static let defaults = ["retry", "concurrency", "batch_size", "lease", "timeout", "backlog"]
     static let retry = ["max_attempts", "backoff", "initial", "max", "jitter"]
     /// Every source key: each kind's key and its own keys, and the common ones.

@@ -27,6 +27,9 @@ public struct Pipeline: Sendable {
     public var stages: [Stage]
     /// Pending items a stage may hold before its producers pause (backpressure).
     public var backlogLimit: Int
+    /// Worker loops a process gives each run of the pipeline (`workers:` in the file) unless
+    /// its command line says otherwise (`--workers`); nil: the command's default.
+    public var workers: Int?
     /// SQL run (in one transaction) each time a process starts working a run of the
     /// pipeline, before seeding: idempotent set-up such as `CREATE TABLE IF NOT EXISTS`.
     public var setup: [String]

@@ -6,8 +6,8 @@ import BatonPostgres
 
 /// Options of the commands that work a run (run, resume, replay, work).
 struct RunDisplayOptions: ParsableArguments {
-    @Option(help: "Worker loops in this process (each with its own database connection).")
-    var workers: Int = 4
+    @Option(help: "Worker loops in this process for each run (each with its own database connection). Default: the pipeline's `workers:`, else 4.")
+    var workers: Int?
 
     @Flag(help: "Print the summary as one JSON document on stdout.")
     var json = false
@@ -38,6 +38,7 @@ struct RunDisplayOptions: ParsableArguments {
     var metricsInterval: String = "15s"
 
     func validate() throws {
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         guard let every = DurationSyntax.parse(metricsInterval), every > .zero else {
             throw ValidationError("--metrics-interval: `\(metricsInterval)` is not a duration (e.g. 15s, 1m)")
         }
@@ -46,9 +47,10 @@ struct RunDisplayOptions: ParsableArguments {
         }
     }
 
-    /// The options a run is worked with (workers, reconnect budget).
-    func runOptions(logger: Logger) -> RunOptions {
-        var options = RunOptions(workers: workers, logger: logger)
+    /// The options a run of `pipeline` is worked with (workers: `--workers`, else the
+    /// pipeline's `workers:`, else 4; the reconnect budget).
+    func runOptions(for pipeline: Pipeline, logger: Logger) -> RunOptions {
+        var options = RunOptions(workers: workers ?? pipeline.workers ?? 4, logger: logger)
         options.reconnectBudget = DurationSyntax.parse(reconnectBudget) ?? options.reconnectBudget
         options.pollOnly = pollOnly
         return options

@@ -10,7 +10,7 @@ struct WorkCommand: AsyncParsableCommand {
         abstract: "A long-lived worker for the items of any running run (for many machines).",
         discussion: """
             Works every run in state `running` at once (up to --max-runs, oldest first, each with its \
-            own --workers workers), with the pipeline stored with the run (or, with --pipelines DIR, \
+            own --workers workers, by default its pipeline's `workers:`, else 4), with the pipeline stored with the run (or, with --pipelines DIR, \
             the file of the same pipeline name in DIR); runs started later are picked up within \
             --poll seconds. Postgres row locks are the only coordination: start as many as you like, \
             on as many machines as you like. Stops on SIGINT/SIGTERM after in-flight items commit.
@@ -71,7 +71,7 @@ struct WorkCommand: AsyncParsableCommand {
                 if waiting.isEmpty && state.workingCount == 0 && once { break }
                 for run in waiting.prefix(max(0, maxRuns - state.workingCount)) {
                     guard let pipeline = load(run, state: state, logger: logger) else { continue }
-                    var options = display.runOptions(logger: logger)
+                    var options = display.runOptions(for: pipeline, logger: logger)
                     // A worker also seeds when it can read the source (files must exist on this machine).
                     options.seed = pipeline.source.definition.isReadableHere
                     // One heartbeat row and one lease prefix per run this process works.
