@@ -36,7 +36,7 @@ struct PipelineWorkersTests {
 
             let zero = try await BatonProcess.run(["validate", try ws.write("zero.yaml", "workers: 0\n" + (try String(contentsOfFile: slow, encoding: .utf8)))],
                                                   database: db)
-            #expect(zero.status == 78 && zero.stderr.contains("zero.yaml:1:10: workers: expected an integer ≥ 1"), "\(zero)")
+            #expect(zero.status == 78 && (zero.stdout + zero.stderr).contains("zero.yaml:1:10: workers: expected an integer ≥ 1"), "\(zero)")
         }
     }
 }
