@@ -58,6 +58,56 @@ package enum JSONScan {
         }
     }
 
+    /// A member of a strict JSON object, as ``members(_:in:)`` found it.
+    package enum Member: Equatable, Sendable {
+        /// No member of that name.
+        case missing
+        case null
+        case bool(Bool)
+        case number(Double)
+        /// A string without escapes: its own characters.
+        case string(String)
+        /// Not decided here (an escaped string, an object, an array, a number Double cannot
+        /// hold): ask jq.
+        case unknown
+
+        /// The plain text ``lookup(_:in:)`` gives for it.
+        package var lookup: Lookup {
+            switch self {
+            case .missing: return .missing
+            case .null: return .null
+            case .bool(let value): return .text(value ? "true" : "false")
+            case .number(let value): return .text(JSON.format(value))
+            case .string(let text): return .text(text)
+            case .unknown: return .unknown
+            }
+        }
+    }
+
+    /// The top-level members `names` of a strict JSON object text, in one scan (the last of
+    /// duplicates, as jq's `.name`); nil when the text is not a strict JSON object or a member
+    /// name is escaped (it could spell one of `names`).
+    package static func members(_ names: [Substring], in text: String) -> [Member]? {
+        var text = text
+        return text.withUTF8 { bytes in
+            var scanner = Scanner(bytes: bytes)
+            guard let root = scanner.document(), root.kind == .object else { return nil }
+            var inner = Scanner(bytes: bytes, range: root.range)
+            guard let found = inner.members(named: names) else { return nil }
+            return found.map { value in
+                guard let value else { return .missing }
+                let slice = UnsafeBufferPointer(rebasing: bytes[value.range])
+                switch value.kind {
+                case .null: return .null
+                case .bool: return .bool(slice.first == UInt8(ascii: "t"))
+                case .number: return Double(String(decoding: slice, as: UTF8.self)).map(Member.number) ?? .unknown
+                case .plainString: return .string(String(decoding: UnsafeBufferPointer(rebasing: slice.dropFirst().dropLast()), as: UTF8.self))
+                case .escapedString, .object, .array: return .unknown
+                }
+            }
+        }
+    }
+
     /// The path of a jq program that is only member names (`.id`, `.customer.id`), or nil.
     package static func simplePath(ofProgram program: String) -> [Substring]? {
         let trimmed = program.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed()
@@ -133,6 +183,27 @@ package enum JSONScan {
                 skipSpace()
                 if take(UInt8(ascii: ",")) { continue }
                 return take(UInt8(ascii: "}")) ? .some(found) : nil
+            }
+        }
+
+        /// Inside an object value's range: for each of `names`, the last member of that name
+        /// (nil when there is none); nil when the scan fails or a member name is escaped.
+        mutating func members(named names: [Substring]) -> [Value?]? {
+            var found = [Value?](repeating: nil, count: names.count)
+            index += 1  // {
+            skipSpace()
+            if peek == UInt8(ascii: "}") { return found }
+            while true {
+                skipSpace()
+                guard let key = string(), key.kind == .plainString else { return nil }
+                skipSpace()
+                guard take(UInt8(ascii: ":")) else { return nil }
+                skipSpace()
+                guard let member = value() else { return nil }
+                for (position, name) in names.enumerated() where equals(key.range, name) { found[position] = member }
+                skipSpace()
+                if take(UInt8(ascii: ",")) { continue }
+                return take(UInt8(ascii: "}")) ? found : nil
             }
         }
 

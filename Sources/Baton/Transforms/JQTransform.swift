@@ -4,12 +4,16 @@ import BatonJQ
 /// means the item is skipped; a runtime error fails the item permanently with jq's message.
 package struct JQTransform: StageTransform {
     package let pool: JQProgramPool
+    /// The program run without libjq when it only reshapes an object (``JQReshape``).
+    package let reshape: JQReshape?
 
     package init(program: String) throws {
         pool = try JQProgramPool(program)
+        reshape = JQReshape(program: program)
     }
 
     package func process(_ item: StageInput) async throws -> StageOutput {
+        if let output = reshape?.apply(item.payload) { return .outputs([output]) }
         do {
             return .outputs(try pool.withProgram { try $0.run(json: item.payload, timeout: item.timeout ?? pool.timeout) })
         } catch let error as JQError {
@@ -20,6 +24,7 @@ package struct JQTransform: StageTransform {
     /// Hands each output (JSON text) to `body` as the program produces it, so an item with
     /// millions of outputs is never held whole (the worker spills them, ``ChildSpill``).
     package func stream(_ item: StageInput, _ body: (String) throws -> Void) throws {
+        if let output = reshape?.apply(item.payload) { return try body(output) }
         do {
             try pool.withProgram { try $0.forEachOutput(json: item.payload, timeout: item.timeout ?? pool.timeout, body) }
         } catch let error as JQError {

@@ -14,10 +14,23 @@ package struct SQLTransform: StageTransform {
     /// position in it); nil for pipelines built in Swift.
     package var location: ValueLocation?
 
+    /// The parameters that are one top-level field (`:id`, not `:customer.id` or `:_key`),
+    /// read together in one scan of each payload; their positions in the template's list.
+    private let topLevelFields: [Substring]
+    private let topLevelFieldIndex: [Int: Int]
+
     package init(statement: String, outputs: Outputs = .input) {
         self.statement = statement
         self.template = SQLTemplate(statement)
         self.outputs = outputs
+        var fields: [Substring] = []
+        var index: [Int: Int] = [:]
+        for (position, name) in template.parameters.enumerated() where !name.hasPrefix("_") && !name.contains(".") {
+            index[position] = fields.count
+            fields.append(Substring(name))
+        }
+        topLevelFields = fields
+        topLevelFieldIndex = index
     }
 
     /// The text actually run: with `outputs: returning`, wrapped so each returned row comes
@@ -33,8 +46,14 @@ package struct SQLTransform: StageTransform {
         var values: [String?] = []
         values.reserveCapacity(template.parameters.count)
         var parsed: JSON?
-        for name in template.parameters {
-            if let value = SQLTransform.scannedValue(of: name, in: item) {
+        // Every top-level field parameter read in one scan of the payload.
+        let scanned = topLevelFields.isEmpty ? nil : JSONScan.members(topLevelFields, in: item.payload)
+        for (index, name) in template.parameters.enumerated() {
+            if let scanned, let field = topLevelFieldIndex[index], let value = SQLTransform.parameter(scanned[field]) {
+                values.append(value)
+                continue
+            }
+            if topLevelFieldIndex[index] == nil, let value = SQLTransform.scannedValue(of: name, in: item) {
                 values.append(value)
                 continue
             }
@@ -46,6 +65,16 @@ package struct SQLTransform: StageTransform {
         case .input: return StageOutput(outputs: [OutputItem(payload: item.payload)], effects: [effect])
         case .returning: return StageOutput(effects: [effect], outputsFromEffects: true)
         case .none: return StageOutput(effects: [effect])
+        }
+    }
+
+    /// A scanned member as a parameter's text (`.some(nil)`: NULL); nil when the scan cannot
+    /// tell (missing fields fail the item with the slow path's message).
+    private static func parameter(_ member: JSONScan.Member) -> String?? {
+        switch member.lookup {
+        case .text(let text): return .some(text)
+        case .null: return .some(nil)
+        case .missing, .unknown: return nil
         }
     }
 
