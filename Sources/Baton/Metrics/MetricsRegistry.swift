@@ -68,8 +68,8 @@ package final class MetricsRegistry: Sendable {
     /// first increment hides that increment from `rate()` and `increase()`).
     package func declare(pipeline: String, stages: [String]) {
         state.withLock { state in
-            for stage in stages + [""] {
-                for outcome in Outcome.allCases where (stage == "") == (outcome == .rescued) {
+            for stage in stages {
+                for outcome in Outcome.allCases {
                     let series = Series(name: "baton_items_total", labels: ["pipeline", pipeline, "stage", stage, "outcome", outcome.rawValue])
                     if state.counters[series] == nil { state.counters[series] = 0 }
                 }

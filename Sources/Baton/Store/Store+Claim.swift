@@ -111,6 +111,11 @@ extension Store {
     /// concurrent rescuers apart. Returns how many items were rescued.
     @discardableResult
     package static func rescueExpired(_ conn: Connection, runID: Int64? = nil, limit: Int = 100) throws -> Int {
+        try rescueExpiredByStage(conn, runID: runID, limit: limit).values.reduce(0, +)
+    }
+
+    /// ``rescueExpired(_:runID:limit:)``, counted per stage of the rescued items.
+    package static func rescueExpiredByStage(_ conn: Connection, runID: Int64? = nil, limit: Int = 100) throws -> [String: Int] {
         try conn.transaction { conn in
             let expired = try conn.query("""
                 SELECT id, run_id, attempt, max_attempts, coalesce(leased_by, '?') FROM baton.batches
@@ -122,7 +127,7 @@ extension Store {
                     (id: try row.decode(Int64.self, 0), run: try row.decode(Int64.self, 1), attempt: try row.decode(Int.self, 2),
                      max: try row.decode(Int.self, 3), worker: try row.decode(String.self, 4))
                 }
-            guard !expired.isEmpty else { return 0 }
+            guard !expired.isEmpty else { return [:] }
             let next = expired.map { ItemState.running.applying(.leaseExpired(attempt: $0.attempt, maxAttempts: $0.max)) ?? .failed }
             let moved = try conn.query("""
                 WITH u AS (
@@ -133,7 +138,7 @@ extension Store {
                         error = u.error, error_class = 'lease expired'
                     FROM u JOIN baton.batches b ON b.id = u.id, LATERAL (\(Store.batchMembers("b", run: "b.run_id"))) x
                     WHERE i.run_id = b.run_id AND i.id = x.id
-                    RETURNING i.id, i.run_id, i.batch_id, u.next
+                    RETURNING i.id, i.run_id, i.batch_id, i.stage, u.next
                 ), history AS (
                     INSERT INTO baton.attempts (item_id, run_id, attempt, worker, started_at, outcome, error_class, error)
                     SELECT items.id, items.run_id, b.attempt, b.leased_by, b.claimed_at,
@@ -147,12 +152,14 @@ extension Store {
                         lease_token = NULL, leased_until = NULL, available_at = now()
                     FROM u WHERE b.id = u.id
                 )
-                SELECT count(*) FROM items
+                SELECT stage, count(*) FROM items GROUP BY 1
                 """, [
                     PostgresArray(expired.map { String($0.id) }), PostgresArray(next.map(\.rawValue)),
                     PostgresArray(expired.map { "lease expired: worker \($0.worker) stopped renewing it" }),
                 ])
-            return try moved.rows[0].decode(Int.self, 0)
+            var counts: [String: Int] = [:]
+            for row in moved.rows { counts[try row.decode(String.self, 0)] = try row.decode(Int.self, 1) }
+            return counts
         }
     }
 }

@@ -14,9 +14,11 @@ final class Rescuer: MaintenanceService {
 
     func step(_ session: PostgresSession) async throws {
         let run = context.run.id
-        let rescued = try await session.withConnection { try Store.rescueExpired($0, runID: run) }
-        // Counted per pipeline: the rescue spans stages (the stage label stays empty).
-        MetricsRegistry.shared.count(pipeline: context.pipeline.name, stage: "", .rescued, rescued)
+        let byStage = try await session.withConnection { try Store.rescueExpiredByStage($0, runID: run) }
+        for (stage, count) in byStage.sorted(by: { $0.key < $1.key }) {
+            MetricsRegistry.shared.count(pipeline: context.pipeline.name, stage: stage, .rescued, count)
+        }
+        let rescued = byStage.values.reduce(0, +)
         if rescued > 0 {
             context.logger.warning("rescued \(rescued) item(s) whose lease expired (their worker stopped)")
         }
