@@ -142,16 +142,21 @@ private struct CommitWriter {
         statements += try effectStatements(plan.completions)
         if let results = resultStatement(plan.children) { statements.append(results) }
         if explicit { statements.append(Statement("COMMIT")) }
-        let results: [QueryResult]
+        let results = try sendOrRollBack(statements)
+        var report = plan.report
+        if let childIndex { count(&report, children: children, enqueued: try results[childIndex].rows[0].decode(Int.self, 0)) }
+        return report
+    }
+
+    /// Sends a commit's statements in one pipeline; on failure, an explicit transaction it
+    /// opened is rolled back (the connection is ready for the next attempt).
+    private func sendOrRollBack(_ statements: [Statement]) throws -> [QueryResult] {
         do {
-            results = try conn.pipeline(statements)
+            return try conn.pipeline(statements)
         } catch {
             conn.rollbackQuietly()
             throw error
         }
-        var report = plan.report
-        if let childIndex { count(&report, children: children, enqueued: try results[childIndex].rows[0].decode(Int.self, 0)) }
-        return report
     }
 
     /// The claimed batches and the fused stages' share (``Fusion``) in one pipelined explicit
@@ -202,13 +207,7 @@ private struct CommitWriter {
             if let results = writer.resultStatement(partPlan.children) { statements.append(results) }
         }
         statements.append(Statement("COMMIT"))
-        let results: [QueryResult]
-        do {
-            results = try conn.pipeline(statements)
-        } catch {
-            conn.rollbackQuietly()
-            throw error
-        }
+        let results = try sendOrRollBack(statements)
         func enqueued(_ level: Int) throws -> Int {
             guard let index = enqueuedAt[level].index else { return 0 }
             return try results[index].rows[0].decode(Int.self, 0)
