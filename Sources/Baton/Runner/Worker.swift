@@ -258,8 +258,9 @@ struct Worker {
 
     /// Runs the fused stages after stage `s` (``Stage/runsInline``) on the claim's outputs, in
     /// memory, one stage after the other, for the same commit. An output its stage could not
-    /// finish there (it failed, was cut short, fanned out past memory, or its key repeats) stays
-    /// a queued child, and its stage deals with it as usual. Nil when nothing ran inline.
+    /// finish there (it failed, was cut short, fanned out past memory, or its key repeats or
+    /// was chosen by the transform) stays a queued child, and its stage deals with it as
+    /// usual. Nil when nothing ran inline.
     private func fuse(_ completions: [ItemCompletion], after s: Int, token: UUID) async -> Fusion? {
         guard s + 1 < stages.count, stages[s + 1].runsInline,
               completions.allSatisfy({ $0.spill == nil && !$0.outputsFromEffects }) else { return nil }
@@ -272,7 +273,8 @@ struct Worker {
             var items: [ClaimedItem] = []
             var keys = Set<String>()
             for parent in parents {
-                for child in parent.children {
+                // A key the transform chose may repeat in another batch: the queue deduplicates it.
+                for child in parent.children where !child.chosenKey {
                     guard keys.insert(child.key).inserted else { return Self.fusion(head, parts) }
                     // The stand-in of the item the queue would hold: the stored item the chain
                     // started from is its parent's (for lineage, children and results).
@@ -292,7 +294,7 @@ struct Worker {
             for index in parents.indices {
                 var queued: [ChildItem] = []
                 for child in parents[index].children {
-                    if let completion = finished[child.key] {
+                    if !child.chosenKey, let completion = finished[child.key] {
                         inline.append(completion)
                         parents[index].fused += 1
                     } else {
@@ -356,7 +358,7 @@ struct Worker {
                 let keys = isLast ? KeyDeriver(expression: nil) : context.keys[s + 1]
                 for (position, out) in output.outputs.enumerated() {
                     let key = try out.key ?? keys.key(parent: item.key, position: position, payload: out.payload)
-                    children.append(ChildItem(key: key, payload: out.payload))
+                    children.append(ChildItem(key: key, payload: out.payload, chosenKey: out.key != nil))
                 }
             }
             return .completed(ItemCompletion(

@@ -13,10 +13,12 @@ package final class BatchIDPool {
 
     /// `count` fresh ids, fetching more from the sequence when the pool runs low.
     ///
-    /// An id kept for later must survive a server crash. A transaction that only calls
-    /// `nextval` commits without flushing the WAL, and after an immediate restart the sequence
-    /// can hand the same values out again, to another worker: two batches with one id. (The
-    /// chaos suite's Postgres-restart scenario found it: item primary keys "already existed".)
+    /// An id kept for later must survive a server crash. `nextval` logs a range of values
+    /// ahead; values handed out of a range whose log record was never flushed (logged by a
+    /// transaction that rolled back, or committed asynchronously; later calls from the range
+    /// write nothing and flush nothing) come back after an immediate restart, to another
+    /// worker: two batches with one id. (The chaos suite's Postgres-restart scenario found
+    /// it: item primary keys "already existed".)
     /// So the reserve is fetched in a transaction of its own that has an xid and commits
     /// synchronously. Inside an open transaction only `count` ids are fetched: they are used
     /// by that transaction, durable if it commits, and never reused if it does not.

@@ -208,15 +208,16 @@ private struct CommitWriter {
         }
         statements.append(Statement("COMMIT"))
         let results = try sendOrRollBack(statements)
-        func enqueued(_ level: Int) throws -> Int {
+        // Committed: from here nothing may throw (the caller would commit again, unfused).
+        func enqueued(_ level: Int) -> Int {
             guard let index = enqueuedAt[level].index else { return 0 }
-            return try results[index].rows[0].decode(Int.self, 0)
+            return (try? results[index].rows[0].decode(Int.self, 0)) ?? enqueuedAt[level].children
         }
         var report = plan.report
-        count(&report, children: enqueuedAt[0].children, enqueued: try enqueued(0))
+        count(&report, children: enqueuedAt[0].children, enqueued: enqueued(0))
         for (offset, (part, partPlan)) in zip(fusion.parts, partPlans).enumerated() {
             var partReport = partPlan.report
-            partReport.enqueued = try enqueued(offset + 1)
+            partReport.enqueued = enqueued(offset + 1)
             partReport.deduplicated = part.target.nextStage == nil ? 0 : enqueuedAt[offset + 1].children - partReport.enqueued
             report.fused.append(partReport)
         }

@@ -78,21 +78,28 @@ extension Store {
             if selection.includeDone {
                 // Fused stages keep counts only: members that came from an item replayed or
                 // deleted here leave them (before `down` is deleted, while it can be found).
+                // The gone ids in an indexed table: hash and index joins, whatever their number.
+                try conn.execute("CREATE TEMP TABLE IF NOT EXISTS baton_gone (id bigint PRIMARY KEY) ON COMMIT DROP")
                 try conn.query("""
-                    \(downstreamSQL), gone AS (
-                        SELECT id FROM down UNION SELECT id FROM (\(selectionSQL)) s
+                    \(downstreamSQL)
+                    INSERT INTO baton_gone SELECT id FROM down UNION SELECT id FROM (\(selectionSQL)) s ON CONFLICT DO NOTHING
+                    """, parameters)
+                try conn.query("""
+                    WITH touched AS (
+                        SELECT DISTINCT v.id FROM baton.batches v CROSS JOIN LATERAL unnest(v.fused_heads) AS h(id)
+                        JOIN baton_gone g ON g.id = h.id
+                        WHERE v.run_id = $1 AND v.fused_heads IS NOT NULL
                     ), recounted AS (
                         SELECT v.id,
-                               array(SELECT h FROM unnest(v.fused_heads) h WHERE h NOT IN (SELECT id FROM gone)) AS heads,
-                               array(SELECT h FROM unnest(v.fused_skipped) h WHERE h NOT IN (SELECT id FROM gone)) AS skipped
-                        FROM baton.batches v
-                        WHERE v.run_id = $1 AND v.fused_heads && ARRAY(SELECT id FROM gone)
+                               array(SELECT h FROM unnest(v.fused_heads) h WHERE NOT EXISTS (SELECT 1 FROM baton_gone g WHERE g.id = h)) AS heads,
+                               array(SELECT h FROM unnest(v.fused_skipped) h WHERE NOT EXISTS (SELECT 1 FROM baton_gone g WHERE g.id = h)) AS skipped
+                        FROM baton.batches v JOIN touched t ON t.id = v.id
                     )
                     UPDATE baton.batches v
                     SET fused_heads = c.heads, fused_skipped = c.skipped, size = cardinality(c.heads),
                         skipped = cardinality(c.skipped), done = cardinality(c.heads) - cardinality(c.skipped)
                     FROM recounted c WHERE v.id = c.id
-                    """, parameters)
+                    """, [runID])
                 try conn.query("""
                     \(downstreamSQL), gone_results AS (
                         DELETE FROM baton.results r WHERE r.run_id = $1 AND r.item_id IN (SELECT id FROM down)

@@ -151,7 +151,8 @@ struct LivenessTests {
                     .rows[0].decode(Int.self, 0) > 0
             }
             var seen = false
-            for _ in 0..<400 where !seen {
+            // Up to 30 s to start (a loaded machine); its set-up then sleeps 1.5 s.
+            for _ in 0..<1_200 where !seen {
                 try await Task.sleep(for: .milliseconds(25))
                 seen = try sleeping()
             }

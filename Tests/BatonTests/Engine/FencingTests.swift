@@ -179,18 +179,19 @@ struct FencingTests {
                     try holder.transaction { holder in
                         try holder.copyIn("COPY stalled (n) FROM STDIN") { writer in
                             try writer.appendRow(["1"])
-                            Thread.sleep(forTimeInterval: 5)  // "paused" with the COPY open
+                            Thread.sleep(forTimeInterval: 10)  // "paused" with the COPY open
                             try writer.appendRow(["2"])
                         }
                     }
                 }
             }
             var waits: [StalledSession] = []
-            for _ in 0..<100 where waits.isEmpty {
+            // Up to 8 s for the COPY to start (a loaded machine), well inside its 10 s pause.
+            for _ in 0..<160 where waits.isEmpty {
                 try await Task.sleep(for: .milliseconds(50))
                 waits = try Store.clientWaits(conn)
             }
-            #expect(waits.count == 1)
+            try #require(waits.count == 1)
             var tracker = StallTracker(patience: .seconds(1))
             let start = ContinuousClock.now
             #expect(tracker.observe(waits, at: start).isEmpty)

@@ -151,6 +151,46 @@ struct RunEngineTests {
         }
     }
 
+    @Test func keysChosenByATransformAreDeduplicatedAcrossBatchesBeforeAFusableStage() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE chosen_out (k text NOT NULL, n int NOT NULL)")
+            // 40 items in batches of 5; the swift stage keys each output by id % 4 itself, so
+            // every key comes again in other batches: the next stage (sql, fusable by kind)
+            // must see each key once, as the queue's ON CONFLICT makes it.
+            let source = EngineFixture.items(40) { i in .object([("id", .number(Double(i)))]) }
+            let pipeline = Pipeline(name: "chosen", source: source, stages: [
+                Stage(name: "pick", transform: SwiftTransform { item in
+                    let id = Int(item.payload.filter(\.isNumber)) ?? -1
+                    return StageOutput(outputs: [OutputItem(payload: #"{"k": "k\#(id % 4)", "n": \#(id)}"#, key: "k\(id % 4)")])
+                }, batchSize: 5),
+                Stage(name: "load", transform: SQLTransform(statement: "insert into chosen_out (k, n) values (:k, :n::int)")),
+            ])
+            let report = try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options())
+            #expect(report.run.state == .succeeded)
+            #expect(report.stage("load")?.done == 4)
+            #expect(report.stage("load")?.deduplicated == 36)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM chosen_out") == 4)
+            #expect(try EngineFixture.count(conn, "SELECT count(DISTINCT k) FROM chosen_out") == 4)
+        }
+    }
+
+    @Test func runConnectionsDoNotJITCompile() async throws {
+        // A generic plan estimated past jit_above_cost (the claim, on a run of millions of
+        // items) would otherwise be compiled at every execution.
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE jit_seen (id int, jit text)")
+            let pipeline = Pipeline(name: "nojit", source: EngineFixture.items(30), stages: [
+                Stage(name: "shape", transform: try JQTransform(program: "{id}")),
+                Stage(name: "note", transform: SQLTransform(statement: "insert into jit_seen values (:id::int, current_setting('jit'))")),
+            ])
+            let report = try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options())
+            #expect(report.run.state == .succeeded)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM jit_seen WHERE jit = 'off'") == 30)
+        }
+    }
+
     @Test func aStageKeyExpressionDeduplicatesItsInputs() async throws {
         try await TestDatabase.with { db in
             let conn = try db.connect()
