@@ -155,15 +155,15 @@ struct RunEngineTests {
         try await TestDatabase.with { db in
             let conn = try db.connect()
             try conn.execute("CREATE TABLE chosen_out (k text NOT NULL, n int NOT NULL)")
-            // 40 items in batches of 5; the swift stage keys each output by id % 4 itself, so
-            // every key comes again in other batches: the next stage (sql, fusable by kind)
-            // must see each key once, as the queue's ON CONFLICT makes it.
+            // 40 items in batches of 4; the swift stage keys each output by id % 4 itself, so
+            // each key appears once per batch and again in every other batch: the next stage
+            // (sql, fusable by kind) must see each key once, as the queue's ON CONFLICT makes it.
             let source = EngineFixture.items(40) { i in .object([("id", .number(Double(i)))]) }
             let pipeline = Pipeline(name: "chosen", source: source, stages: [
                 Stage(name: "pick", transform: SwiftTransform { item in
                     let id = Int(item.payload.filter(\.isNumber)) ?? -1
                     return StageOutput(outputs: [OutputItem(payload: #"{"k": "k\#(id % 4)", "n": \#(id)}"#, key: "k\(id % 4)")])
-                }, batchSize: 5),
+                }, batchSize: 4),
                 Stage(name: "load", transform: SQLTransform(statement: "insert into chosen_out (k, n) values (:k, :n::int)")),
             ])
             let report = try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options())
