@@ -5,13 +5,16 @@
 package struct Fusion: Sendable {
     /// One fused stage's items of the commit, never stored.
     package struct Part: Sendable {
+        /// The fused stage's position in the pipeline.
+        package var stage: Int
         package var target: CommitTarget
         /// One per item it ran: `item.id` is the stored item the chain started from (the
         /// parent of the part's queued children and results), `children` its outputs that
         /// still go to the queue (or to `baton.results`).
         package var completions: [ItemCompletion]
 
-        package init(target: CommitTarget, completions: [ItemCompletion]) {
+        package init(stage: Int, target: CommitTarget, completions: [ItemCompletion]) {
+            self.stage = stage
             self.target = target
             self.completions = completions
         }

@@ -62,12 +62,10 @@ extension Stage {
     /// and counts are written in that same transaction, and only the items that fail (or are
     /// not decided) there are stored and queued as usual.
     package var runsInline: Bool {
-        guard fuse, key == nil, transformsInMemory else { return false }
-        if let sql = transform as? SQLTransform { return sql.outputs != .returning }
-        return true
+        guard fuse, key == nil, let transform = transform as? any InMemoryTransform else { return false }
+        return transform.canRunFused
     }
 
-    /// The transform computes in this process, quickly, without waiting on anything (jq, sql
-    /// parameters): a worker runs a batch of it item after item, with no task per item.
-    package var transformsInMemory: Bool { transform is JQTransform || transform is SQLTransform }
+    /// See ``InMemoryTransform``.
+    package var transformsInMemory: Bool { transform is any InMemoryTransform }
 }

@@ -38,6 +38,15 @@ public protocol StageTransform: Sendable {
     var defaultBatchSize: Int { get }
 }
 
+/// A transform that computes in this process, quickly, without waiting on anything (jq,
+/// sql parameters): a worker runs a batch of it item after item, with no task per item, and
+/// the stage may be fused into the commit of the stage before it (``Stage/runsInline``).
+package protocol InMemoryTransform: StageTransform {
+    /// Whether its outputs are known before the commit (a sql stage returning rows learns
+    /// them only from its effects, in the commit: it keeps its queue).
+    var canRunFused: Bool { get }
+}
+
 extension StageTransform {
     /// The type's name.
     public var fingerprint: String { String(describing: type(of: self)) }

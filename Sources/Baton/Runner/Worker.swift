@@ -146,7 +146,7 @@ struct Worker {
         context.adjustBacklog(stage: s + 1, by: report.enqueued)
         if let fusion {
             for (part, partReport) in zip(fusion.parts, report.fused) {
-                guard let j = stages.firstIndex(where: { $0.name == part.target.stage }) else { continue }
+                let j = part.stage
                 context.record(stage: j, partReport)
                 context.recordMetrics(stage: j, partReport, items: part.completions.count, claimedAt: claimedAt, committing: committing)
                 context.adjustBacklog(stage: j + 1, by: partReport.enqueued)
@@ -305,7 +305,7 @@ struct Worker {
             }
             if parts.isEmpty { head = parents } else { parts[parts.count - 1].completions = parents }
             guard !inline.isEmpty else { break }
-            parts.append(Fusion.Part(target: commitTarget(stage: j), completions: inline))
+            parts.append(Fusion.Part(stage: j, target: commitTarget(stage: j), completions: inline))
             parents = inline
             level = j
         }

@@ -27,7 +27,7 @@ extension Store {
             do {
                 return try retryingConflicts {
                     try CommitWriter(conn: conn, target: target, batches: batches, token: token, ids: ids)
-                        .commitFused(fusion, failures: failures)
+                        .commitAtOnce(CommitPlan(batches: batches, completions: fusion.head, failures: failures), parts: fusion.parts)
                 }
             } catch let error where FailurePolicy.needsReconnect(error) {
                 throw error
@@ -126,48 +126,16 @@ private struct CommitWriter {
 
     typealias Statement = Connection.PipelineStatement
 
-    /// Everything in one pipelined implicit transaction.
-    func commitAtOnce(_ plan: CommitPlan) throws -> CommitReport {
-        let newBatches = try ids.take(plan.batchesNeeded(nextBatchSize: target.nextBatchSize), conn)
-        var statements: [Statement] = []
-        // With effects, an explicit transaction: SET CONSTRAINTS only works inside one, and
-        // deferred constraints would otherwise fail at the implicit COMMIT, blaming no item.
-        let explicit = plan.completions.contains(where: { !$0.effects.isEmpty })
-        if explicit { statements += [Statement("BEGIN"), Statement("SET CONSTRAINTS ALL IMMEDIATE")] }
-        statements.append(finish(plan))
-        statements += bookkeeping(plan, newBatches: newBatches)
-        let (children, childrenStatement) = childStatement(plan.children, batchIDs: Array(newBatches.dropFirst(plan.retries.count)))
-        let childIndex = childrenStatement.map { _ in statements.count }
-        if let childrenStatement { statements.append(childrenStatement) }
-        statements += try effectStatements(plan.completions)
-        if let results = resultStatement(plan.children) { statements.append(results) }
-        if explicit { statements.append(Statement("COMMIT")) }
-        let results = try sendOrRollBack(statements)
-        var report = plan.report
-        if let childIndex { count(&report, children: children, enqueued: try results[childIndex].rows[0].decode(Int.self, 0)) }
-        return report
-    }
-
-    /// Sends a commit's statements in one pipeline; on failure, an explicit transaction it
-    /// opened is rolled back (the connection is ready for the next attempt).
-    private func sendOrRollBack(_ statements: [Statement]) throws -> [QueryResult] {
-        do {
-            return try conn.pipeline(statements)
-        } catch {
-            conn.rollbackQuietly()
-            throw error
-        }
-    }
-
-    /// The claimed batches and the fused stages' share (``Fusion``) in one pipelined explicit
-    /// transaction: per fused stage, a `done` batch with its counts and the stored item each
-    /// member came from, its effects, and its outputs queued for the stage after it (or written
-    /// to `baton.results`).
-    func commitFused(_ fusion: Fusion, failures: [ItemFailure]) throws -> CommitReport {
-        let plan = CommitPlan(batches: batches, completions: fusion.head, failures: failures)
-        let partPlans = fusion.parts.map { CommitPlan(batches: [], completions: $0.completions, failures: []) }
+    /// Everything in one pipeline round trip: the claimed batches' plan and, with fused
+    /// stages (``Fusion``), per fused stage a `done` batch with its counts and the stored item
+    /// each member came from, its effects, and its outputs queued for the stage after it (or
+    /// written to `baton.results`). An implicit transaction unless there are effects or fused
+    /// stages: then an explicit one, as SET CONSTRAINTS only works inside one (deferred
+    /// constraints would otherwise fail at the implicit COMMIT, blaming no item).
+    func commitAtOnce(_ plan: CommitPlan, parts: [Fusion.Part] = []) throws -> CommitReport {
+        let partPlans = parts.map { CommitPlan(batches: [], completions: $0.completions, failures: []) }
         var needed = plan.batchesNeeded(nextBatchSize: target.nextBatchSize)
-        for (part, partPlan) in zip(fusion.parts, partPlans) {
+        for (part, partPlan) in zip(parts, partPlans) {
             needed += 1 + partPlan.batchesNeeded(nextBatchSize: part.target.nextBatchSize)
         }
         var fresh = try ids.take(needed, conn)[...]
@@ -175,7 +143,9 @@ private struct CommitWriter {
             defer { fresh = fresh.dropFirst(count) }
             return Array(fresh.prefix(count))
         }
-        var statements = [Statement("BEGIN"), Statement("SET CONSTRAINTS ALL IMMEDIATE"), finish(plan)]
+        let explicit = !parts.isEmpty || plan.completions.contains(where: { !$0.effects.isEmpty })
+        var statements: [Statement] = explicit ? [Statement("BEGIN"), Statement("SET CONSTRAINTS ALL IMMEDIATE")] : []
+        statements.append(finish(plan))
         statements += bookkeeping(plan, newBatches: take(plan.retries.count))
         // Where each level's enqueued count comes back (nil: nothing queued), with its children's count.
         var enqueuedAt: [(index: Int?, children: Int)] = []
@@ -187,7 +157,8 @@ private struct CommitWriter {
         }
         enqueue(self, plan.children)
         statements += try effectStatements(plan.completions)
-        for (part, partPlan) in zip(fusion.parts, partPlans) {
+        if let results = resultStatement(plan.children) { statements.append(results) }
+        for (part, partPlan) in zip(parts, partPlans) {
             let writer = CommitWriter(conn: conn, target: part.target, batches: [], token: token, ids: ids)
             let virtual = take(1)[0]
             let members = partPlan.completions
@@ -206,22 +177,33 @@ private struct CommitWriter {
             statements += try writer.effectStatements(members)
             if let results = writer.resultStatement(partPlan.children) { statements.append(results) }
         }
-        statements.append(Statement("COMMIT"))
+        if explicit { statements.append(Statement("COMMIT")) }
         let results = try sendOrRollBack(statements)
-        // Committed: from here nothing may throw (the caller would commit again, unfused).
+        // Committed: from here nothing may throw (the caller would commit again).
         func enqueued(_ level: Int) -> Int {
             guard let index = enqueuedAt[level].index else { return 0 }
             return (try? results[index].rows[0].decode(Int.self, 0)) ?? enqueuedAt[level].children
         }
         var report = plan.report
         count(&report, children: enqueuedAt[0].children, enqueued: enqueued(0))
-        for (offset, (part, partPlan)) in zip(fusion.parts, partPlans).enumerated() {
+        for (offset, (part, partPlan)) in zip(parts, partPlans).enumerated() {
             var partReport = partPlan.report
             partReport.enqueued = enqueued(offset + 1)
             partReport.deduplicated = part.target.nextStage == nil ? 0 : enqueuedAt[offset + 1].children - partReport.enqueued
             report.fused.append(partReport)
         }
         return report
+    }
+
+    /// Sends a commit's statements in one pipeline; on failure, an explicit transaction it
+    /// opened is rolled back (the connection is ready for the next attempt).
+    private func sendOrRollBack(_ statements: [Statement]) throws -> [QueryResult] {
+        do {
+            return try conn.pipeline(statements)
+        } catch {
+            conn.rollbackQuietly()
+            throw error
+        }
     }
 
     /// In an explicit transaction: effects item by item, each in a savepoint, so an item whose

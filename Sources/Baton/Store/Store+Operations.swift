@@ -21,6 +21,10 @@ extension Store {
         )
         """
 
+    /// After ``downstreamSQL``: the selected items and their downstream ones, the stored items
+    /// a `--done` replay takes away (and with them their fused stages' members).
+    private static let goneSQL = "SELECT id FROM down UNION SELECT id FROM (\(selectionSQL)) s"
+
     private static func selectionParameters(runID: Int64, _ selection: ReplaySelection) -> [any PostgresEncodable] {
         [
             runID, PostgresArray(selection.states),
@@ -47,9 +51,7 @@ extension Store {
         if selection.includeDone {
             // Stored downstream items, and the members of fused stages that came from them.
             downstream = try conn.query("""
-                \(downstreamSQL), gone AS (
-                    SELECT id FROM down UNION SELECT id FROM (\(selectionSQL)) s
-                )
+                \(downstreamSQL), gone AS (\(goneSQL))
                 SELECT (SELECT count(*) FROM down)
                      + (SELECT count(*) FROM baton.batches v, unnest(v.fused_heads) h
                         WHERE v.run_id = $1 AND v.fused_heads IS NOT NULL AND h IN (SELECT id FROM gone))
@@ -82,7 +84,7 @@ extension Store {
                 try conn.execute("CREATE TEMP TABLE IF NOT EXISTS baton_gone (id bigint PRIMARY KEY) ON COMMIT DROP")
                 try conn.query("""
                     \(downstreamSQL)
-                    INSERT INTO baton_gone SELECT id FROM down UNION SELECT id FROM (\(selectionSQL)) s ON CONFLICT DO NOTHING
+                    INSERT INTO baton_gone \(goneSQL) ON CONFLICT DO NOTHING
                     """, parameters)
                 try conn.query("""
                     WITH touched AS (

@@ -2,7 +2,7 @@ import BatonJQ
 
 /// A `jq` stage: every output of the program becomes an item of the next stage; no output
 /// means the item is skipped; a runtime error fails the item permanently with jq's message.
-package struct JQTransform: StageTransform {
+package struct JQTransform: InMemoryTransform {
     package let pool: JQProgramPool
     /// The program run without libjq when it only reshapes an object (``JQReshape``).
     package let reshape: JQReshape?
@@ -46,4 +46,5 @@ package struct JQTransform: StageTransform {
     package var fingerprint: String { "jq:\(pool.source)" }
     package var kindName: String { "jq" }
     package var defaultBatchSize: Int { 200 }
+    package var canRunFused: Bool { true }
 }

@@ -2,7 +2,7 @@ import BatonJQ
 
 /// A `sql` stage: a statement with named parameters bound from the item, run inside the
 /// item's commit transaction, so its write is exactly-once with the item's completion.
-package struct SQLTransform: StageTransform {
+package struct SQLTransform: InMemoryTransform {
     /// What the stage passes on to the next stage.
     package typealias Outputs = SQLOutputs
 
@@ -115,4 +115,5 @@ package struct SQLTransform: StageTransform {
     package var kindName: String { "sql" }
     package var writesResultsWhenLast: Bool { false }
     package var defaultBatchSize: Int { 200 }
+    package var canRunFused: Bool { outputs != .returning }
 }
