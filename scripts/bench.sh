@@ -201,26 +201,31 @@ PY
 )
 rec latency "$latency"
 
-# 3. Seeding time: the summary's seed_seconds, else baton.runs' seed_started_at/seed_finished_at.
-seed=$($tool field "$work/base.json" seed_seconds)
-if [ -n "$seed" ]; then
-  rec base.seed_seconds "$seed"; rec base.seed_source "summary seed_seconds"
-elif [ "$(sql "$db" -c "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'baton' AND table_name = 'runs'
-        AND column_name IN ('seed_started_at', 'seed_finished_at')")" = 2 ]; then
-  seed=$(sql "$db" -c "SELECT extract(epoch FROM seed_finished_at - seed_started_at) FROM baton.runs WHERE pipeline = 'bench'")
-  [ -n "$seed" ] && { rec base.seed_seconds "$seed"; rec base.seed_source "baton.runs seed times"; }
-fi
-if [ -n "$seed" ]; then
-  seeded=$(sql "$db" -c "SELECT seeded FROM baton.runs WHERE pipeline = 'bench'" 2>/dev/null || echo "")
-  [ -z "$seeded" ] || [ "$seeded" = "$base" ] || fail "seeding: baton.runs.seeded = $seeded, expected $base"
-  rec note.30seed "row 3: seeding is timed inside the row-1 run, where the seeder works alongside the stages (and may pause at the stage backlog), not alone"
-fi
+# 3. Seeding alone: `baton run --seed-only` of the same file into a database of its own (no
+# stage works meanwhile, the seeder does not pause at the backlog), against row 1's \copy.
+# The row-1 run's own seeding span is a note.
+in_run_seed=$($tool field "$work/base.json" seed_seconds)
+dropdb_ bench_base
+db=$(newdb bench_seed)
+sql "$db" -c "$sink_table"
+quiesce
+say "baton run --seed-only: $base items…"
+start=$(now)
+/usr/bin/time -v -o "$work/seed.time" "$baton" run "$work/base.yaml" --seed-only --database-url "$db" --json --progress none \
+  > "$work/seed.json" 2> "$work/seed.err" || { cat "$work/seed.err" "$work/seed.json" >&2; fail "baton run --seed-only exited non-zero"; }
+rec seed.wall "$(since "$start")"
+rec seed.seed_seconds "$($tool field "$work/seed.json" seed_seconds)"
+seeded=$(sql "$db" -c "SELECT seeded || ' ' || seed_done || ' ' || state FROM baton.runs WHERE pipeline = 'bench'")
+[ "$seeded" = "$base t running" ] || fail "seeding: baton.runs (seeded, seed_done, state) = $seeded, expected $base t running"
+[ "$(sql "$db" -c "SELECT count(*) FROM baton.item_rows")" = "$base" ] || fail "seeding: baton.item_rows does not hold $base rows"
+read -r rss cpu _ <<< "$($tool gnutime "$work/seed.time")"
+rec note.30seed "row 3: \`baton run --seed-only\` (process wall, which includes the check of every record before the run is created); its seeding span alone $($tool field "$work/seed.json" seed_seconds) s; Baton CPU ${cpu} s, peak RSS $(calc "f'{$rss / 1024:.1f}'") MiB; the row-1 run seeded alongside its stages in ${in_run_seed:-n/a} s"
+dropdb_ bench_seed
 read -r rss cpu _ <<< "$($tool gnutime "$work/base.time")"
 rec note.10base "row 1: Baton peak RSS $(calc "f'{$rss / 1024:.1f}'") MiB, CPU (user+sys) ${cpu} s = $(calc "f'{100 * $cpu / $(grep -P '^base.wall\t' "$results" | cut -f2):.0f}'") % of one core over the wall time; summary wall_seconds $($tool field "$work/base.json" wall_seconds) s (the table uses the process's wall time); stages: $(python3 -c "
 import json, sys
 s = json.load(open(sys.argv[1]))
 print(', '.join(f\"{x['name']} {x.get('items_per_second')} items/s, p50 {x.get('p50_ms')} ms\" for x in s['stages']))" "$work/base.json")"
-dropdb_ bench_base
 
 # 2a. The same pipeline on SMALL items.
 phase "row 2a ($small)"

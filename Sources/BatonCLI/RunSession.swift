@@ -9,6 +9,8 @@ import Logging
 struct RunSession {
     let display: RunDisplayOptions
     let logger: Logger
+    /// `baton run --seed-only`: a run left `running` with its source fully seeded succeeded.
+    var seedOnly = false
 
     func execute(
         _ pipeline: Pipeline, database: ConnectionConfig,
@@ -35,15 +37,16 @@ struct RunSession {
         }
         await metrics?.stop()
         renderer.finish()
-        let code = RunSession.exitCode(report)
-        let summary = SummaryRenderer(report: report, exitCode: code, width: OutputWidth.limit(wide: display.wide))
+        let code = RunSession.exitCode(report, seedOnly: seedOnly)
+        let summary = SummaryRenderer(report: report, exitCode: code, width: OutputWidth.limit(wide: display.wide), seedOnly: seedOnly)
         print(Secrets.redact(display.json ? summary.json() : summary.text()), terminator: display.json ? "\n" : "")
         if code != 0 { throw ExitCode(code) }
     }
 
-    static func exitCode(_ report: RunReport) -> Int32 {
+    static func exitCode(_ report: RunReport, seedOnly: Bool = false) -> Int32 {
         let exit: BatonExit
         switch (report.stopReason, report.run.state) {
+        case (.none, .running) where seedOnly && report.run.seedDone: exit = .success
         case (.interrupt, _): exit = .interrupted
         case (.terminate, _), (.none, .running): exit = .temporary
         case (.cancelled, _), (.none, .failed), (.none, .cancelled): exit = .failedItems

@@ -117,7 +117,7 @@ struct ConnectionTests {
             try conn.execute("CREATE TABLE t (id int, label text, note text)")
             let loaded = try conn.copyIn("COPY t (id, label, note) FROM STDIN") { writer in
                 for i in 0..<100_000 {
-                    try writer.appendRow([String(i), "row \(i)\twith tab\\ and \n newline", i % 10 == 0 ? nil : "ü"])
+                    try writer.appendRow([String(i), "row \(i)\twith tab\\ and \n newline\r\\", i % 10 == 0 ? nil : "ü"])
                 }
             }
             #expect(loaded == 100_000)
@@ -125,7 +125,7 @@ struct ConnectionTests {
             #expect(try row.decode(Int.self, 0) == 100_000)
             #expect(try row.decode(Int.self, 1) == 90_000)
             #expect(try row.decode(Int.self, 2) == 4_999_950_000)
-            #expect(try row.decode(String.self, 3) == "row 7\twith tab\\ and \n newline")
+            #expect(try row.decode(String.self, 3) == "row 7\twith tab\\ and \n newline\r\\")
         }
     }
 

@@ -135,7 +135,7 @@ package enum RunEngine {
             try await seeder.validateWholeSource()
         }
         context.logger.info("working run", metadata: ["pipeline": "\(pipeline.name)", "workers": "\(options.workers)"])
-        let listener = options.pollOnly ? nil
+        let listener = options.pollOnly || options.seedOnly ? nil
             : WorkListener(database: context.database, runID: run.id, wakeup: context.wakeup, logger: context.logger)
 
         do {
@@ -187,7 +187,7 @@ package enum RunEngine {
                 group.addTask { try await seedLoop(seeder, context: context); return true }
                 working += 1
             }
-            for index in 0..<context.options.workers {
+            for index in 0..<(context.options.seedOnly ? 0 : context.options.workers) {
                 group.addTask { try await Worker(index: index, context: context).run(); return true }
                 working += 1
             }
@@ -246,12 +246,13 @@ package enum RunEngine {
         }
     }
 
-    /// Seeds chunk after chunk, pausing while the first stage's backlog is full.
+    /// Seeds chunk after chunk, pausing while the first stage's backlog is full (unless the
+    /// process only seeds).
     private static func seedLoop(_ seeder: Seeder, context: RunContext) async throws {
         var reconnector = Reconnector(budget: context.options.reconnectBudget, what: "seeding", logger: context.logger)
         do {
             while !context.controller.isStopping && !context.isComplete && !Task.isCancelled {
-                if context.isBacklogFull(stage: 0) {
+                if !context.options.seedOnly && context.isBacklogFull(stage: 0) {
                     try await Task.sleep(for: .milliseconds(100))
                     continue
                 }

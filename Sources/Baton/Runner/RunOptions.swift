@@ -11,6 +11,10 @@ public struct RunOptions: Sendable {
     public var maxIdle: Duration
     /// Seed the source (false for processes that only help with existing items).
     public var seed: Bool
+    /// Seed the source and return without working any item: no worker loops, and the
+    /// seeder does not pause at the first stage's backlog. The run stays `running`, for
+    /// `baton work` processes or `baton resume` (`baton run --seed-only`).
+    public var seedOnly = false
     /// Records per seeding transaction.
     public var seedChunkSize: Int
     /// How often expired leases are looked for.

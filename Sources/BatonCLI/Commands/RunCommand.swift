@@ -18,6 +18,7 @@ struct RunCommand: AsyncParsableCommand {
             Examples:
               baton run pipelines/orders.yaml
               baton run pipelines/orders.yaml --run nightly --workers 8 --json
+              baton run pipelines/orders.yaml --seed-only   # then `baton work` on every machine
             """
     )
 
@@ -26,6 +27,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("run"), help: "Run name; an existing run's name resumes it. Default: a new run, PIPELINE-YYYYMMDD-HHMMSS-xxxx (UTC, random suffix).")
     var runName: String?
+
+    @Flag(name: .customLong("seed-only"), help: "Seed the run and exit 0 once every source record is enqueued, without working any item: the run stays running for `baton work` processes (on any machine) or `baton resume`.")
+    var seedOnly = false
 
     @OptionGroup var runOptions: RunDisplayOptions
     @OptionGroup var global: GlobalOptions
@@ -38,8 +42,11 @@ struct RunCommand: AsyncParsableCommand {
         for warning in pipeline.warnings { logger.warning("\(Secrets.redact(warning.description))") }
         let database = try global.database()
         let name = runName
-        try await RunSession(display: runOptions, logger: logger).execute(pipeline, database: database) { options, controller in
-            try await RunEngine.run(pipeline, database: database, runName: name, options: options, controller: controller)
+        let seedOnly = self.seedOnly
+        try await RunSession(display: runOptions, logger: logger, seedOnly: seedOnly).execute(pipeline, database: database) { options, controller in
+            var options = options
+            options.seedOnly = seedOnly
+            return try await RunEngine.run(pipeline, database: database, runName: name, options: options, controller: controller)
         }
     }
 }
