@@ -5,8 +5,9 @@
 final class CurlDriver {
     private let multi: CurlMulti
     private let maxConcurrentTransfers: Int
-    /// Accepted requests that wait for a free slot, in arrival order.
-    private var queued: [CurlLoop.Submission] = []
+    /// Accepted requests that wait for a free slot: one line per transfer group (requests
+    /// without a group in the first), each in arrival order.
+    private var lines: [Line] = [Line(group: nil)]
     /// Running transfers by easy handle. Keeps each transfer alive while libcurl may call
     /// back into it.
     private var running: [UnsafeMutableRawPointer: CurlTransfer] = [:]
@@ -19,17 +20,80 @@ final class CurlDriver {
     }
 
     deinit {
-        precondition(running.isEmpty && queued.isEmpty, "CurlDriver dropped with requests in flight")
+        precondition(running.isEmpty && lines.allSatisfy(\.isEmpty), "CurlDriver dropped with requests in flight")
+    }
+
+    /// The requests of one group (or of none) waiting for a slot, first in first out.
+    private struct Line {
+        let group: HTTPTransferGroup?
+        private var items: [CurlLoop.Submission] = []
+        private var head = 0
+
+        init(group: HTTPTransferGroup?) { self.group = group }
+
+        var isEmpty: Bool { head == items.count }
+
+        mutating func append(_ submission: CurlLoop.Submission) { items.append(submission) }
+
+        mutating func popFirst() -> CurlLoop.Submission? {
+            guard head < items.count else { return nil }
+            let first = items[head]
+            head += 1
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 1024 {
+                items.removeFirst(head)
+                head = 0
+            }
+            return first
+        }
+
+        /// Takes out (and returns) every waiting request `predicate` accepts.
+        mutating func removeAll(where predicate: (CurlLoop.Submission) -> Bool) -> [CurlLoop.Submission] {
+            let waiting = items[head...]
+            items = waiting.filter { !predicate($0) }
+            head = 0
+            return waiting.filter(predicate)
+        }
     }
 
     func enqueue(_ submissions: [CurlLoop.Submission]) {
-        queued.append(contentsOf: submissions)
+        for submission in submissions {
+            guard let group = submission.group else {
+                lines[0].append(submission)
+                continue
+            }
+            if let index = lines.firstIndex(where: { $0.group === group }) {
+                lines[index].append(submission)
+            } else {
+                var line = Line(group: group)
+                line.append(submission)
+                lines.append(line)
+            }
+        }
     }
 
-    /// Starts queued requests while there are free slots.
+    /// Starts waiting requests while there are free slots: those without a group first, then
+    /// each group's while it is under its cap (a full group holds up no other). Fails the
+    /// waiting requests of a closed group; drops lines left empty by a group.
     func startQueued() {
-        while running.count < maxConcurrentTransfers, !queued.isEmpty {
-            start(queued.removeFirst())
+        var index = 0
+        while index < lines.count {
+            let group = lines[index].group
+            while running.count < maxConcurrentTransfers, group.map({ $0.isClosed || $0.running < $0.limit }) ?? true,
+                  let submission = lines[index].popFirst() {
+                if group?.isClosed == true {
+                    submission.complete(.failure(.groupClosed))
+                } else {
+                    start(submission)
+                }
+            }
+            if index > 0 && lines[index].isEmpty {
+                lines.remove(at: index)
+            } else {
+                index += 1
+            }
         }
     }
 
@@ -52,10 +116,10 @@ final class CurlDriver {
         for transfer in running.values where transfer.ticket.isCancelled {
             finish(transfer, with: .failure(.cancelledByTask))
         }
-        let cancelled = queued.filter { $0.ticket.isCancelled }
-        queued.removeAll { $0.ticket.isCancelled }
-        for submission in cancelled {
-            submission.continuation.resume(returning: .failure(.cancelledByTask))
+        for index in lines.indices {
+            for submission in lines[index].removeAll(where: { $0.ticket.isCancelled }) {
+                submission.complete(.failure(.cancelledByTask))
+            }
         }
     }
 
@@ -64,20 +128,22 @@ final class CurlDriver {
         for transfer in running.values {
             finish(transfer, with: .failure(error))
         }
-        let waiting = queued
-        queued = []
-        for submission in waiting {
-            submission.continuation.resume(returning: .failure(error))
+        let waiting = lines
+        lines = [Line(group: nil)]
+        for var line in waiting {
+            for submission in line.removeAll(where: { _ in true }) {
+                submission.complete(.failure(error))
+            }
         }
     }
 
     private func start(_ submission: CurlLoop.Submission) {
         guard !submission.ticket.isCancelled else {
-            return submission.continuation.resume(returning: .failure(.cancelledByTask))
+            return submission.complete(.failure(.cancelledByTask))
         }
         guard let easy = idle.popLast() ?? CurlEasy() else {
             let error = HTTPError(code: .other, message: "curl_easy_init failed (out of memory)")
-            return submission.continuation.resume(returning: .failure(error))
+            return submission.complete(.failure(error))
         }
         let transfer = CurlTransfer(easy: easy, submission: submission)
         do {
@@ -88,11 +154,13 @@ final class CurlDriver {
             return transfer.complete(.failure(error))
         }
         running[easy.raw] = transfer
+        transfer.group?.running += 1
     }
 
     /// Takes a running transfer off the multi handle and resumes its `send`.
     private func finish(_ transfer: CurlTransfer, with result: Result<HTTPResponse, HTTPError>) {
         running[transfer.easy.raw] = nil
+        transfer.group?.running -= 1
         multi.remove(transfer.easy)
         recycle(transfer)
         transfer.complete(result)

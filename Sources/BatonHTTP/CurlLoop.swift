@@ -8,13 +8,16 @@ internal import Synchronization
 /// ``CurlMulti/wakeup()``; the multi handle, the easy handles and the transfers live on the
 /// loop thread, in a ``CurlDriver``.
 final class CurlLoop: Sendable {
-    typealias Continuation = CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>
+    /// Receives a request's outcome, once, on the loop thread: it must return quickly.
+    typealias Completion = @Sendable (Result<HTTPResponse, HTTPError>) -> Void
 
     /// A request waiting for the loop thread to pick it up.
     struct Submission: Sendable {
         let request: HTTPRequest
         let ticket: Ticket
-        let continuation: Continuation
+        /// Caps how many of its requests run at once (nil: only the client's cap).
+        let group: HTTPTransferGroup?
+        let complete: Completion
     }
 
     /// Marks one `send` as cancelled; checked by the loop thread.
@@ -49,23 +52,25 @@ final class CurlLoop: Sendable {
         thread.start()
     }
 
-    /// Hands `submission` to the loop thread, or fails it at once after ``shutdown()``.
-    func submit(_ submission: Submission) {
+    /// Hands `submissions` to the loop thread (one wakeup for all), or fails them at once
+    /// after ``shutdown()``.
+    func submit(_ submissions: [Submission]) {
         let accepted = inbox.withLock { inbox in
             guard !inbox.isShutDown else { return false }
-            inbox.submissions.append(submission)
+            inbox.submissions.append(contentsOf: submissions)
             return true
         }
         if accepted {
             multi.wakeup()
         } else {
-            submission.continuation.resume(returning: .failure(.shutDown))
+            for submission in submissions { submission.complete(.failure(.shutDown)) }
         }
     }
 
-    /// Cancels the transfer of `ticket`, wherever it is: not yet picked up, queued or running.
-    func cancel(_ ticket: Ticket) {
-        ticket.cancel()
+    /// Cancels the transfers of `tickets`, wherever they are: not yet picked up, queued or
+    /// running.
+    func cancel(_ tickets: [Ticket]) {
+        for ticket in tickets { ticket.cancel() }
         inbox.withLock { $0.cancellations = true }
         multi.wakeup()
     }
@@ -100,6 +105,9 @@ final class CurlLoop: Sendable {
             }
             driver.startQueued()
             driver.perform()
+            // Transfers that just finished freed slots: fill them before waiting (a request
+            // queued behind its group's cap has nobody else to wake the loop).
+            driver.startQueued()
             if !driver.poll() {
                 driver.cancelAll(with: HTTPError(code: .other, message: "curl_multi_poll failed"))
             }
@@ -110,4 +118,5 @@ final class CurlLoop: Sendable {
 extension HTTPError {
     static let shutDown = HTTPError(code: .cancelled, message: "the HTTP client was shut down")
     static let cancelledByTask = HTTPError(code: .cancelled, message: "the request's task was cancelled")
+    static let groupClosed = HTTPError(code: .cancelled, message: "the request was not sent: its transfer group was closed")
 }

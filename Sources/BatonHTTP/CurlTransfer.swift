@@ -1,7 +1,7 @@
 internal import CCurl
 
 /// One request on the loop thread: its easy handle, the response that libcurl's callbacks
-/// fill in, and the continuation of the `send` that waits for it.
+/// fill in, and the completion of the `send` that waits for it.
 ///
 /// Not `Sendable`: made, used and dropped on the loop thread. libcurl's callbacks get an
 /// unretained pointer to it (`CURLOPT_WRITEDATA`, `CURLOPT_HEADERDATA`), valid because the
@@ -10,7 +10,8 @@ internal import CCurl
 final class CurlTransfer {
     let easy: CurlEasy
     let ticket: CurlLoop.Ticket
-    private var continuation: CurlLoop.Continuation?
+    let group: HTTPTransferGroup?
+    private var completion: CurlLoop.Completion?
     /// The request's header lines, alive as long as the transfer (libcurl does not copy them).
     var headerList: CurlHeaderList?
     /// The largest body (and the largest header block) accepted.
@@ -25,18 +26,19 @@ final class CurlTransfer {
     init(easy: CurlEasy, submission: CurlLoop.Submission) {
         self.easy = easy
         ticket = submission.ticket
-        continuation = submission.continuation
+        group = submission.group
+        completion = submission.complete
         limit = max(0, submission.request.maxResponseBytes)
     }
 
     /// The pointer libcurl hands back to the callbacks.
     var context: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
-    /// Resumes the waiting `send`. Called exactly once per transfer.
+    /// Hands the outcome to the waiting `send`. Called exactly once per transfer.
     func complete(_ result: Result<HTTPResponse, HTTPError>) {
-        guard let continuation else { preconditionFailure("transfer completed twice") }
-        self.continuation = nil
-        continuation.resume(returning: result)
+        guard let completion else { preconditionFailure("transfer completed twice") }
+        self.completion = nil
+        completion(result)
     }
 
     /// The outcome of the finished transfer. Read before the easy handle is reset.
@@ -78,11 +80,13 @@ final class CurlTransfer {
     /// `CURLOPT_HEADERFUNCTION`: called once per header line of every response, including
     /// the status lines of redirects and of `100 Continue`.
     fileprivate func receiveHeader(_ bytes: UnsafeRawBufferPointer) -> Int {
+        // Byte by byte: header lines are ASCII in practice, and String's Character-wise
+        // operations cost more than the rest of a small response ("\r\n" is one Character).
         var end = bytes.endIndex
         while end > bytes.startIndex, bytes[end - 1] == 10 || bytes[end - 1] == 13 { end -= 1 }
-        // ("\r\n" is one Character in Swift: trim the bytes, not the String.)
-        let line = String(decoding: bytes[..<end], as: UTF8.self)
-        if line.hasPrefix("HTTP/") {
+        let line = UnsafeRawBufferPointer(rebasing: bytes[..<end])
+        let isStatusLine = line.starts(with: Self.statusPrefix)
+        if isStatusLine {
             // A new response begins: forget the previous one's headers (and any body).
             headers.removeAll(keepingCapacity: true)
             body.removeAll(keepingCapacity: true)
@@ -93,26 +97,26 @@ final class CurlTransfer {
             exceededLimit = true
             return 0
         }
-        if line.hasPrefix("HTTP/") || line.isEmpty {
+        if isStatusLine || line.isEmpty {
             // The status line, or the blank line that ends the block.
-        } else if line.first == " " || line.first == "\t", !headers.isEmpty {
+        } else if line[0] == 32 || line[0] == 9, !headers.isEmpty {
             // Obsolete line folding: continues the previous header's value.
-            headers[headers.count - 1].1 += " " + line.trimmingWhitespace()
-        } else if let colon = line.firstIndex(of: ":") {
-            let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingWhitespace()
-            headers.append((name, value))
+            headers[headers.count - 1].1 += " " + Self.trimmed(line[...])
+        } else if let colon = line.firstIndex(of: 58) {
+            let name = String(decoding: line[..<colon].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+            headers.append((name, Self.trimmed(line[(colon + 1)...])))
         }
         return bytes.count
     }
-}
 
-extension StringProtocol {
-    fileprivate func trimmingWhitespace() -> String {
-        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let start = firstIndex(where: { !isBlank($0) }) else { return "" }
-        let end = lastIndex(where: { !isBlank($0) })!
-        return String(self[start...end])
+    private static let statusPrefix = Array("HTTP/".utf8)
+
+    /// The bytes without leading and trailing spaces and tabs, as text.
+    private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
+        let isBlank: (UInt8) -> Bool = { $0 == 32 || $0 == 9 }
+        guard let start = bytes.firstIndex(where: { !isBlank($0) }) else { return "" }
+        let end = bytes.lastIndex(where: { !isBlank($0) })!
+        return String(decoding: bytes[start...end], as: UTF8.self)
     }
 }
 

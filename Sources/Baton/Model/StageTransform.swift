@@ -47,6 +47,16 @@ package protocol InMemoryTransform: StageTransform {
     var canRunFused: Bool { get }
 }
 
+/// A transform that does a whole batch at once (http): one call per batch, its own cap of
+/// `concurrency` items at once across the process, instead of a task and a permit per item.
+package protocol BatchTransform: StageTransform {
+    /// Whether the batch call applies to this stage's configuration (else item by item).
+    var processesBatches: Bool { get }
+    /// Each item's output or error, in the items' order. A ``CancellationError`` gives the
+    /// item back untouched.
+    func process(batch items: [StageInput], concurrency: Int) async -> [Result<StageOutput, any Error>]
+}
+
 extension StageTransform {
     /// The type's name.
     public var fingerprint: String { String(describing: type(of: self)) }

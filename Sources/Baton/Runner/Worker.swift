@@ -227,6 +227,11 @@ struct Worker {
                 }
                 return done
             }
+        } else if let batched = stages[s].transform as? any BatchTransform, batched.processesBatches, stages[s].timeout == nil,
+                  batch.count > 1 {
+            // One call for the batch; the transform keeps to the stage's concurrency itself.
+            let results = await batched.process(batch: batch.map { input($0, stage: s) }, concurrency: stages[s].concurrency)
+            outcomes = zip(batch, results).map { item, result in outcome(item, stage: s, result) }
         } else if stages[s].concurrency == 1 || batch.count == 1 {
             for item in batch {
                 if context.controller.isAborting { break }
@@ -336,22 +341,44 @@ struct Worker {
         held ? try await body() : try await context.limiters[s].withPermit(body)
     }
 
-    private func process(_ item: ClaimedItem, stage s: Int, holdingPermit: Bool = false) async -> Outcome {
+    private func input(_ item: ClaimedItem, stage s: Int) -> StageInput {
         let stage = stages[s]
-        let isLast = s + 1 == stages.count
-        let input = StageInput(
+        return StageInput(
             itemID: item.id, key: item.key, payload: item.payload, attempt: item.attempt, maxAttempts: item.maxAttempts,
             runID: context.run.id, runName: context.run.name, stage: stage.name, timeout: stage.timeout
         )
-        do {
-            if let jq = stage.transform as? JQTransform {
+    }
+
+    private func process(_ item: ClaimedItem, stage s: Int, holdingPermit: Bool = false) async -> Outcome {
+        let stage = stages[s]
+        let input = input(item, stage: s)
+        if let jq = stage.transform as? JQTransform {
+            do {
                 return .completed(try await permitted(s, holdingPermit) { try streamed(jq, input, item: item, stage: s) })
+            } catch {
+                return outcome(item, stage: s, .failure(error))
             }
-            let output = try await permitted(s, holdingPermit) {
+        }
+        let result: Result<StageOutput, any Error>
+        do {
+            result = .success(try await permitted(s, holdingPermit) {
                 // jq enforces the stage's timeout itself (its programs cannot be cancelled).
                 let outer = stage.transform is JQTransform ? nil : stage.timeout
                 return try await ItemDeadline.run(outer, stage: stage.name, key: item.key) { try await stage.transform.process(input) }
-            }
+            })
+        } catch {
+            result = .failure(error)
+        }
+        return outcome(item, stage: s, result)
+    }
+
+    /// What becomes of `item` given its transform's output or error: its children keyed for
+    /// the next stage (or its results), or a failure classified for a retry.
+    private func outcome(_ item: ClaimedItem, stage s: Int, _ result: Result<StageOutput, any Error>) -> Outcome {
+        let stage = stages[s]
+        let isLast = s + 1 == stages.count
+        do {
+            let output = try result.get()
             var children: [ChildItem] = []
             if !isLast || stage.transform.writesResultsWhenLast {
                 children.reserveCapacity(output.outputs.count)

@@ -7,6 +7,7 @@ import Synchronization
 final class HTTPStageState: Sendable {
     private let maxTransfers: Int
     private let clientBox = Mutex<HTTPClient?>(nil)
+    private let groupBox = Mutex<HTTPTransferGroup?>(nil)
     private let consecutiveFailures = Atomic<Int>(0)
     private let tripped = Atomic<Bool>(false)
     let failureBudget: Int?
@@ -23,6 +24,17 @@ final class HTTPStageState: Sendable {
             let client = HTTPClient(maxConcurrentTransfers: maxTransfers)
             box = client
             return client
+        }
+    }
+
+    /// The stage's requests in this process, at most `limit` at once (the stage's
+    /// `concurrency`; the first caller's limit is kept).
+    func group(limit: Int) -> HTTPTransferGroup {
+        groupBox.withLock { box in
+            if let group = box { return group }
+            let group = HTTPTransferGroup(limit: limit)
+            box = group
+            return group
         }
     }
 

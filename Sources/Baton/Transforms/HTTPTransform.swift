@@ -1,6 +1,7 @@
 package import BatonHTTP
 import BatonJQ
 import Foundation
+import Synchronization
 
 /// An `http` stage: one request per item, built from templates evaluated on the item; the
 /// response (parsed as JSON by default) replaces the item or is merged into it.
@@ -8,7 +9,7 @@ import Foundation
 /// Failures are classified by status (`retry_on`, `fail_on`, `success_on`) and by transport
 /// error (timeouts, connection errors: retried; size limit, refused scheme: permanent).
 /// `Retry-After` sets the next attempt. Non-GET requests carry a stable `Idempotency-Key`.
-package struct HTTPTransform: StageTransform {
+package struct HTTPTransform: BatchTransform {
     package let config: HTTPStageConfig
     private let builder: HTTPRequestBuilder
     private let state: HTTPStageState
@@ -23,6 +24,8 @@ package struct HTTPTransform: StageTransform {
     package var kindName: String { "http" }
     package var defaultConcurrency: Int { 16 }
     package var defaultBatchSize: Int { 64 }
+    /// Not with `rate:`, which paces each request.
+    package var processesBatches: Bool { config.rate == nil }
 
     package func process(_ item: StageInput) async throws -> StageOutput {
         let request = try buildRequest(item)
@@ -33,38 +36,100 @@ package struct HTTPTransform: StageTransform {
         if let rate = config.rate {
             try await HostRateLimiter.wait(host: HTTPOutcome.host(of: request.url), perSecond: rate)
         }
-        let label = "\(item.stage) \(item.key): \(shown)"
-        let response: HTTPResponse
+        let response: Result<HTTPResponse, HTTPError>
         do {
-            response = try await state.client.send(request)
+            response = .success(try await state.client.send(request))
         } catch {
-            guard let failure = HTTPOutcome.transportError(error, label: label) else { throw CancellationError() }
-            if state.recordFailure() { throw halted(item, shown, last: failure.message) }
-            throw failure
+            response = .failure(error)
         }
-        if !HTTPOutcome.isSuccess(response.status, config) {
-            let failure = HTTPOutcome.statusError(response, config, label: label)
-            if state.recordFailure() { throw halted(item, shown, last: failure.message) }
-            throw failure
-        }
+        let output = try finish(item, shown: shown, response) { state.recordFailure() }
         state.recordSuccess()
-        return StageOutput(outputs: [OutputItem(payload: try output(for: item, response: response, shown: shown))])
+        return output
+    }
+
+    /// Sends every item's request, at most `concurrency` at once across the process (the
+    /// stage's requests share one ``HTTPTransferGroup``), with one wakeup of the HTTP client
+    /// and one resumption per batch instead of per item. The failure budget is counted as
+    /// the answers come, on the client's thread: the request that uses it up closes the group,
+    /// so the stage's requests not yet started are not sent. Outcomes in the items' order.
+    package func process(batch items: [StageInput], concurrency: Int) async -> [Result<StageOutput, any Error>] {
+        var outcomes = [Result<StageOutput, any Error>?](repeating: nil, count: items.count)
+        var requests: [HTTPRequest] = []
+        var sent: [Int] = []
+        for (index, item) in items.enumerated() {
+            do {
+                let request = try buildRequest(item)
+                if state.isTripped {
+                    outcomes[index] = .failure(halted(item, "\(config.method) \(redactedURL(request.url))"))
+                    continue
+                }
+                requests.append(request)
+                sent.append(index)
+            } catch {
+                outcomes[index] = .failure(error)
+            }
+        }
+        let group = state.group(limit: concurrency)
+        let (config, state) = (self.config, self.state)
+        let usedUp = Mutex<Int?>(nil)
+        let responses = await state.client.send(all: requests, group: group) { index, response in
+            switch response {
+            case .success(let answer) where HTTPOutcome.isSuccess(answer.status, config):
+                state.recordSuccess()
+            case .failure(let error) where error.code == .cancelled:
+                break
+            default:
+                if state.recordFailure() {
+                    usedUp.withLock { $0 = index }
+                    group.close()
+                }
+            }
+        }
+        let usedUpAt = usedUp.withLock { $0 }
+        for (position, response) in responses.enumerated() {
+            let item = items[sent[position]]
+            let shown = "\(config.method) \(redactedURL(requests[position].url))"
+            outcomes[sent[position]] = Result { try finish(item, shown: shown, response) { usedUpAt == position } }
+        }
+        return outcomes.map { $0! }
     }
 
     /// The stage's work on `item` with `send` answering instead of the network (`baton test`
     /// plays recorded responses): no rate limit, no failure budget.
     package func process(_ item: StageInput, send: (HTTPRequest) throws -> HTTPResponse) throws -> StageOutput {
         let request = try buildRequest(item)
-        let shown = "\(config.method) \(redactedURL(request.url))"
-        let label = "\(item.stage) \(item.key): \(shown)"
-        let response: HTTPResponse
+        let response: Result<HTTPResponse, HTTPError>
         do {
-            response = try send(request)
+            response = .success(try send(request))
         } catch let error as HTTPError {
-            throw HTTPOutcome.transportError(error, label: label) ?? CancellationError()
+            response = .failure(error)
         }
-        guard HTTPOutcome.isSuccess(response.status, config) else { throw HTTPOutcome.statusError(response, config, label: label) }
-        return StageOutput(outputs: [OutputItem(payload: try output(for: item, response: response, shown: shown))])
+        return try finish(item, shown: "\(config.method) \(redactedURL(request.url))", response) { false }
+    }
+
+    /// The item's output from the answer to its request, or the error it fails with.
+    /// `usesUpBudget` is asked once per failed request: true when this failure used up the
+    /// stage's failure budget (the stage then halts).
+    private func finish(_ item: StageInput, shown: String, _ response: Result<HTTPResponse, HTTPError>,
+                        usesUpBudget: () -> Bool) throws -> StageOutput {
+        let label = "\(item.stage) \(item.key): \(shown)"
+        let answer: HTTPResponse
+        switch response {
+        case .success(let success):
+            answer = success
+        case .failure(let error):
+            // Not sent, or cut off, because the stage used up its budget meanwhile.
+            if error.code == .cancelled, state.isTripped { throw halted(item, shown) }
+            guard let failure = HTTPOutcome.transportError(error, label: label) else { throw CancellationError() }
+            if usesUpBudget() { throw halted(item, shown, last: failure.message) }
+            throw failure
+        }
+        if !HTTPOutcome.isSuccess(answer.status, config) {
+            let failure = HTTPOutcome.statusError(answer, config, label: label)
+            if usesUpBudget() { throw halted(item, shown, last: failure.message) }
+            throw failure
+        }
+        return StageOutput(outputs: [OutputItem(payload: try output(for: item, response: answer, shown: shown))])
     }
 
     // MARK: Request
