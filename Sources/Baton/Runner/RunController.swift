@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Lets the outside (signal handlers, tests) stop a run. Thread-safe.
+/// Lets the outside (signal handlers, `baton work`'s slots, tests) stop a run. Thread-safe.
 public final class RunController: Sendable {
     /// Why a run was asked to stop.
     public enum StopReason: Int, Sendable {
@@ -16,6 +16,7 @@ public final class RunController: Sendable {
 
     private let reason = Atomic<Int>(0)
     private let stopCount = Atomic<Int>(0)
+    private let yielded = Atomic<Bool>(false)
 
     /// A controller nobody has asked to stop yet.
     public init() {}
@@ -27,10 +28,23 @@ public final class RunController: Sendable {
         stopCount.add(1, ordering: .relaxed)
     }
 
-    /// Why the first stop was asked for (``StopReason/none`` if it was not).
+    /// Asks the run to give this process's workers up for now (`baton work` handing its slot
+    /// to a run that waits): a drain like a first stop request (no new items are claimed,
+    /// in-flight items commit), except that the seeder finishes and commits the chunk it is
+    /// reading (a chunk cut short would be read again, and one that takes longer than a slot
+    /// would never commit). Nothing marks the run stopped: ``stopReason`` stays
+    /// ``StopReason/none``, the run stays `running` (or is finished if it is complete), and
+    /// any process can go on with it. A later ``requestStop(_:)`` turns it into that stop.
+    public func requestYield() {
+        yielded.store(true, ordering: .relaxed)
+    }
+
+    /// Why the first stop was asked for (``StopReason/none`` if it was not, or only a yield).
     public var stopReason: StopReason { StopReason(rawValue: reason.load(ordering: .relaxed)) ?? .none }
-    /// True after a first stop request: no new items are claimed.
-    public var isStopping: Bool { stopCount.load(ordering: .relaxed) > 0 }
+    /// True after a first stop request or a yield: no new items are claimed.
+    public var isStopping: Bool { stopCount.load(ordering: .relaxed) > 0 || yielded.load(ordering: .relaxed) }
+    /// True after ``requestYield()`` while no stop was requested: the seeder finishes its chunk.
+    public var isYielding: Bool { yielded.load(ordering: .relaxed) && stopCount.load(ordering: .relaxed) == 0 }
     /// True after a second stop request.
     public var isAborting: Bool { stopCount.load(ordering: .relaxed) > 1 }
 }

@@ -128,8 +128,9 @@ package enum RunEngine {
         // Not needed again until the run ends: no idle connection meanwhile.
         await setup.close()
         let context = try RunContext(pipeline: pipeline, run: run, database: database, options: options, controller: controller)
+        // A reader's long waits give up on a stop, not on a yield: the chunk it reads commits.
         let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: context.database, chunkSize: options.seedChunkSize,
-                                shouldStop: { context.shouldStop }, logger: context.logger)
+                                shouldStop: { context.isComplete || (controller.isStopping && !controller.isYielding) }, logger: context.logger)
         let seeding = options.seed && !run.seedDone
         if seeding && !sourceValidated && !run.hasSeedProgress && pipeline.source.onError == .fail {
             try await seeder.validateWholeSource()

@@ -9,15 +9,21 @@ struct WorkCommand: AsyncParsableCommand {
         commandName: "work",
         abstract: "A long-lived worker for the items of any running run (for many machines).",
         discussion: """
-            Works every run in state `running` at once (up to --max-runs, oldest first, each with its \
-            own --workers workers, by default its pipeline's `workers:`, else 4), with the pipeline stored with the run (or, with --pipelines DIR, \
-            the file of the same pipeline name in DIR); runs started later are picked up within \
-            --poll seconds. Postgres row locks are the only coordination: start as many as you like, \
-            on as many machines as you like. Stops on SIGINT/SIGTERM after in-flight items commit.
+            Works every run in state `running`, with the pipeline stored with the run (or, with \
+            --pipelines DIR, the file of the same pipeline name in DIR). Up to --max-runs runs are \
+            worked at once (a slot each, oldest first), each with its own --workers workers (by \
+            default its pipeline's `workers:`, else 4); runs started later are picked up within \
+            --poll seconds. More running runs than slots share them by time slices: while a run \
+            waits, a run that has held its slot for --slice yields it (no new claims; in-flight \
+            items and the seed chunk being read commit; the run stays running) and goes to the back \
+            of the queue, and the slot goes to the run that has waited longest. Postgres row locks \
+            are the only coordination: start as many as you like, on as many machines as you like. \
+            Stops on SIGINT/SIGTERM after in-flight items commit (a second signal abandons them).
 
             Examples:
               baton work
               baton work --pipelines pipelines/ --workers 8
+              baton work --max-runs 2 --slice 2m
             """
     )
 
@@ -27,8 +33,13 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(help: "Seconds between looks for new runs when idle.")
     var poll: Double = 1
 
-    @Option(name: .customLong("max-runs"), help: "Runs worked at once, each with its own --workers workers; more running runs wait for a free slot (oldest first).")
+    @Option(name: .customLong("max-runs"), help: "Runs worked at once (slots), each with its own --workers workers; more running runs share the slots by --slice.")
     var maxRuns: Int = 4
+
+    @Option(help: ArgumentHelp(
+        "While a running run waits for a slot, a run that has held its slot this long yields it and goes to the back of the queue (0s: never).",
+        valueName: "duration"))
+    var slice: String = "30s"
 
     @Flag(help: "Exit when no run is left instead of waiting for new ones.")
     var once = false
@@ -38,6 +49,14 @@ struct WorkCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard maxRuns >= 1 else { throw ValidationError("--max-runs must be at least 1") }
+        guard DurationSyntax.parse(slice) != nil else {
+            throw ValidationError("--slice: `\(slice)` is not a duration (e.g. 30s, 2m; 0s: never rotate)")
+        }
+    }
+
+    /// How long a run holds its slot while others wait; nil: until it is done.
+    private var sliceDuration: Duration? {
+        DurationSyntax.parse(slice).flatMap { $0 > .zero ? $0 : nil }
     }
 
     func run() async throws {
@@ -57,78 +76,116 @@ struct WorkCommand: AsyncParsableCommand {
     }
 
     /// Keeps up to `--max-runs` running runs worked at once, each with its own `--workers`
-    /// workers (a fair share: a long run does not starve the others), looking for new runs
-    /// every `--poll` seconds; on a stop request every run drains, then this returns.
+    /// workers, looking for new runs every `--poll` seconds; while runs wait for a slot, the
+    /// runs that have held theirs for `--slice` yield them, the longest-held first, to the
+    /// longest-waiting runs (a fair share: a long run does not starve the others). On a stop
+    /// request every run drains, then this returns.
     private func work(database: ConnectionConfig, controller: RunController, logger: Logger) async throws {
-        let state = WorkSlots()
+        let slots = WorkSlots()
+        let slice = sliceDuration
         try await withThrowingTaskGroup(of: Void.self) { group in
-            while !controller.isStopping, state.fatal == nil {
-                let runs = try await global.withConnection { conn -> [RunRecord] in
-                    guard try Store.isCurrent(conn) else { return [] }
-                    return try Store.activeRuns(conn)
+            while !controller.isStopping, slots.fatal == nil {
+                let waiting = try await global.withConnection { conn -> [RunRecord] in
+                    let waiting = slots.queue(try Store.isCurrent(conn) ? Store.activeRuns(conn) : [])
+                    try Self.beatQueue(slots, conn)
+                    return waiting
                 }
-                let waiting = runs.filter { !state.isSkipped($0.id) && !state.isWorking($0.id) }
-                if waiting.isEmpty && state.workingCount == 0 && once { break }
-                for run in waiting.prefix(max(0, maxRuns - state.workingCount)) {
-                    guard let pipeline = load(run, state: state, logger: logger) else { continue }
+                if waiting.isEmpty && slots.workingCount == 0 && once { break }
+                for run in waiting.prefix(max(0, maxRuns - slots.workingCount)) {
+                    guard let pipeline = load(run, slots: slots, logger: logger) else { continue }
                     var options = display.runOptions(for: pipeline, logger: logger)
                     // A worker also seeds when it can read the source (files must exist on this machine).
                     options.seed = pipeline.source.definition.isReadableHere
                     // One heartbeat row and one lease prefix per run this process works.
-                    options.workerName = RunOptions.defaultWorkerName() + "@r\(run.id)"
+                    options.workerName = Self.workerName(run: run.id)
                     let runController = RunController()
-                    state.start(run.id, controller: runController)
+                    slots.start(run, seedsHere: options.seed && !run.seedDone, controller: runController)
                     group.addTask {
-                        defer { state.finish(run.id) }
+                        defer { slots.finish(run.id) }
                         try await Self.work(run, pipeline: pipeline, database: database, options: options,
-                                            controller: runController, state: state, logger: logger)
+                                            controller: runController, slots: slots, logger: logger)
                     }
                 }
-                // Stop requests reach every run's controller (the second one aborts them too).
+                // Until the next look (sooner when a slot frees and a run waits, or a waiting
+                // run's heartbeat is due): hand slots on.
                 let deadline = ContinuousClock.now + .seconds(poll)
-                while ContinuousClock.now < deadline && !controller.isStopping && state.fatal == nil {
+                while ContinuousClock.now < deadline && !controller.isStopping && slots.fatal == nil {
+                    if slots.hasFreeSlotForWaiter(capacity: maxRuns) || slots.isQueueBeatDue(every: Self.queueBeat) { break }
+                    if let slice {
+                        for handover in slots.rotate(slice: slice, capacity: maxRuns) {
+                            logger.notice("run \(handover.name) yields its slot to a waiting run after \(Int(handover.held.seconds))s",
+                                          metadata: ["run.id": "\(handover.id)"])
+                        }
+                    }
                     try await Task.sleep(for: .milliseconds(50))
                 }
             }
-            while state.workingCount > 0 {
-                state.forward(controller)
+            // Stop requests reach every run's controller (the second one aborts them too).
+            while slots.workingCount > 0 {
+                slots.forward(controller)
                 try await Task.sleep(for: .milliseconds(50))
             }
             try await group.waitForAll()
         }
-        if let fatal = state.fatal { throw fatal }
+        let queued = slots.endQueueBeats()
+        if !queued.isEmpty {
+            _ = try? await global.withConnection { conn in
+                for id in queued { try Store.removeWorker(conn, name: Self.workerName(run: id)) }
+            }
+        }
+        if let fatal = slots.fatal { throw fatal }
     }
 
-    private func load(_ run: RunRecord, state: WorkSlots, logger: Logger) -> Pipeline? {
+    /// How often the heartbeat rows of waiting runs are refreshed (as often as a worked run's).
+    private static let queueBeat = Duration.seconds(Store.workerBeatSeconds)
+
+    /// The name of this process's heartbeat row and lease prefix for run `id`.
+    private static func workerName(run id: Int64) -> String { RunOptions.defaultWorkerName() + "@r\(id)" }
+
+    /// Refreshes the heartbeat rows of the runs waiting in this process's queue, and removes
+    /// those of runs that left it without a slot.
+    private static func beatQueue(_ slots: WorkSlots, _ conn: Connection) throws {
+        let (beat, remove) = slots.queueBeats(every: queueBeat)
+        let (pid, host) = (ProcessInfo.processInfo.processIdentifier, ProcessInfo.processInfo.hostName)
+        for id in beat { try Store.beatWorker(conn, name: workerName(run: id), runID: id, pid: pid, host: host) }
+        for id in remove { try Store.removeWorker(conn, name: workerName(run: id)) }
+    }
+
+    private func load(_ run: RunRecord, slots: WorkSlots, logger: Logger) -> Pipeline? {
         do {
             let pipeline = try loadPipeline(for: run)
             Secrets.register(pipeline.secrets)
             return pipeline
         } catch {
             logger.error("cannot load the pipeline of run \(run.name); skipping it", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
-            state.skip(run.id)
+            slots.skip(run.id)
             return nil
         }
     }
 
-    /// Works one run until it is complete or this process stops; a run this process cannot
-    /// work (its SQL does not prepare, its definition is refused) is skipped from then on.
+    /// Works one run until it is complete, it yields its slot or this process stops; a run
+    /// this process cannot work (its SQL does not prepare, its definition is refused) is
+    /// skipped from then on.
     private static func work(_ run: RunRecord, pipeline: Pipeline, database: ConnectionConfig, options: RunOptions,
-                             controller: RunController, state: WorkSlots, logger: Logger) async throws {
+                             controller: RunController, slots: WorkSlots, logger: Logger) async throws {
         logger.notice("working run \(run.name) of pipeline \(run.pipeline)", metadata: ["run.id": "\(run.id)"])
         do {
             let report = try await RunEngine.work(pipeline, run: run, database: database, options: options, controller: controller)
-            logger.notice("run \(run.name) is \(report.run.state.rawValue)", metadata: ["run.id": "\(run.id)"])
+            if report.run.state == .running && controller.isYielding {
+                logger.notice("run \(run.name) yielded its slot: still running, back in the queue", metadata: ["run.id": "\(run.id)"])
+            } else {
+                logger.notice("run \(run.name) is \(report.run.state.rawValue)", metadata: ["run.id": "\(run.id)"])
+            }
         } catch let error as PipelineErrors {
             // A statement the database refuses: no use working the run with this definition.
             logger.error("the SQL of run \(run.name) does not prepare; skipping it", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
-            state.skip(run.id)
+            slots.skip(run.id)
         } catch let error as BatonError where error.category == .config || error.category == .usage {
             logger.error("cannot work run \(run.name); skipping it", metadata: ["run.id": "\(run.id)", "error": "\(error.message)"])
-            state.skip(run.id)
+            slots.skip(run.id)
         } catch {
             // The database is gone for good (past the reconnect budget): every run stops.
-            state.failAll(error)
+            slots.failAll(error)
         }
     }
 

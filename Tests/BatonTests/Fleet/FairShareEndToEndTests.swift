@@ -1,0 +1,269 @@
+@testable import Baton
+@testable import BatonCLI
+import BatonPostgres
+import BatonTestSupport
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `baton work` with more running runs than `--max-runs` slots (issue 14): the runs take
+/// turns by `--slice`, none waits for another to end, and a run that yields its slot (even in
+/// the middle of seeding) is resumed exactly.
+@Suite("baton work shares its slots by time slices (end to end)", .serialized)
+struct FairShareEndToEndTests {
+    /// Starts run `name` of `file` and interrupts it once `table` has rows: the run is left
+    /// `running`, for `baton work`.
+    static func leaveRunning(_ file: String, run name: String, table: String, database db: TestDatabase) async throws {
+        let process = try BatonProcess.start(["run", file, "--run", name, "--workers", "2", "--progress", "none"], database: db)
+        let sent = await Ops.signal(process, SIGINT, database: db, when: "SELECT count(*) FROM \(table)", reaches: 20)
+        let output = try await process.wait(timeout: .seconds(120))
+        #expect(sent && output.status == 130, "\(output)")
+    }
+
+    /// A pipeline of `items` records (1 ms of work each) seeded in chunks of 5 000 records
+    /// that its backlog of 500 holds back: seeding goes on while its run is worked.
+    static func longPipeline(_ ws: Workspace, name: String, items: Int) throws -> String {
+        try ws.write("fixtures/\(name).jsonl", (1...items).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
+        return try ws.write("\(name).yaml", """
+            pipeline: \(name)
+            setup: CREATE TABLE IF NOT EXISTS out_\(name) (id int NOT NULL)
+            defaults:
+              backlog: 500
+            source:
+              jsonl: \(ws.url.path)/fixtures/\(name).jsonl
+              key: .id
+            stages:
+              - name: load
+                sql: insert into out_\(name) (id) select :id::int from pg_sleep(0.001)
+                batch_size: 50
+            """)
+    }
+
+    @Test func threeRunsTakeTurnsInOneSlotAndAllEndExact() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let conn = try db.connect()
+            let names = ["alpha", "beta", "gamma"]
+            for name in names {
+                let file = try SharedWorkEndToEndTests.pipeline(ws, name: name)
+                try await Self.leaveRunning(file, run: name, table: "out_\(name)", database: db)
+            }
+            let before = try names.map { try Ops.count(conn, "SELECT count(*) FROM out_\($0)") }
+            #expect(before.allSatisfy { $0 < SharedWorkEndToEndTests.items }, "\(before)")
+
+            // One slot for three runs of about 4 s of work each, by slices of 1 s.
+            let worker = try BatonProcess.start(
+                ["work", "--max-runs", "1", "--slice", "1s", "--workers", "2", "--poll", "0.2", "--once", "--progress", "none"],
+                database: db)
+            var progressed = [false, false, false]
+            let deadline = ContinuousClock.now + .seconds(240)
+            while ContinuousClock.now < deadline {
+                let counts = try names.map { try Ops.count(conn, "SELECT count(*) FROM out_\($0)") }
+                for index in names.indices where counts[index] > before[index] { progressed[index] = true }
+                if try names.contains(where: { try Ops.runState(conn, $0) != "running" }) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(progressed == [true, true, true], "every run progressed before any ended: \(progressed)")
+            let output = try await worker.wait(timeout: .seconds(240))
+            #expect(output.status == 0, "\(output)")
+            for name in names {
+                #expect(output.stderr.contains("run \(name) yielded its slot"), "\(name) took turns\n\(output)")
+                #expect(try Ops.runState(conn, name) == "succeeded")
+                #expect(try Ops.count(conn, "SELECT count(*) FROM out_\(name)") == SharedWorkEndToEndTests.items, "\(name): every item once")
+                #expect(try Ops.count(conn, "SELECT count(DISTINCT id) FROM out_\(name)") == SharedWorkEndToEndTests.items)
+            }
+        }
+    }
+
+    @Test func aRunThatYieldsInTheMiddleOfSeedingResumesExactly() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let conn = try db.connect()
+            let names = ["tide", "surf"]
+            let items = 11_000
+            for name in names {
+                let file = try Self.longPipeline(ws, name: name, items: items)
+                try await Self.leaveRunning(file, run: name, table: "out_\(name)", database: db)
+            }
+            // Seeding stopped after the first chunk: the rest is seeded while `baton work` works.
+            for name in names {
+                #expect(try Ops.rows(conn, "SELECT seed_done::text, seeded FROM baton.runs WHERE name = $1", [name]) == ["false|5000"])
+            }
+
+            let worker = try BatonProcess.start(
+                ["work", "--max-runs", "1", "--slice", "1s", "--workers", "2", "--poll", "0.2", "--progress", "none"], database: db)
+            // A run that said it yielded its slot while its seeding is not done (only this process
+            // seeds it, and seeding is never undone): it yielded in the middle of seeding.
+            var yieldedMidSeed = Set<String>()
+            let deadline = ContinuousClock.now + .seconds(240)
+            while ContinuousClock.now < deadline && yieldedMidSeed.isEmpty {
+                if try names.contains(where: { try Ops.runState(conn, $0) != "running" }) { break }
+                let log = (try? String(contentsOfFile: worker.stderrPath, encoding: .utf8)) ?? ""
+                for name in names where log.contains("run \(name) yielded its slot") {
+                    if try Ops.rows(conn, "SELECT seed_done::text FROM baton.runs WHERE name = $1", [name]) == ["false"] {
+                        yieldedMidSeed.insert(name)
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(!yieldedMidSeed.isEmpty, "a run yielded its slot before its seeding was done")
+            // Both are attended (the waiting one by this process's heartbeat row for its queue):
+            // `baton status` shows them running, not interrupted.
+            var attended = false
+            let settle = ContinuousClock.now + .seconds(5)
+            while ContinuousClock.now < settle && !attended {
+                attended = try Ops.count(conn, """
+                    SELECT count(DISTINCT w.run_id) FROM baton.workers w JOIN baton.runs r ON r.id = w.run_id
+                    WHERE r.state = 'running' AND w.seen_at > now() - interval '15 seconds'
+                    """) == names.count
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(attended, "both runs have a live heartbeat row")
+            // SIGTERM drains every run and exits; the runs stay running.
+            worker.signal(SIGTERM)
+            let stopped = try await worker.wait(timeout: .seconds(120))
+            #expect(stopped.status == 0, "\(stopped)")
+            #expect(stopped.stderr.contains("yielded its slot"), "\(stopped)")
+            for name in names { #expect(try Ops.runState(conn, name) == "running") }
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.workers") == 0, "no heartbeat row is left behind")
+
+            // A second process takes turns with them again until both are done.
+            let finisher = try await BatonProcess.start(
+                ["work", "--max-runs", "1", "--slice", "1s", "--workers", "2", "--poll", "0.2", "--once", "--progress", "none"],
+                database: db).wait(timeout: .seconds(240))
+            #expect(finisher.status == 0, "\(finisher)")
+            for name in names {
+                #expect(try Ops.runState(conn, name) == "succeeded")
+                #expect(try Ops.rows(conn, "SELECT seed_done::text, seeded FROM baton.runs WHERE name = $1", [name]) == ["true|\(items)"])
+                #expect(try Ops.count(conn, "SELECT count(*) FROM out_\(name)") == items, "\(name): every item once")
+                #expect(try Ops.count(conn, "SELECT count(DISTINCT id) FROM out_\(name)") == items)
+                #expect(try Ops.itemStates(conn, run: name) == ["load": ["done": items]])
+            }
+        }
+    }
+
+    @Test func aYieldLetsThePageAnHTTPSourceIsReadingCommitAndNoPageIsReadTwice() async throws {
+        // An http source seeds a chunk per page; after the first, each page takes 1.2 s to
+        // answer, longer than a slice: cut short by a yield, it would be asked for again, and
+        // would never commit while the other run waits.
+        let api = try PagedAPI(count: 1_000, pageSize: 100)
+        api.intercept.withLock { $0 = { _, query in
+            if query["page"] != nil { usleep(1_200_000) }
+            return nil
+        } }
+        let ws = try Workspace()
+        defer { ws.remove() }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            // A run of a file source waits for the slot whenever the api run has it.
+            let other = try SharedWorkEndToEndTests.pipeline(ws, name: "alpha")
+            try await Self.leaveRunning(other, run: "alpha", table: "out_alpha", database: db)
+            let file = try HTTPSourceTests.pipeline(ws, url: api.baseURL + "/next", records: ".data", paginate: "{ next_url: .links.next }")
+            try await Self.leaveRunning(file, run: "api", table: "got", database: db)
+            #expect(try Ops.rows(conn, "SELECT seed_done::text, seeded FROM baton.runs WHERE name = 'api'") == ["false|100"])
+
+            let asked = api.requests("/next").count
+            let worker = try await BatonProcess.start(
+                ["work", "--max-runs", "1", "--slice", "1s", "--workers", "2", "--poll", "0.2", "--once", "--progress", "none"],
+                database: db).wait(timeout: .seconds(240))
+            #expect(worker.status == 0, "\(worker)")
+            #expect(worker.stderr.contains("run api yielded its slot"), "\(worker)")
+            // Each page once, in order: no yield cut a page short.
+            let pages = api.requests("/next").dropFirst(asked).map { $0["page"] ?? "1" }
+            #expect(pages == (2...10).map(String.init), "\(pages)")
+            #expect(try Ops.rows(conn, "SELECT state, seeded FROM baton.runs WHERE name = 'api'") == ["succeeded|1000"])
+            #expect(try Ops.count(conn, "SELECT count(*) FROM got") == 1_000)
+            #expect(try Ops.count(conn, "SELECT count(DISTINCT id) FROM got") == 1_000)
+            #expect(try Ops.runState(conn, "alpha") == "succeeded")
+        }
+    }
+}
+
+/// The turns `baton work` gives its slots (``WorkSlots``), without a database.
+@Suite("baton work's slots take turns")
+struct WorkSlotsTests {
+    static func run(_ id: Int64, seeded: Bool = true) -> RunRecord {
+        RunRecord(id: id, pipeline: "p", name: "r\(id)", state: .running, seedDone: seeded, seedPosition: 0, seedLine: 0,
+                  seeded: seeded ? 10 : 0, definitionHash: "", createdAt: Date())
+    }
+
+    /// Starts the first waiting runs of `slots` in its `capacity` slots, as `baton work` does.
+    static func fill(_ slots: WorkSlots, _ runs: [RunRecord], capacity: Int) -> [Int64: RunController] {
+        var controllers: [Int64: RunController] = [:]
+        for run in slots.queue(runs).prefix(max(0, capacity - slots.workingCount)) {
+            let controller = RunController()
+            slots.start(run, seedsHere: !run.seedDone, controller: controller)
+            controllers[run.id] = controller
+        }
+        return controllers
+    }
+
+    @Test func nothingTurnsWhileNoRunWaits() {
+        let slots = WorkSlots()
+        let runs = [Self.run(1), Self.run(2)]
+        let controllers = Self.fill(slots, runs, capacity: 2)
+        #expect(slots.queue(runs).isEmpty)
+        #expect(slots.rotate(slice: .zero, capacity: 2).isEmpty)
+        #expect(controllers.values.allSatisfy { !$0.isStopping })
+    }
+
+    @Test func theLongestHeldSlotGoesToTheLongestWaitingRunAndItsRunQueuesLast() {
+        let slots = WorkSlots()
+        let runs = [Self.run(1), Self.run(2), Self.run(3)]
+        let first = Self.fill(slots, runs, capacity: 1)
+        #expect(Array(first.keys) == [1])
+        #expect(slots.rotate(slice: .seconds(60), capacity: 1).isEmpty, "not held for a slice yet")
+        // Runs 2 and 3 wait; one slot frees at a time, so only run 1 yields.
+        #expect(slots.rotate(slice: .zero, capacity: 1).map(\.id) == [1])
+        #expect(first[1]!.isYielding && first[1]!.stopReason == .none)
+        #expect(slots.rotate(slice: .zero, capacity: 1).isEmpty, "a slot is freeing already")
+        slots.finish(1)
+        #expect(slots.queue(runs).map(\.id) == [2, 3, 1])
+        #expect(Array(Self.fill(slots, runs, capacity: 1).keys) == [2])
+        #expect(slots.queue(runs).map(\.id) == [3, 1])
+    }
+
+    @Test func aRunThatSeedsHereKeepsItsSlotUntilItsFirstChunk() {
+        let slots = WorkSlots()
+        var fresh = Self.run(1, seeded: false)
+        let controllers = Self.fill(slots, [fresh, Self.run(2)], capacity: 1)
+        #expect(slots.rotate(slice: .zero, capacity: 1).isEmpty)
+        fresh.seedLine = 5_000
+        _ = slots.queue([fresh, Self.run(2)])
+        #expect(slots.rotate(slice: .zero, capacity: 1).map(\.id) == [1])
+        #expect(controllers[1]!.isYielding)
+    }
+
+    @Test func aStopTurnsAYieldIntoThatStopAndASecondOneAborts() {
+        let slots = WorkSlots()
+        let controllers = Self.fill(slots, [Self.run(1), Self.run(2)], capacity: 1)
+        _ = slots.queue([Self.run(1), Self.run(2)])
+        _ = slots.rotate(slice: .zero, capacity: 1)
+        let process = RunController()
+        process.requestStop(.terminate)
+        slots.forward(process)
+        #expect(!controllers[1]!.isYielding && controllers[1]!.stopReason == .terminate && !controllers[1]!.isAborting)
+        slots.forward(process)
+        #expect(!controllers[1]!.isAborting, "forwarded once")
+        process.requestStop(.terminate)
+        slots.forward(process)
+        #expect(controllers[1]!.isAborting)
+    }
+
+    @Test func aQueuedRunKeepsAHeartbeatRowUntilItLeavesTheQueue() {
+        let slots = WorkSlots()
+        let runs = [Self.run(1), Self.run(2)]
+        _ = Self.fill(slots, runs, capacity: 1)
+        #expect(slots.queueBeats(every: .seconds(2)) == (beat: [2], remove: []))
+        #expect(slots.queueBeats(every: .seconds(2)) == (beat: [], remove: []), "beaten recently")
+        #expect(!slots.isQueueBeatDue(every: .seconds(2)))
+        // Run 2 ends elsewhere: its row goes.
+        _ = slots.queue([Self.run(1)])
+        #expect(slots.queueBeats(every: .seconds(2)) == (beat: [], remove: [2]))
+        #expect(slots.endQueueBeats().isEmpty)
+    }
+}
