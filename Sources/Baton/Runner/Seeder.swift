@@ -19,6 +19,10 @@ actor Seeder {
     private var connection: Connection?
     /// Reads the source, chunk by chunk, on a thread of its own.
     private let chunks: SeedChunkReader
+    /// File sources are read a chunk ahead: one thrown away (a stop, a yield, another process
+    /// seeded it) costs a re-read of a local file. A query or an HTTP source is read no further
+    /// than the chunk being written: a page fetched twice is a request the API sees twice.
+    private let readsAhead: Bool
     private let ids = BatchIDPool()
     private let logger: Logger
 
@@ -29,6 +33,7 @@ actor Seeder {
         self.runID = runID
         self.database = database
         self.logger = logger
+        readsAhead = pipeline.source.definition.isCheckedBeforeSeeding
         chunks = try SeedChunkReader(pipeline: pipeline, runID: runID, database: database, chunkSize: chunkSize,
                                      shouldStop: shouldStop, logger: logger)
     }
@@ -82,7 +87,7 @@ actor Seeder {
         let next = SourcePosition(offset: chunk.endPosition, line: chunk.endLine, state: chunk.endState)
         // The next chunk is read meanwhile, on the reader's thread (a child task: an error
         // here waits for it, and it is thrown when that chunk is due).
-        async let ahead = chunk.isLast ? nil : Self.read(chunks, from: next)
+        async let ahead = chunk.isLast || !readsAhead ? nil : Self.read(chunks, from: next)
         let outcome = try Store.seedChunk(conn, target: target, chunk: chunk, ids: ids)
         let read = await ahead
         switch outcome {
