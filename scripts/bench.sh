@@ -216,7 +216,7 @@ start=$(now)
 rec seed.wall "$(since "$start")"
 rec seed.seed_seconds "$($tool field "$work/seed.json" seed_seconds)"
 seeded=$(sql "$db" -c "SELECT seeded || ' ' || seed_done || ' ' || state FROM baton.runs WHERE pipeline = 'bench'")
-[ "$seeded" = "$base t running" ] || fail "seeding: baton.runs (seeded, seed_done, state) = $seeded, expected $base t running"
+[ "$seeded" = "$base true running" ] || fail "seeding: baton.runs (seeded, seed_done, state) = $seeded, expected $base true running"
 [ "$(sql "$db" -c "SELECT count(*) FROM baton.item_rows")" = "$base" ] || fail "seeding: baton.item_rows does not hold $base rows"
 read -r rss cpu _ <<< "$($tool gnutime "$work/seed.time")"
 rec note.30seed "row 3: \`baton run --seed-only\` (process wall, which includes the check of every record before the run is created); its seeding span alone $($tool field "$work/seed.json" seed_seconds) s; Baton CPU ${cpu} s, peak RSS $(calc "f'{$rss / 1024:.1f}'") MiB; the row-1 run seeded alongside its stages in ${in_run_seed:-n/a} s"
