@@ -135,7 +135,8 @@ package enum RunEngine {
         if seeding && !sourceValidated && !run.hasSeedProgress && pipeline.source.onError == .fail {
             try await seeder.validateWholeSource()
         }
-        context.logger.info("working run", metadata: ["pipeline": "\(pipeline.name)", "workers": "\(options.workers)"])
+        context.logger.info(options.seedOnly ? "seeding run (no workers)" : "working run",
+                           metadata: ["pipeline": "\(pipeline.name)", "workers": "\(options.seedOnly ? 0 : options.workers)"])
         let listener = options.pollOnly || options.seedOnly ? nil
             : WorkListener(database: context.database, runID: run.id, wakeup: context.wakeup, logger: context.logger)
 

@@ -115,8 +115,18 @@ struct Worker {
     private func finish(_ claim: Claim, stage s: Int, claimedAt: ContinuousClock.Instant) async throws {
         let stage = stages[s]
         let (completions, failures, halt) = await transform(claim.items, stage: s)
-        let fusion = halt == nil ? await fuse(completions, after: s, token: claim.token) : nil
-        if context.controller.isAborting || Task.isCancelled {
+        if let halt {
+            // The stage cannot go on (its service looks down): the whole claim goes back
+            // untouched, without using an attempt, and the run stops. (A commit would mark the
+            // batches done with only the items it names: the halted ones would be lost.)
+            try? await release(claim.token)
+            context.fail(BatonError(.unavailable, context.pipeline.redact(halt.message)))
+            return
+        }
+        let fusion = await fuse(completions, after: s, token: claim.token)
+        if context.controller.isAborting || Task.isCancelled || completions.count + failures.count < claim.items.count {
+            // Stopping, or an item was abandoned (its transform was cancelled): nothing of the
+            // claim is committed, it all goes back.
             try await release(claim.token)
             return
         }
@@ -155,11 +165,6 @@ struct Worker {
         if report.leaseLost > 0 {
             context.logger.warning("lease lost: outputs of \(report.leaseLost) item(s) discarded (another worker has them)",
                                    metadata: ["stage.name": "\(stage.name)"])
-        }
-        if let halt {
-            // Items not committed above are still ours: give them back without using an attempt.
-            try? await release(claim.token)
-            context.fail(BatonError(.unavailable, context.pipeline.redact(halt.message)))
         }
     }
 
@@ -227,9 +232,9 @@ struct Worker {
                 }
                 return done
             }
-        } else if let batched = stages[s].transform as? any BatchTransform, batched.processesBatches, stages[s].timeout == nil,
-                  batch.count > 1 {
-            // One call for the batch; the transform keeps to the stage's concurrency itself.
+        } else if let batched = stages[s].transform as? any BatchTransform, batched.processesBatches, stages[s].timeout == nil {
+            // One call for the batch (even of one item: the stage's cap holds across all of
+            // its requests); the transform keeps to the stage's concurrency itself.
             let results = await batched.process(batch: batch.map { input($0, stage: s) }, concurrency: stages[s].concurrency)
             outcomes = zip(batch, results).map { item, result in outcome(item, stage: s, result) }
         } else if stages[s].concurrency == 1 || batch.count == 1 {

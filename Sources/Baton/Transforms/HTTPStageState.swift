@@ -2,19 +2,18 @@ import BatonHTTP
 import Foundation
 import Synchronization
 
-/// What one `http` stage shares across all the workers of a process: its client (curl multi
-/// handle and connection cache), and its count of consecutive failures.
+/// What one `http` stage shares across the workers of a run in a process: its client (curl
+/// multi handle and connection cache), its requests' cap and its failure budget.
 final class HTTPStageState: Sendable {
     private let maxTransfers: Int
     private let clientBox = Mutex<HTTPClient?>(nil)
-    private let groupBox = Mutex<HTTPTransferGroup?>(nil)
-    private let consecutiveFailures = Atomic<Int>(0)
-    private let tripped = Atomic<Bool>(false)
-    let failureBudget: Int?
+    /// What the libcurl thread's callbacks touch: never the client itself (releasing the last
+    /// reference to a client on its own thread would wait for that thread to end).
+    let budget: HTTPFailureBudget
 
     init(maxTransfers: Int, failureBudget: Int?) {
         self.maxTransfers = maxTransfers
-        self.failureBudget = failureBudget
+        budget = HTTPFailureBudget(limit: failureBudget)
     }
 
     /// The client, created on first use (validating a pipeline starts no thread).
@@ -27,12 +26,32 @@ final class HTTPStageState: Sendable {
         }
     }
 
+    var failureBudget: Int? { budget.limit }
+    var isTripped: Bool { budget.isTripped }
+    func recordSuccess() { budget.recordSuccess() }
+    func recordFailure() -> Bool { budget.recordFailure() }
+    func group(limit: Int) -> HTTPTransferGroup { budget.group(limit: limit) }
+}
+
+/// An http stage's count of consecutive failed requests, and the group of its requests,
+/// which is closed (nothing more is sent) when the count reaches the stage's `failure_budget`.
+final class HTTPFailureBudget: Sendable {
+    let limit: Int?
+    private let consecutiveFailures = Atomic<Int>(0)
+    private let tripped = Atomic<Bool>(false)
+    private let groupBox = Mutex<HTTPTransferGroup?>(nil)
+
+    init(limit: Int?) {
+        self.limit = limit
+    }
+
     /// The stage's requests in this process, at most `limit` at once (the stage's
-    /// `concurrency`; the first caller's limit is kept).
+    /// `concurrency`; the first caller's limit is kept). Closed already if the budget is used up.
     func group(limit: Int) -> HTTPTransferGroup {
         groupBox.withLock { box in
             if let group = box { return group }
             let group = HTTPTransferGroup(limit: limit)
+            if isTripped { group.close() }
             box = group
             return group
         }
@@ -43,10 +62,13 @@ final class HTTPStageState: Sendable {
 
     func recordSuccess() { consecutiveFailures.store(0, ordering: .relaxed) }
 
-    /// Counts a failed request; returns true if this failure used up the budget.
+    /// Counts a failed request; returns true if this failure used up the budget (which also
+    /// closes the stage's request group).
     func recordFailure() -> Bool {
         let count = consecutiveFailures.add(1, ordering: .relaxed).newValue
-        guard let failureBudget, count >= failureBudget else { return false }
-        return !tripped.exchange(true, ordering: .relaxed)
+        guard let limit, count >= limit else { return false }
+        guard !tripped.exchange(true, ordering: .relaxed) else { return false }
+        groupBox.withLock { $0?.close() }
+        return true
     }
 }

@@ -70,19 +70,18 @@ package struct HTTPTransform: BatchTransform {
             }
         }
         let group = state.group(limit: concurrency)
-        let (config, state) = (self.config, self.state)
+        // The callback runs on the libcurl thread: it holds the budget, not the client.
+        let (config, budget) = (self.config, state.budget)
         let usedUp = Mutex<Int?>(nil)
         let responses = await state.client.send(all: requests, group: group) { index, response in
             switch response {
             case .success(let answer) where HTTPOutcome.isSuccess(answer.status, config):
-                state.recordSuccess()
+                budget.recordSuccess()
             case .failure(let error) where error.code == .cancelled:
                 break
             default:
-                if state.recordFailure() {
-                    usedUp.withLock { $0 = index }
-                    group.close()
-                }
+                // The failure that uses up the budget also closes the group: nothing more is sent.
+                if budget.recordFailure() { usedUp.withLock { $0 = index } }
             }
         }
         let usedUpAt = usedUp.withLock { $0 }

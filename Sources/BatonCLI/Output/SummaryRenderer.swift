@@ -17,7 +17,7 @@ struct SummaryRenderer {
         case .interrupt: return "interrupted (still running: resume with `baton resume \(report.run.name)`)"
         case .terminate: return "stopped by SIGTERM (resume with `baton resume \(report.run.name)`)"
         case .cancelled: return "cancelled"
-        case .none where seedOnly && report.run.state == .running:
+        case .none where seedOnly && report.run.state == .running && report.run.seedDone:
             return "seeded \(Format.count(Int(report.run.seeded), "item")), left running for `baton work` or `baton resume \(report.run.name)`"
         case .none: return report.run.state.rawValue
         }
@@ -36,7 +36,7 @@ struct SummaryRenderer {
             return "the run finished with failed items (\(failed); see `baton failures \(name)`)"
         case .interrupted: return "interrupted; resume with `baton resume \(name)`"
         case .temporary: return "stopped before the end; safe to rerun: `baton resume \(name)`"
-        case .success where seedOnly && report.run.state == .running:
+        case .success where seedOnly && report.run.state == .running && report.run.seedDone:
             return "every source record is enqueued; work the run with `baton work` or `baton resume \(name)`"
         default: return BatonExit.meaning(of: exitCode)
         }

@@ -225,6 +225,41 @@ struct HTTPStageTests {
             #expect(server.requestCount < 60)
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'failed'") == 0)
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'running'") == 0)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'pending'") == 200, "nothing lost")
+        }
+    }
+
+    /// A service that goes down in the middle of a batch: the claims in flight when the budget
+    /// runs out go back whole (none of their items is marked done unsent), and a resume once
+    /// it is back finishes every item exactly once.
+    @Test func aStageHaltedInTheMiddleOfABatchLosesNoItemAndAResumeFinishesThemAll() async throws {
+        let served = Box(0)
+        let healthy = Box(false)
+        let server = try TestHTTPServer.start { request in
+            let n = served.withLock { $0 += 1; return $0 }
+            return n <= 70 || healthy.withLock({ $0 }) ? .json(#"{"path": "\#(request.path)"}"#) : .status(503)
+        }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let error = try await #require(throws: BatonError.self) {
+                _ = try await run(db, server: server, items: 200, retry: EngineFixture.fastRetry(3), concurrency: 4) { config in
+                    config.failureBudget = 5
+                    config.into = "got"
+                }
+            }
+            #expect(error.message.contains("stopped after 5 consecutive failed requests"))
+            let done = try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'done'")
+            let pending = try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'pending'")
+            #expect(done + pending == 200, "every item is done or waits: \(done) done, \(pending) pending")
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results") == done)
+            healthy.withLock { $0 = true }
+            let report = try await run(db, server: server, items: 200, concurrency: 4) { config in
+                config.failureBudget = 5
+                config.into = "got"
+            }
+            #expect(report.run.state == .succeeded)
+            #expect(try EngineFixture.count(conn, "SELECT count(DISTINCT key) FROM baton.results WHERE payload ? 'got'") == 200)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results") == 200)
         }
     }
 

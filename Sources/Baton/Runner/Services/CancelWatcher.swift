@@ -11,7 +11,7 @@ final class CancelWatcher: MaintenanceService {
     func step(_ session: PostgresSession) async throws {
         let run = context.run.id
         let state = try await session.withConnection { try Store.run($0, id: run)?.state }
-        if state == .cancelled && !context.controller.isStopping {
+        if state == .cancelled && (!context.controller.isStopping || context.controller.isYielding) {
             context.logger.notice("the run was cancelled: finishing in-flight items, claiming no more")
             context.controller.requestStop(.cancelled)
         }
