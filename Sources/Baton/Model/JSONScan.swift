@@ -1,4 +1,4 @@
-package import BatonJQ
+import BatonJQ
 
 /// A strict JSON scanner for the per-item hot paths (seeding, keys, sql parameters): it tells
 /// whether a text is JSON that Postgres stores as it is, and reads the plain text of members,
