@@ -25,20 +25,7 @@ struct FairShareEndToEndTests {
     /// A pipeline of `items` records (1 ms of work each) seeded in chunks of 5 000 records
     /// that its backlog of 500 holds back: seeding goes on while its run is worked.
     static func longPipeline(_ ws: Workspace, name: String, items: Int) throws -> String {
-        try ws.write("fixtures/\(name).jsonl", (1...items).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
-        return try ws.write("\(name).yaml", """
-            pipeline: \(name)
-            setup: CREATE TABLE IF NOT EXISTS out_\(name) (id int NOT NULL)
-            defaults:
-              backlog: 500
-            source:
-              jsonl: \(ws.url.path)/fixtures/\(name).jsonl
-              key: .id
-            stages:
-              - name: load
-                sql: insert into out_\(name) (id) select :id::int from pg_sleep(0.001)
-                batch_size: 50
-            """)
+        try SharedWorkEndToEndTests.pipeline(ws, name: name, items: items, stage: "load", nap: 0.001, batchSize: 50, backlog: 500)
     }
 
     @Test func threeRunsTakeTurnsInOneSlotAndAllEndExact() async throws {

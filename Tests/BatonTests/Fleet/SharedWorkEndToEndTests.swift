@@ -12,18 +12,22 @@ import Glibc
 struct SharedWorkEndToEndTests {
     static let items = 1_500
 
-    static func pipeline(_ ws: Workspace, name: String) throws -> String {
+    /// Pipeline `name`: `items` records, each inserted into `out_NAME` by stage `stage` after
+    /// `nap` seconds of `pg_sleep`; `backlog` (if set) holds seeding back.
+    static func pipeline(_ ws: Workspace, name: String, items: Int = Self.items, stage: String = "nap", nap: Double = 0.004,
+                         batchSize: Int = 10, backlog: Int? = nil) throws -> String {
         try ws.write("fixtures/\(name).jsonl", (1...items).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
         return try ws.write("\(name).yaml", """
             pipeline: \(name)
             setup: CREATE TABLE IF NOT EXISTS out_\(name) (id int NOT NULL)
+            \(backlog.map { "defaults:\n  backlog: \($0)" } ?? "")
             source:
               jsonl: \(ws.url.path)/fixtures/\(name).jsonl
               key: .id
             stages:
-              - name: nap
-                sql: insert into out_\(name) (id) select :id::int from pg_sleep(0.004)
-                batch_size: 10
+              - name: \(stage)
+                sql: insert into out_\(name) (id) select :id::int from pg_sleep(\(nap))
+                batch_size: \(batchSize)
             """)
     }
 
