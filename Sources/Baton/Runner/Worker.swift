@@ -397,9 +397,11 @@ struct Worker {
                 item: item, children: children, effects: output.effects,
                 outputsFromEffects: output.outputsFromEffects && (!isLast || stage.transform.writesResultsWhenLast)
             ))
-        } catch is CancellationError {
+        } catch is CancellationError where context.controller.isAborting || Task.isCancelled {
             return .abandoned
         } catch {
+            // (A CancellationError while nothing stops the process is the transform's own
+            // error: an ordinary failure, retried, so the claim is neither lost nor retaken forever.)
             if context.controller.isAborting { return .abandoned }
             var classified = FailurePolicy.classify(error)
             if classified.haltsRun { return .halted(classified) }

@@ -88,6 +88,34 @@ struct SwiftStageTests {
         }
     }
 
+    /// A transform that throws `CancellationError` itself (nothing is stopping) fails the
+    /// attempt like any error: retried, then done; not dropped from its batch, not retaken
+    /// for ever.
+    @Test func aCancellationErrorOfTheTransformItselfIsAnOrdinaryRetriedFailure() async throws {
+        let attempts = TestHTTPServer.LockedBox([Int: Int]())
+        try await TestDatabase.with { db in
+            let pipeline = Pipeline(
+                name: "spurious",
+                source: SourceSpec(try .items((1...20).map { Order(id: $0, amount: 1) }), key: ".id"),
+                stages: [
+                    Stage(name: "check", transform: SwiftTransform { item in
+                        let order = try item.decode(Order.self)
+                        let attempt = attempts.withLock { $0[order.id, default: 0] += 1; return $0[order.id]! }
+                        if order.id % 4 == 0 && attempt == 1 { throw CancellationError() }
+                        return try .items([order])
+                    }, retry: EngineFixture.fastRetry(3), concurrency: 4),
+                ]
+            )
+            let report = try await pipeline.run(on: Database(url: db.url), runName: "c", options: EngineFixture.options())
+            #expect(report.run.state == .succeeded)
+            #expect(report.stages.map(\.done) == [20])
+            #expect(report.stages.map(\.retried) == [5])
+            #expect(attempts.withLock { $0.values.reduce(0, +) } == 25, "each of the 5 retried once, no claim retaken")
+            let conn = try db.connect()
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results") == 20)
+        }
+    }
+
     @Test func aSwiftStageNobodyRegisteredIsAValidationErrorThatSaysWhy() throws {
         let workspace = try Workspace()
         defer { workspace.remove() }
