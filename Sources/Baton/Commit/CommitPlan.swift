@@ -62,7 +62,12 @@ package struct CommitPlan: Sendable {
         }
         var retrying: [ItemFailure] = []
         for failure in failures {
-            if failure.nextState == .pending {
+            if failure.givesBack {
+                // A new pending batch whose next claim gives the item the attempt it had.
+                var back = failure
+                back.item.attempt -= 1
+                retrying.append(back)
+            } else if failure.nextState == .pending {
                 retrying.append(failure)
                 report.retried += 1
             } else {
@@ -75,7 +80,7 @@ package struct CommitPlan: Sendable {
         self.tallies = tallies.values.sorted { $0.batch < $1.batch }
         self.outcomes = outcomes
         self.retries = CommitPlan.group(retrying)
-        self.failures = failures
+        self.failures = failures.filter { !$0.givesBack }
         // Each sort key built once (not at every comparison); nothing to order without effects.
         let keyed = completions.map { (order: CommitPlan.effectOrder($0), completion: $0) }
         self.completions = keyed.contains(where: { !$0.order.isEmpty })
@@ -84,7 +89,8 @@ package struct CommitPlan: Sendable {
         self.report = report
     }
 
-    /// Retries grouped by attempt, then by backoff: delays within a quarter (plus 50 ms) of the
+    /// Retries grouped by attempt, then by backoff (items given back never share a batch with
+    /// retried ones): delays within a quarter (plus 50 ms) of the
     /// group's shortest share a batch, which waits for the longest of them.
     static func group(_ failures: [ItemFailure]) -> [RetryGroup] {
         var groups: [RetryGroup] = []
@@ -92,6 +98,7 @@ package struct CommitPlan: Sendable {
         var shortest: Duration = .zero
         for failure in sorted {
             if var last = groups.last, last.attempt == failure.item.attempt, last.maxAttempts == failure.item.maxAttempts,
+               last.failures[0].givesBack == failure.givesBack,
                failure.delay <= shortest * 1.25 + .milliseconds(50) {
                 last.failures.append(failure)
                 last.delay = max(last.delay, failure.delay)

@@ -6,6 +6,16 @@ package struct ItemFailure: Sendable {
     package var delay: Duration
     package var errorClass: String
     package var message: String
+    /// Not an attempt: the item goes back to pending untouched, at once, with the attempt it
+    /// had (its stage halted before or while it ran). No history row, counted nowhere.
+    package var givesBack = false
+
+    /// An item given back untouched (``givesBack``), saying why.
+    package static func givenBack(_ item: ClaimedItem, errorClass: String, message: String) -> ItemFailure {
+        var failure = ItemFailure(item: item, isPermanent: false, delay: .zero, errorClass: errorClass, message: message)
+        failure.givesBack = true
+        return failure
+    }
 
     package init(item: ClaimedItem, isPermanent: Bool, delay: Duration, errorClass: String, message: String) {
         self.item = item
@@ -17,7 +27,8 @@ package struct ItemFailure: Sendable {
 
     /// What happens to the item: `pending` (another attempt) or `failed`.
     package var nextState: ItemState {
-        ItemState.running.applying(.fail(permanent: isPermanent, attempt: item.attempt, maxAttempts: item.maxAttempts)) ?? .failed
+        if givesBack { return .pending }
+        return ItemState.running.applying(.fail(permanent: isPermanent, attempt: item.attempt, maxAttempts: item.maxAttempts)) ?? .failed
     }
 
     /// Text Postgres can store and people can read: no NUL characters (a response body or a

@@ -28,6 +28,14 @@ public final class RunController: Sendable {
         stopCount.add(1, ordering: .relaxed)
     }
 
+    /// A first stop request, unless one was made already: never a second one (two parties
+    /// turning a yield into a stop at the same moment, `baton cancel` and a signal, do not
+    /// abort the run between them).
+    public func requestFirstStop(_ why: StopReason) {
+        _ = reason.compareExchange(expected: 0, desired: why.rawValue, ordering: .relaxed)
+        _ = stopCount.compareExchange(expected: 0, desired: 1, ordering: .relaxed)
+    }
+
     /// Asks the run to give this process's workers up for now (`baton work` handing its slot
     /// to a run that waits): a drain like a first stop request (no new items are claimed,
     /// in-flight items commit), except that the seeder finishes and commits the chunk it is

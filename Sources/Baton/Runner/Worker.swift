@@ -114,22 +114,20 @@ struct Worker {
     /// or the stage halts.
     private func finish(_ claim: Claim, stage s: Int, claimedAt: ContinuousClock.Instant) async throws {
         let stage = stages[s]
-        let (completions, failures, halt) = await transform(claim.items, stage: s)
+        var (completions, failures, halted, halt) = await transform(claim.items, stage: s)
+        if context.controller.isAborting || Task.isCancelled || completions.count + failures.count + halted.count < claim.items.count {
+            // Abandoned (the process is leaving its work): nothing of the claim is committed,
+            // it all goes back.
+            await giveBack(claim.token)
+            return
+        }
         if let halt {
-            // The stage cannot go on (its service looks down): the whole claim goes back
-            // untouched, without using an attempt, and the run stops. (A commit would mark the
-            // batches done with only the items it names: the halted ones would be lost.)
-            try? await release(claim.token)
-            context.fail(BatonError(.unavailable, context.pipeline.redact(halt.message)))
-            return
+            // The stage cannot go on (its service looks down): what was done and what failed
+            // is committed; the items halted before or while they ran go back untouched,
+            // without using an attempt (`givesBack`); then the run stops.
+            failures += halted.map { ItemFailure.givenBack($0, errorClass: halt.errorClass, message: context.pipeline.redact(halt.message)) }
         }
-        let fusion = await fuse(completions, after: s, token: claim.token)
-        if context.controller.isAborting || Task.isCancelled || completions.count + failures.count < claim.items.count {
-            // Stopping, or an item was abandoned (its transform was cancelled): nothing of the
-            // claim is committed, it all goes back.
-            try await release(claim.token)
-            return
-        }
+        let fusion = halt == nil ? await fuse(completions, after: s, token: claim.token) : nil
         let target = commitTarget(stage: s)
         let keys = s + 1 < stages.count ? context.keys[s + 1] : KeyDeriver(expression: nil)
         let ids = self.ids
@@ -166,6 +164,9 @@ struct Worker {
             context.logger.warning("lease lost: outputs of \(report.leaseLost) item(s) discarded (another worker has them)",
                                    metadata: ["stage.name": "\(stage.name)"])
         }
+        if let halt {
+            context.fail(BatonError(.unavailable, context.pipeline.redact(halt.message)))
+        }
     }
 
     /// A commit that failed for a reason no item could be blamed for (its children's or
@@ -187,13 +188,20 @@ struct Worker {
                 try Store.commit(conn, target: target, batches: claim.batches, token: claim.token, completions: [], failures: all, ids: ids.pool)
             }
         } catch {
-            try? await release(claim.token)
+            await giveBack(claim.token)
             throw error
         }
     }
 
-    private func release(_ token: UUID) async throws {
-        try await session.withConnection { _ = try Store.releaseLeases($0, tokens: [token]) }
+    /// Gives a claim's batches back untouched. If that fails (the connection is gone), the
+    /// token is kept as a lost claim: given back on the next connection, or when the process
+    /// leaves the run, never left to expire (an expired lease uses an attempt).
+    private func giveBack(_ token: UUID) async {
+        do {
+            try await session.withConnection { _ = try Store.releaseLeases($0, tokens: [token]) }
+        } catch {
+            context.recordLostClaim(token, of: index)
+        }
     }
 
     private func commitTarget(stage s: Int) -> CommitTarget {
@@ -210,14 +218,14 @@ struct Worker {
         case completed(ItemCompletion)
         case failed(ItemFailure)
         /// The stage cannot go on: give the item back untouched and stop the process.
-        case halted(StageError)
+        case halted(ClaimedItem, StageError)
         /// The process is stopping: give the item back untouched.
         case abandoned
     }
 
     /// Runs the stage's transform on every item (up to the stage's concurrency at once across
     /// the process) and sorts the results into completions and failures.
-    private func transform(_ batch: [ClaimedItem], stage s: Int) async -> ([ItemCompletion], [ItemFailure], StageError?) {
+    private func transform(_ batch: [ClaimedItem], stage s: Int) async -> ([ItemCompletion], [ItemFailure], [ClaimedItem], StageError?) {
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(batch.count)
         if stages[s].transformsInMemory {
@@ -236,7 +244,12 @@ struct Worker {
             // One call for the batch (even of one item: the stage's cap holds across all of
             // its requests); the transform keeps to the stage's concurrency itself.
             let results = await batched.process(batch: batch.map { input($0, stage: s) }, concurrency: stages[s].concurrency)
-            outcomes = zip(batch, results).map { item, result in outcome(item, stage: s, result) }
+            outcomes = batch.indices.map { index in
+                // (An item the transform gave no outcome for fails and is retried, never dropped.)
+                let result = index < results.count ? results[index]
+                    : .failure(StageError.transient("stage \(stages[s].name) gave no outcome for item \(batch[index].key)", class: "error"))
+                return outcome(batch[index], stage: s, result)
+            }
         } else if stages[s].concurrency == 1 || batch.count == 1 {
             for item in batch {
                 if context.controller.isAborting { break }
@@ -254,16 +267,19 @@ struct Worker {
         }
         var completions: [ItemCompletion] = []
         var failures: [ItemFailure] = []
+        var halted: [ClaimedItem] = []
         var halt: StageError?
         for outcome in outcomes {
             switch outcome {
             case .completed(let completion): completions.append(completion)
             case .failed(let failure): failures.append(failure)
-            case .halted(let error): halt = halt ?? error
+            case .halted(let item, let error):
+                halted.append(item)
+                halt = halt ?? error
             case .abandoned: break
             }
         }
-        return (completions, failures, halt)
+        return (completions, failures, halted, halt)
     }
 
     /// Runs the fused stages after stage `s` (``Stage/runsInline``) on the claim's outputs, in
@@ -295,7 +311,7 @@ struct Worker {
                 }
             }
             guard !items.isEmpty else { break }
-            let (ran, _, _) = await transform(items, stage: j)
+            let (ran, _, _, _) = await transform(items, stage: j)
             var finished: [String: ItemCompletion] = [:]
             for completion in ran where completion.spill == nil && !completion.outputsFromEffects {
                 finished[completion.item.key] = completion
@@ -404,7 +420,7 @@ struct Worker {
             // error: an ordinary failure, retried, so the claim is neither lost nor retaken forever.)
             if context.controller.isAborting { return .abandoned }
             var classified = FailurePolicy.classify(error)
-            if classified.haltsRun { return .halted(classified) }
+            if classified.haltsRun { return .halted(item, classified) }
             // Messages are stored and printed: never with a value that came from the environment.
             classified.message = context.pipeline.redact(classified.message)
             var delay = stage.retry.delay(afterAttempt: item.attempt, random: Double.random(in: 0..<1))

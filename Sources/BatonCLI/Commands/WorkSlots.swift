@@ -157,7 +157,7 @@ final class WorkSlots: Sendable {
             if state.fatal == nil { state.fatal = error }
             return state.working.values.map(\.controller)
         }
-        for controller in controllers where !controller.isStopping || controller.isYielding { controller.requestStop(.terminate) }
+        for controller in controllers where !controller.isStopping || controller.isYielding { controller.requestFirstStop(.terminate) }
     }
 
     /// Passes the process's stop requests on to every run, yielding ones too (a second one
@@ -165,7 +165,7 @@ final class WorkSlots: Sendable {
     func forward(_ process: RunController) {
         let controllers = state.withLock { $0.working.values.map(\.controller) }
         for controller in controllers {
-            if process.isStopping && (!controller.isStopping || controller.isYielding) { controller.requestStop(process.stopReason) }
+            if process.isStopping && (!controller.isStopping || controller.isYielding) { controller.requestFirstStop(process.stopReason) }
             if process.isAborting && !controller.isAborting { controller.requestStop(process.stopReason) }
         }
     }

@@ -229,15 +229,18 @@ struct HTTPStageTests {
         }
     }
 
-    /// A service that goes down in the middle of a batch: the claims in flight when the budget
-    /// runs out go back whole (none of their items is marked done unsent), and a resume once
-    /// it is back finishes every item exactly once.
+    /// A service that goes down in the middle of a batch: when the budget runs out, what
+    /// succeeded is committed and the items not sent go back untouched (none is marked done
+    /// unsent, none answered twice), and a resume once it is back finishes every item.
     @Test func aStageHaltedInTheMiddleOfABatchLosesNoItemAndAResumeFinishesThemAll() async throws {
         let served = Box(0)
         let healthy = Box(false)
+        let answered = Box([String: Int]())
         let server = try TestHTTPServer.start { request in
             let n = served.withLock { $0 += 1; return $0 }
-            return n <= 70 || healthy.withLock({ $0 }) ? .json(#"{"path": "\#(request.path)"}"#) : .status(503)
+            guard n <= 70 || healthy.withLock({ $0 }) else { return .status(503) }
+            answered.withLock { $0[request.path, default: 0] += 1 }
+            return .json(#"{"path": "\#(request.path)"}"#)
         }
         try await TestDatabase.with { db in
             let conn = try db.connect()
@@ -260,6 +263,9 @@ struct HTTPStageTests {
             #expect(report.run.state == .succeeded)
             #expect(try EngineFixture.count(conn, "SELECT count(DISTINCT key) FROM baton.results WHERE payload ? 'got'") == 200)
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results") == 200)
+            // What succeeded before the halt was committed, not asked for again.
+            let twice = answered.withLock { $0.filter { $0.value > 1 } }
+            #expect(answered.withLock { $0.count } == 200 && twice.isEmpty, "answered twice: \(twice.keys.sorted())")
         }
     }
 

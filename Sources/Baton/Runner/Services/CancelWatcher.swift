@@ -13,7 +13,7 @@ final class CancelWatcher: MaintenanceService {
         let state = try await session.withConnection { try Store.run($0, id: run)?.state }
         if state == .cancelled && (!context.controller.isStopping || context.controller.isYielding) {
             context.logger.notice("the run was cancelled: finishing in-flight items, claiming no more")
-            context.controller.requestStop(.cancelled)
+            context.controller.requestFirstStop(.cancelled)
         }
     }
 }
