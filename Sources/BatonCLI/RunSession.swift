@@ -22,6 +22,7 @@ struct RunSession {
 
         let renderer = ProgressRenderer(mode: display.progress)
         var options = display.runOptions(for: pipeline, logger: logger)
+        options.seedOnly = seedOnly
         if let interval = renderer.interval {
             options.progressInterval = interval
             options.progress = { renderer.render($0) }
@@ -37,16 +38,23 @@ struct RunSession {
         }
         await metrics?.stop()
         renderer.finish()
-        let code = RunSession.exitCode(report, seedOnly: seedOnly)
-        let summary = SummaryRenderer(report: report, exitCode: code, width: OutputWidth.limit(wide: display.wide), seedOnly: seedOnly)
+        let leftSeeded = RunSession.isLeftSeeded(report, seedOnly: seedOnly)
+        let code = RunSession.exitCode(report, leftSeeded: leftSeeded)
+        let summary = SummaryRenderer(report: report, exitCode: code, width: OutputWidth.limit(wide: display.wide), leftSeeded: leftSeeded)
         print(Secrets.redact(display.json ? summary.json() : summary.text()), terminator: display.json ? "\n" : "")
         if code != 0 { throw ExitCode(code) }
     }
 
-    static func exitCode(_ report: RunReport, seedOnly: Bool = false) -> Int32 {
+    /// `baton run --seed-only` did its work: the source is fully seeded and the run left
+    /// `running` for the workers, with no stop in between.
+    static func isLeftSeeded(_ report: RunReport, seedOnly: Bool) -> Bool {
+        seedOnly && report.stopReason == .none && report.run.state == .running && report.run.seedDone
+    }
+
+    static func exitCode(_ report: RunReport, leftSeeded: Bool = false) -> Int32 {
         let exit: BatonExit
         switch (report.stopReason, report.run.state) {
-        case (.none, .running) where seedOnly && report.run.seedDone: exit = .success
+        case (.none, .running) where leftSeeded: exit = .success
         case (.interrupt, _): exit = .interrupted
         case (.terminate, _), (.none, .running): exit = .temporary
         case (.cancelled, _), (.none, .failed), (.none, .cancelled): exit = .failedItems

@@ -51,10 +51,14 @@ final class CurlDriver {
 
         /// Takes out (and returns) every waiting request `predicate` accepts.
         mutating func removeAll(where predicate: (CurlLoop.Submission) -> Bool) -> [CurlLoop.Submission] {
-            let waiting = items[head...]
-            items = waiting.filter { !predicate($0) }
+            var kept: [CurlLoop.Submission] = []
+            var taken: [CurlLoop.Submission] = []
+            for submission in items[head...] {
+                if predicate(submission) { taken.append(submission) } else { kept.append(submission) }
+            }
+            items = kept
             head = 0
-            return waiting.filter(predicate)
+            return taken
         }
     }
 

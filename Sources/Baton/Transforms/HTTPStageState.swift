@@ -26,11 +26,6 @@ final class HTTPStageState: Sendable {
         }
     }
 
-    var failureBudget: Int? { budget.limit }
-    var isTripped: Bool { budget.isTripped }
-    func recordSuccess() { budget.recordSuccess() }
-    func recordFailure() -> Bool { budget.recordFailure() }
-    func group(limit: Int) -> HTTPTransferGroup { budget.group(limit: limit) }
 }
 
 /// An http stage's count of consecutive failed requests, and the group of its requests,

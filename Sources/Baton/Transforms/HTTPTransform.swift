@@ -30,7 +30,7 @@ package struct HTTPTransform: BatchTransform {
     package func process(_ item: StageInput) async throws -> StageOutput {
         let request = try buildRequest(item)
         let shown = "\(config.method) \(redactedURL(request.url))"
-        if state.isTripped {
+        if state.budget.isTripped {
             throw halted(item, shown)
         }
         if let rate = config.rate {
@@ -42,8 +42,8 @@ package struct HTTPTransform: BatchTransform {
         } catch {
             response = .failure(error)
         }
-        let output = try finish(item, shown: shown, response) { state.recordFailure() }
-        state.recordSuccess()
+        let output = try finish(item, shown: shown, response) { state.budget.recordFailure() }
+        state.budget.recordSuccess()
         return output
     }
 
@@ -59,7 +59,7 @@ package struct HTTPTransform: BatchTransform {
         for (index, item) in items.enumerated() {
             do {
                 let request = try buildRequest(item)
-                if state.isTripped {
+                if state.budget.isTripped {
                     outcomes[index] = .failure(halted(item, "\(config.method) \(redactedURL(request.url))"))
                     continue
                 }
@@ -69,7 +69,7 @@ package struct HTTPTransform: BatchTransform {
                 outcomes[index] = .failure(error)
             }
         }
-        let group = state.group(limit: concurrency)
+        let group = state.budget.group(limit: concurrency)
         // The callback runs on the libcurl thread: it holds the budget, not the client.
         let (config, budget) = (self.config, state.budget)
         let usedUp = Mutex<Int?>(nil)
@@ -118,7 +118,7 @@ package struct HTTPTransform: BatchTransform {
             answer = success
         case .failure(let error):
             // Not sent, or cut off, because the stage used up its budget meanwhile.
-            if error.code == .cancelled, state.isTripped { throw halted(item, shown) }
+            if error.code == .cancelled, state.budget.isTripped { throw halted(item, shown) }
             guard let failure = HTTPOutcome.transportError(error, label: label) else { throw CancellationError() }
             if usesUpBudget() { throw halted(item, shown, last: failure.message) }
             throw failure

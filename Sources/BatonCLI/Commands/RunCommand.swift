@@ -42,11 +42,8 @@ struct RunCommand: AsyncParsableCommand {
         for warning in pipeline.warnings { logger.warning("\(Secrets.redact(warning.description))") }
         let database = try global.database()
         let name = runName
-        let seedOnly = self.seedOnly
         try await RunSession(display: runOptions, logger: logger, seedOnly: seedOnly).execute(pipeline, database: database) { options, controller in
-            var options = options
-            options.seedOnly = seedOnly
-            return try await RunEngine.run(pipeline, database: database, runName: name, options: options, controller: controller)
+            try await RunEngine.run(pipeline, database: database, runName: name, options: options, controller: controller)
         }
     }
 }

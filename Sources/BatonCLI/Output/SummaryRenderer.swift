@@ -9,15 +9,16 @@ struct SummaryRenderer {
     let exitCode: Int32
     /// Table width limit (nil: `--wide`, every column).
     var width: Int? = 80
-    /// `baton run --seed-only`: the run is left running on purpose.
-    var seedOnly = false
+    /// `baton run --seed-only` seeded everything and left the run running on purpose
+    /// (``RunSession/isLeftSeeded(_:seedOnly:)``).
+    var leftSeeded = false
 
     private var stateText: String {
         switch report.stopReason {
         case .interrupt: return "interrupted (still running: resume with `baton resume \(report.run.name)`)"
         case .terminate: return "stopped by SIGTERM (resume with `baton resume \(report.run.name)`)"
         case .cancelled: return "cancelled"
-        case .none where seedOnly && report.run.state == .running && report.run.seedDone:
+        case .none where leftSeeded:
             return "seeded \(Format.count(Int(report.run.seeded), "item")), left running for `baton work` or `baton resume \(report.run.name)`"
         case .none: return report.run.state.rawValue
         }
@@ -36,7 +37,7 @@ struct SummaryRenderer {
             return "the run finished with failed items (\(failed); see `baton failures \(name)`)"
         case .interrupted: return "interrupted; resume with `baton resume \(name)`"
         case .temporary: return "stopped before the end; safe to rerun: `baton resume \(name)`"
-        case .success where seedOnly && report.run.state == .running && report.run.seedDone:
+        case .success where leftSeeded:
             return "every source record is enqueued; work the run with `baton work` or `baton resume \(name)`"
         default: return BatonExit.meaning(of: exitCode)
         }
