@@ -127,12 +127,63 @@ package enum RunEngine {
         }
         // Not needed again until the run ends: no idle connection meanwhile.
         await setup.close()
+        var seeding = options.seed && !run.seedDone
+        var phases = 0
+        while true {
+            phases += 1
+            let context = try await workPhase(pipeline, run: run, database: database, options: options, controller: controller,
+                                              setup: setup, seeding: seeding,
+                                              validateSource: phases == 1 && seeding && !sourceValidated && !run.hasSeedProgress)
+            let stop = controller.isStopping && !context.isComplete ? controller.stopReason : .none
+            var reconnector = Reconnector(budget: options.reconnectBudget, what: "run summary", logger: context.logger)
+            let final = try await reconnector.run {
+                try await setup.withConnection { conn -> (RunRecord, [StageSummary], RunProgress) in
+                    if stop == .none { try Store.finishRunIfComplete(conn, runID: run.id) }
+                    // Items produced by in-flight work after a cancel are cancelled too.
+                    try Store.cancelPending(conn, runID: run.id)
+                    let record = try Store.run(conn, id: run.id) ?? run
+                    return (record, try Store.stageSummaries(conn, runID: run.id, stages: stageKeys), try Store.progress(conn, runID: run.id))
+                }
+            }
+            let (record, summaries, progress) = final
+            // Nobody asked this process to stop, yet the run is not done: the workers saw it
+            // complete, and then it was not (a commit the server had acknowledged was lost in
+            // a crash, e.g. with synchronous_commit = off). Work on: the items the lost commit
+            // had finished come back when their lease ends (``Rescuer``).
+            if record.state == .running && !controller.isStopping && !options.seedOnly && !progress.isComplete {
+                guard phases < maxWorkPhases else {
+                    throw BatonError(.temporary, """
+                        run \(run.name): the work ended \(phases) times while items were still unfinished \
+                        (\(progress.ready + progress.delayed) pending, \(progress.running) running); the run is safe to resume
+                        """)
+                }
+                context.logger.warning("""
+                    the run looked complete but is not (\(progress.ready + progress.delayed) items pending, \(progress.running) running; \
+                    the database lost a commit it had acknowledged?): working on
+                    """)
+                seeding = options.seed && !record.seedDone
+                continue
+            }
+            return RunReport(run: record, stages: summaries, wallTime: clock.now - started, stopReason: stop, wasAlreadyFinished: false)
+        }
+    }
+
+    /// How many times a process works a run before it gives up on a run that keeps ending
+    /// unfinished (exit 75).
+    static let maxWorkPhases = 20
+
+    /// The seeder and the workers of this process on the run, with the maintenance services
+    /// beside them, until the run is complete, the process stops, or a component fails (thrown).
+    /// Leases the process still holds afterwards are given back.
+    private static func workPhase(
+        _ pipeline: Pipeline, run: RunRecord, database: ConnectionConfig, options: RunOptions,
+        controller: RunController, setup: PostgresSession, seeding: Bool, validateSource: Bool
+    ) async throws -> RunContext {
         let context = try RunContext(pipeline: pipeline, run: run, database: database, options: options, controller: controller)
         // A reader's long waits give up on a stop, not on a yield: the chunk it reads commits.
         let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: context.database, chunkSize: options.seedChunkSize,
                                 shouldStop: { context.isComplete || (controller.isStopping && !controller.isYielding) }, logger: context.logger)
-        let seeding = options.seed && !run.seedDone
-        if seeding && !sourceValidated && !run.hasSeedProgress && pipeline.source.onError == .fail {
+        if validateSource && pipeline.source.onError == .fail {
             try await seeder.validateWholeSource()
         }
         context.logger.info(options.seedOnly ? "seeding run (no workers)" : "working run",
@@ -158,25 +209,15 @@ package enum RunEngine {
             throw error
         }
         await listener?.stop()
-        // Leases this process still holds (abandoned work): give them back at once.
+        // Leases this process still holds (abandoned work): give them back at once, riding out
+        // a restarting server (left held, they would wait for their lease to end and use an attempt).
         let held = context.allTokens
         if !held.isEmpty {
-            _ = try? await setup.withConnection { try Store.releaseLeases($0, tokens: held) }
+            var reconnector = Reconnector(budget: options.reconnectBudget, what: "lease release", logger: context.logger)
+            _ = try? await reconnector.run { try await setup.withConnection { try Store.releaseLeases($0, tokens: held) } }
         }
         if let fatal = context.fatal { throw fatal }
-
-        let stop = controller.isStopping && !context.isComplete ? controller.stopReason : .none
-        var reconnector = Reconnector(budget: options.reconnectBudget, what: "run summary", logger: context.logger)
-        let final = try await reconnector.run {
-            try await setup.withConnection { conn -> (RunRecord, [StageSummary]) in
-                if stop == .none { try Store.finishRunIfComplete(conn, runID: run.id) }
-                // Items produced by in-flight work after a cancel are cancelled too.
-                try Store.cancelPending(conn, runID: run.id)
-                let record = try Store.run(conn, id: run.id) ?? run
-                return (record, try Store.stageSummaries(conn, runID: run.id, stages: stageKeys))
-            }
-        }
-        return RunReport(run: final.0, stages: final.1, wallTime: clock.now - started, stopReason: stop, wasAlreadyFinished: false)
+        return context
     }
 
     /// The seeder and the workers, until they are done; on the second signal (abort) they

@@ -25,6 +25,7 @@ struct Worker {
             try await loop()
         } catch is CancellationError {
             // A sibling failed or the process is abandoning its work; leases are released by the engine.
+            context.logger.debug("worker \(name) cancelled")
         } catch {
             // Stop the other workers and the seeder too, with this error.
             context.fail(error)
@@ -48,6 +49,7 @@ struct Worker {
                 let progress = try await session.withConnection { try Store.progress($0, runID: run) }
                 reconnector.succeeded()
                 if progress.isComplete {
+                    context.logger.debug("worker \(name): nothing pending or running, seeding done: the run is complete")
                     context.markComplete()
                     return
                 }

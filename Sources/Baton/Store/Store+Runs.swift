@@ -134,6 +134,10 @@ extension Store {
         // Lock the run first, then look at its items in a later statement (a fresh snapshot):
         // a replay reopening the run at the same moment is then seen, not overwritten.
         try conn.transaction { conn in
+            // Durable even where the server acknowledges commits before they are on disk
+            // (synchronous_commit = off): flushing this commit flushes every earlier one, so
+            // a run reported finished stays finished after a crash.
+            try conn.execute("SET LOCAL synchronous_commit = on")
             guard try conn.query("SELECT 1 FROM baton.runs WHERE id = $1 AND state = 'running' FOR NO KEY UPDATE", [runID]).rowCount == 1 else {
                 return nil
             }

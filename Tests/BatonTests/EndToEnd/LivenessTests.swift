@@ -227,6 +227,58 @@ struct LivenessTests {
         try Self.expectExactSink(after, items)
     }
 
+    /// A server can lose commits it acknowledged (a crash with `synchronous_commit = off`):
+    /// a chaos round once saw the workers find the run complete, and then two batches were
+    /// running again under this process's old leases; the process ended with exit 75 and the
+    /// run unfinished. The fault is played here by a trigger (it fires when the process
+    /// removes its worker row, just after the workers found the run complete): the last
+    /// finished batch is running again and its effects are gone. The process works on and
+    /// the run finishes, each effect exactly once.
+    @Test func aCommitTheServerLostAfterTheRunLookedCompleteIsWorkedAgain() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let items = 2_000
+            try ws.write("fixtures/items.jsonl", (1...items).map { #"{"id": \#($0), "v": "v\#($0)"}"# }.joined(separator: "\n") + "\n")
+            let file = try ws.write("lost.yaml", """
+                pipeline: lost
+                defaults: { lease: 1s }
+                setup: |
+                  create table if not exists sink (id bigint, v text);
+                  create table if not exists lost_once (batch bigint);
+                  create or replace function lose_last_commit() returns trigger language plpgsql as $fn$
+                  declare b bigint;
+                  begin
+                    if exists (select 1 from lost_once) then return old; end if;
+                    select id into b from baton.batches where run_id = old.run_id and state = 'done'
+                    order by finished_at desc, id desc limit 1;
+                    if b is null then return old; end if;
+                    insert into lost_once values (b);
+                    delete from sink where id in (select (payload::jsonb->>'id')::bigint from baton.item_rows where batch_id = b);
+                    update baton.batches set state = 'running', done = 0, finished_at = null,
+                      lease_token = gen_random_uuid(), leased_until = now() + interval '1 second'
+                    where id = b;
+                    return old;
+                  end $fn$;
+                  drop trigger if exists lose_last_commit on baton.workers;
+                  create trigger lose_last_commit after delete on baton.workers for each row execute function lose_last_commit();
+                source:
+                  jsonl: \(ws.url.path)/fixtures/items.jsonl
+                  key: .id
+                stages:
+                  - name: sink
+                    sql: insert into sink select :id, :v from pg_sleep(0.0005)
+                """)
+            let output = try await BatonProcess.run(["run", file, "--run", "l", "--progress", "none"], database: db)
+            #expect(output.status == 0, "\(output)")
+            #expect(output.stderr.contains("the run looked complete but is not"), "\(output)")
+            let conn = try db.connect()
+            #expect(try Ops.count(conn, "SELECT count(*) FROM lost_once") == 1, "the fault fired once")
+            #expect(try Ops.runState(conn, "l") == "succeeded")
+            try Self.expectExactSink(conn, items)
+        }
+    }
+
     /// A database gone for longer than `--reconnect-budget` ends the process with exit 75 soon
     /// after the budget, saying the run is safe to resume; resumed once the server is back, the
     /// run finishes with every item's effect exactly once.
