@@ -26,10 +26,21 @@ public struct BatonError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, for people; never contains a password or an environment value.
     public var message: String
 
+    /// A stage stopped the run: its service looks down (an http stage's `failure_budget` was
+    /// used up). The run stays running and can be worked again once the service is back.
+    public var isStageHalt = false
+
     /// An error of `category`.
     public init(_ category: Category, _ message: String) {
         self.category = category
         self.message = message
+    }
+
+    /// The error of a run its stage halted (``isStageHalt``): exit 69, like any unavailable service.
+    public static func stageHalt(_ message: String) -> BatonError {
+        var error = BatonError(.unavailable, message)
+        error.isStageHalt = true
+        return error
     }
 
     /// The message.

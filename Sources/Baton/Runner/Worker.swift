@@ -167,7 +167,7 @@ struct Worker {
                                    metadata: ["stage.name": "\(stage.name)"])
         }
         if let halt {
-            context.fail(BatonError(.unavailable, context.pipeline.redact(halt.message)))
+            context.fail(BatonError.stageHalt(context.pipeline.redact(halt.message)))
         }
     }
 

@@ -134,7 +134,12 @@ struct WorkCommand: AsyncParsableCommand {
             }
         }
         if let fatal = slots.fatal { throw fatal }
+        // With --once, a run a stage halted is work left undone: exit 69, as `baton run` does.
+        if once, let halt = slots.firstHalt { throw halt }
     }
+
+    /// How long a run a stage halted is left alone before this process works it again.
+    static let haltCooldown = Duration.seconds(60)
 
     /// How often the heartbeat rows of waiting runs are refreshed (as often as a worked run's).
     private static let queueBeat = Duration.seconds(Store.workerBeatSeconds)
@@ -183,6 +188,11 @@ struct WorkCommand: AsyncParsableCommand {
         } catch let error as BatonError where error.category == .config || error.category == .usage {
             logger.error("cannot work run \(run.name); skipping it", metadata: ["run.id": "\(run.id)", "error": "\(error.message)"])
             slots.skip(run.id)
+        } catch let error as BatonError where error.isStageHalt {
+            // This run's service looks down: the other runs go on; this one is tried again later.
+            logger.error("run \(run.name) halted: \(error.message); trying it again in \(Int(haltCooldown.seconds))s",
+                         metadata: ["run.id": "\(run.id)"])
+            slots.setAside(run.id, for: haltCooldown, halt: error)
         } catch {
             // The database is gone for good (past the reconnect budget): every run stops.
             slots.failAll(error)

@@ -29,6 +29,10 @@ final class WorkSlots: Sendable {
         /// Running runs waiting for a slot, with when they began to wait.
         var waiting: [Int64: ContinuousClock.Instant] = [:]
         var skipped: Set<Int64> = []
+        /// Runs a stage halted (its service looks down), left alone until then.
+        var asideUntil: [Int64: ContinuousClock.Instant] = [:]
+        /// The first such halt (`--once` ends with it).
+        var firstHalt: (any Error)?
         var fatal: (any Error)?
         /// Waiting runs whose heartbeat row this process keeps, with when it was last beaten.
         var beaten: [Int64: ContinuousClock.Instant] = [:]
@@ -46,6 +50,18 @@ final class WorkSlots: Sendable {
     var workingCount: Int { state.withLock { $0.working.count } }
     var fatal: (any Error)? { state.withLock { $0.fatal } }
 
+    /// Leaves run `id` alone for `cooldown` (a stage halted it): it then queues again.
+    func setAside(_ id: Int64, for cooldown: Duration, halt: any Error) {
+        state.withLock {
+            $0.asideUntil[id] = .now + cooldown
+            $0.waiting[id] = nil
+            if $0.firstHalt == nil { $0.firstHalt = halt }
+        }
+    }
+
+    /// The first halt of a run (nil if no stage halted).
+    var firstHalt: (any Error)? { state.withLock { $0.firstHalt } }
+
     func skip(_ id: Int64) {
         state.withLock {
             $0.skipped.insert(id)
@@ -61,10 +77,11 @@ final class WorkSlots: Sendable {
         return state.withLock { state in
             let running = Set(runs.map(\.id))
             state.waiting = state.waiting.filter { running.contains($0.key) }
+            state.asideUntil = state.asideUntil.filter { running.contains($0.key) && $0.value > now }
             for run in runs {
                 if state.working[run.id] != nil {
                     if run.seedDone || run.hasSeedProgress { state.working[run.id]?.seedStarted = true }
-                } else if !state.skipped.contains(run.id) && state.waiting[run.id] == nil {
+                } else if !state.skipped.contains(run.id) && state.asideUntil[run.id] == nil && state.waiting[run.id] == nil {
                     state.waiting[run.id] = now
                 }
             }
@@ -90,7 +107,7 @@ final class WorkSlots: Sendable {
     func finish(_ id: Int64) {
         state.withLock {
             $0.working[id] = nil
-            if !$0.skipped.contains(id) { $0.waiting[id] = .now }
+            if !$0.skipped.contains(id) && $0.asideUntil[id] == nil { $0.waiting[id] = .now }
         }
     }
 

@@ -65,6 +65,45 @@ struct FairShareEndToEndTests {
         }
     }
 
+    /// A run whose http service is down (its stage's `failure_budget` used up) once stopped
+    /// every run of the `baton work` process. Now only that run is set aside (tried again after
+    /// a cooldown; with --once the process exits 69 for it), and the other runs finish.
+    @Test func aRunHaltedByItsFailureBudgetLeavesTheOtherRunsWorking() async throws {
+        let down = try TestHTTPServer.start { _ in .status(503) }
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let conn = try db.connect()
+            let good = try SharedWorkEndToEndTests.pipeline(ws, name: "good")
+            try await Self.leaveRunning(good, run: "good", table: "out_good", database: db)
+            try ws.write("fixtures/calls.jsonl", (1...200).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
+            let calls = try ws.write("calls.yaml", """
+                pipeline: calls
+                source:
+                  jsonl: \(ws.url.path)/fixtures/calls.jsonl
+                  key: .id
+                stages:
+                  - name: call
+                    http:
+                      url: \(down.baseURL)/items/{{ .id }}
+                      failure_budget: 3
+                    retry: { max_attempts: 5, initial: 50ms }
+                """)
+            let seeded = try await BatonProcess.run(["run", calls, "--run", "calls", "--seed-only", "--progress", "none"], database: db)
+            #expect(seeded.status == 0, "\(seeded)")
+
+            let output = try await BatonProcess.start(
+                ["work", "--max-runs", "2", "--workers", "2", "--poll", "0.2", "--once", "--progress", "none"], database: db)
+                .wait(timeout: .seconds(240))
+            #expect(output.status == 69, "the halted run is work left undone\n\(output)")
+            #expect(output.stderr.contains("run calls halted"), "\(output)")
+            #expect(try Ops.runState(conn, "good") == "succeeded", "the other run went on\n\(output)")
+            #expect(try Ops.count(conn, "SELECT count(DISTINCT id) FROM out_good") == SharedWorkEndToEndTests.items)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM out_good") == SharedWorkEndToEndTests.items)
+            #expect(try Ops.runState(conn, "calls") == "running", "resumable once the service is back")
+        }
+    }
+
     @Test func aRunThatYieldsInTheMiddleOfSeedingResumesExactly() async throws {
         try await TestDatabase.with { db in
             let ws = try Workspace()
