@@ -2,6 +2,9 @@ import BatonPostgres
 import BatonTestSupport
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Garbage in: each gets a clear error (file, line, what is wrong; never a whole record
 /// quoted, never a secret) and nothing half-written, or is handled as data.
@@ -40,6 +43,35 @@ struct HostileInputTests {
             #expect(bad.count == 1 && bad[0].hasPrefix("line:2|bad record|invalid UTF-8 at byte 23"), "\(bad)")
             // Nothing was changed silently: the good record went through as it was.
             #expect(try Ops.count(conn, "SELECT count(*) FROM baton.results") == 1)
+        }
+    }
+
+    /// A source file truncated under a running run (logrotate's copytruncate) at a line end
+    /// once read as "the source is done": the run succeeded with 40 % of the file missing.
+    /// Now the end of the source is checked against the file the run started with.
+    @Test func aFileTruncatedWhileItIsSeededStopsTheRunInsteadOfEndingItShort() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let lines = (1...100_000).map { #"{"id": \#($0), "pad": "padding padding padding"}"# }
+            let path = ws.url.appendingPathComponent("live.jsonl")
+            try (lines.joined(separator: "\n") + "\n").write(to: path, atomically: false, encoding: .utf8)
+            let kept = lines.prefix(60_000).joined(separator: "\n").utf8.count + 1
+            let file = try pipeline(ws, source: "  jsonl: \(path.path)")
+            let process = try BatonProcess.start(["run", file, "--run", "rot", "--seed-only", "--progress", "none"], database: db)
+            let conn = try db.connect()
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline,
+                  (try? Ops.count(conn, "SELECT coalesce(max(seeded), 0) FROM baton.runs")) ?? 0 == 0 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            // At a line end, well past what the seeder has read (a chunk is 5 000 records).
+            #expect(truncate(path.path, off_t(kept)) == 0)
+            let output = try await process.wait(timeout: .seconds(120))
+            #expect(output.status == 65, "\(output)")
+            #expect(output.stderr.contains("live.jsonl changed while the run read it"), "\(output)")
+            #expect(try Ops.runState(conn, "rot") == "running", "not finished short")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.runs WHERE seed_done") == 0)
         }
     }
 
