@@ -69,6 +69,7 @@ final class FileSetReader: SourceReader {
                 record.file = current!.file.path
                 return record
             }
+            try SourceFile.requireUnchanged(current!.file.path, size: current!.file.size, since: "its reading began")
             finished.append(current!.file)
             current = nil
         }

@@ -146,18 +146,10 @@ actor Seeder {
     /// The source the run started with (its file's size), read with the stored position.
     private var started: SourceIdentity?
 
-    /// At the end of a file source: the file still has the size it had when the run started.
-    /// A file truncated (`logrotate`'s copytruncate) or rewritten under a running run ends
-    /// early, at a line end as often as not: read as "the source is done", the rest would be
-    /// lost without a word. The last chunk is not enqueued, the run stays running.
+    /// At the end of a file source: the file still has the size it had when the run started
+    /// (``SourceFile/requireUnchanged(_:size:since:)``). The last chunk is not enqueued.
     private func checkUnchanged() throws {
         guard let started, let path = started.path, ["jsonl", "csv"].contains(started.kind) else { return }
-        let now = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
-        guard now != started.size else { return }
-        throw BatonError(.data, """
-            \(path) changed while the run read it: it had \(started.size) bytes when the run started, \
-            \(now.map { "\($0) now" } ?? "and cannot be read now"); the source's end was not enqueued (the run is still running). \
-            Restore the file and resume the run, or start a new run
-            """)
+        try SourceFile.requireUnchanged(path, size: started.size, since: "the run started")
     }
 }

@@ -49,15 +49,19 @@ struct HostileInputTests {
     /// A source file truncated under a running run (logrotate's copytruncate) at a line end
     /// once read as "the source is done": the run succeeded with 40 % of the file missing.
     /// Now the end of the source is checked against the file the run started with.
-    @Test func aFileTruncatedWhileItIsSeededStopsTheRunInsteadOfEndingItShort() async throws {
+    /// The same for a file of a file set (a folder source).
+    @Test(arguments: [false, true])
+    func aFileTruncatedWhileItIsSeededStopsTheRunInsteadOfEndingItShort(inAFileSet: Bool) async throws {
         try await TestDatabase.with { db in
             let ws = try Workspace()
             defer { ws.remove() }
             let lines = (1...100_000).map { #"{"id": \#($0), "pad": "padding padding padding"}"# }
-            let path = ws.url.appendingPathComponent("live.jsonl")
+            let folder = ws.url.appendingPathComponent("drops")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let path = folder.appendingPathComponent("live.jsonl")
             try (lines.joined(separator: "\n") + "\n").write(to: path, atomically: false, encoding: .utf8)
             let kept = lines.prefix(60_000).joined(separator: "\n").utf8.count + 1
-            let file = try pipeline(ws, source: "  jsonl: \(path.path)")
+            let file = try pipeline(ws, source: "  jsonl: \(inAFileSet ? folder.path : path.path)")
             let process = try BatonProcess.start(["run", file, "--run", "rot", "--seed-only", "--progress", "none"], database: db)
             let conn = try db.connect()
             let deadline = ContinuousClock.now + .seconds(60)
