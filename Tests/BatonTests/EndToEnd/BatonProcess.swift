@@ -105,5 +105,25 @@ struct Workspace {
         return file.path
     }
 
+    /// `fixtures/NAME.jsonl`: records `{"id": 1}` … `{"id": count}`, one per line.
+    @discardableResult
+    func writeIDs(_ name: String, count: Int) throws -> String {
+        try write("fixtures/\(name).jsonl", (1...count).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
+    }
+
+    /// `NAME.yaml`: pipeline NAME over ``writeIDs(_:count:)`` (key `.id`) with `stages`
+    /// (YAML list items, indented by two spaces). Returns the pipeline file's path.
+    func idsPipeline(_ name: String, count: Int, stages: String) throws -> String {
+        try writeIDs(name, count: count)
+        return try write("\(name).yaml", """
+            pipeline: \(name)
+            source:
+              jsonl: \(url.path)/fixtures/\(name).jsonl
+              key: .id
+            stages:
+            \(stages)
+            """)
+    }
+
     func remove() { try? FileManager.default.removeItem(at: url) }
 }

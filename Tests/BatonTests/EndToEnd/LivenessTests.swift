@@ -13,10 +13,15 @@ struct LivenessTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
+    /// `fixtures/items.jsonl`: `{"id": n, "v": "vn"}` for n in 1…items.
+    static func writeItems(_ ws: Workspace, _ items: Int) throws {
+        try ws.write("fixtures/items.jsonl", (1...items).map { #"{"id": \#($0), "v": "v\#($0)"}"# }.joined(separator: "\n") + "\n")
+    }
+
     /// N items through jq into a sink without a unique constraint (a duplicate effect shows).
     /// `slow`: each insert sleeps 1 ms, so a fault injected after the first rows lands mid-run.
     static func sinkPipeline(_ ws: Workspace, items: Int, lease: String = "2s", slow: Bool = false) throws -> String {
-        try ws.write("fixtures/items.jsonl", (1...items).map { #"{"id": \#($0), "v": "v\#($0)"}"# }.joined(separator: "\n") + "\n")
+        try Self.writeItems(ws, items)
         return try ws.write("live.yaml", """
             pipeline: live
             defaults: { lease: \(lease) }
@@ -129,7 +134,7 @@ struct LivenessTests {
             let ws = try Workspace()
             defer { ws.remove() }
             let items = 500
-            try ws.write("fixtures/items.jsonl", (1...items).map { #"{"id": \#($0), "v": "v\#($0)"}"# }.joined(separator: "\n") + "\n")
+            try Self.writeItems(ws, items)
             let file = try ws.write("setup.yaml", """
                 pipeline: slowsetup
                 defaults: { lease: 2s }
@@ -239,7 +244,7 @@ struct LivenessTests {
             let ws = try Workspace()
             defer { ws.remove() }
             let items = 2_000
-            try ws.write("fixtures/items.jsonl", (1...items).map { #"{"id": \#($0), "v": "v\#($0)"}"# }.joined(separator: "\n") + "\n")
+            try Self.writeItems(ws, items)
             let file = try ws.write("lost.yaml", """
                 pipeline: lost
                 defaults: { lease: 1s }

@@ -76,13 +76,7 @@ struct FairShareEndToEndTests {
             let conn = try db.connect()
             let good = try SharedWorkEndToEndTests.pipeline(ws, name: "good")
             try await Self.leaveRunning(good, run: "good", table: "out_good", database: db)
-            try ws.write("fixtures/calls.jsonl", (1...200).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
-            let calls = try ws.write("calls.yaml", """
-                pipeline: calls
-                source:
-                  jsonl: \(ws.url.path)/fixtures/calls.jsonl
-                  key: .id
-                stages:
+            let calls = try ws.idsPipeline("calls", count: 200, stages: """
                   - name: call
                     http:
                       url: \(down.baseURL)/items/{{ .id }}

@@ -14,7 +14,7 @@ struct MetricsEndToEndTests {
     static let items = 600
 
     static func pipeline(_ ws: Workspace) throws -> String {
-        try ws.write("fixtures/numbers.jsonl", (1...items).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
+        try ws.writeIDs("numbers", count: items)
         return try ws.write("metered.yaml", """
             pipeline: metered
             setup: |

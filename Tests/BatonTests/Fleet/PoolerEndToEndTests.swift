@@ -10,7 +10,7 @@ struct PoolerEndToEndTests {
     static let items = 1_500
 
     static func pipeline(_ ws: Workspace) throws -> String {
-        try ws.write("fixtures/numbers.jsonl", (1...items).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
+        try ws.writeIDs("numbers", count: items)
         return try ws.write("pooled.yaml", """
             pipeline: pooled
             setup: CREATE TABLE IF NOT EXISTS sink (id int NOT NULL, app text NOT NULL)

@@ -16,7 +16,7 @@ struct SharedWorkEndToEndTests {
     /// `nap` seconds of `pg_sleep`; `backlog` (if set) holds seeding back.
     static func pipeline(_ ws: Workspace, name: String, items: Int = Self.items, stage: String = "nap", nap: Double = 0.004,
                          batchSize: Int = 10, backlog: Int? = nil) throws -> String {
-        try ws.write("fixtures/\(name).jsonl", (1...items).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
+        try ws.writeIDs(name, count: items)
         return try ws.write("\(name).yaml", """
             pipeline: \(name)
             setup: CREATE TABLE IF NOT EXISTS out_\(name) (id int NOT NULL)

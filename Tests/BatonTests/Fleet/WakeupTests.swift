@@ -26,7 +26,7 @@ struct WakeupTests {
         try await TestDatabase.with { db in
             let ws = try Workspace()
             defer { ws.remove() }
-            try ws.write("fixtures/n.jsonl", (1...30).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
+            try ws.writeIDs("n", count: 30)
             let file = try ws.write("woken.yaml", """
                 pipeline: woken
                 source:

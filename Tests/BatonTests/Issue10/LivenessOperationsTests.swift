@@ -47,7 +47,7 @@ struct LivenessOperationsTests {
             // A transform that takes its time: commits are sent in one round trip and finish on
             // the server even if the process dies, so items are left leased only when it dies
             // while transforming them.
-            try ws.write("fixtures/spin.jsonl", (1...4_000).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
+            try ws.writeIDs("spin", count: 4_000)
             let file = try ws.write("spin.yaml", """
                 pipeline: slow
                 source:

@@ -16,7 +16,7 @@ struct ProgressOperationsTests {
         try await TestDatabase.with { db in
             let ws = try Workspace()
             defer { ws.remove() }
-            try ws.write("fixtures/n.jsonl", (1...12_000).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
+            try ws.writeIDs("n", count: 12_000)
             // A small backlog: seeding goes in steps, paced by the stage.
             let file = try ws.write("paced.yaml", """
                 pipeline: paced

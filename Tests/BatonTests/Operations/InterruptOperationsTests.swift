@@ -86,7 +86,7 @@ struct InterruptOperationsTests {
             defer { ws.remove() }
             let conn = try db.connect()
             try Ops.createSlowTable(conn)
-            try ws.write("fixtures/picky.jsonl", (1...2_000).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
+            try ws.writeIDs("picky", count: 2_000)
             // Items 1, 101, 201… fail at once in `check`; the rest sleep in `nap`.
             let file = try ws.write("picky.yaml", """
                 pipeline: picky

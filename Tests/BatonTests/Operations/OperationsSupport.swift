@@ -79,13 +79,7 @@ enum Ops {
     /// A pipeline whose single sql stage sleeps 5 ms per item: 2 000 items take about 5 s
     /// with 2 workers, long enough to interrupt it or to watch its progress.
     static func slowPipeline(_ ws: Workspace, name: String = "slow", items: Int = 2_000) throws -> String {
-        try ws.write("fixtures/\(name).jsonl", (1...items).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
-        return try ws.write("\(name).yaml", """
-            pipeline: \(name)
-            source:
-              jsonl: \(ws.url.path)/fixtures/\(name).jsonl
-              key: .id
-            stages:
+        try ws.idsPipeline(name, count: items, stages: """
               - name: nap
                 sql: insert into slow_out (id) select :id::int from pg_sleep(0.005)
                 batch_size: 10
