@@ -134,8 +134,9 @@ struct WorkCommand: AsyncParsableCommand {
             }
         }
         if let fatal = slots.fatal { throw fatal }
-        // With --once, a run a stage halted is work left undone: exit 69, as `baton run` does.
-        if once, let halt = slots.firstHalt { throw halt }
+        // With --once, a run skipped or halted is work left undone: its error's exit code
+        // (78 for a definition that does not prepare, 69 for a halted stage…), as `baton run`.
+        if once, let undone = slots.firstUndone { throw undone }
     }
 
     /// How long a run a stage halted is left alone before this process works it again.
@@ -163,7 +164,7 @@ struct WorkCommand: AsyncParsableCommand {
             return pipeline
         } catch {
             logger.error("cannot load the pipeline of run \(run.name); skipping it", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
-            slots.skip(run.id)
+            slots.skip(run.id, because: error)
             return nil
         }
     }
@@ -184,10 +185,12 @@ struct WorkCommand: AsyncParsableCommand {
         } catch let error as PipelineErrors {
             // A statement the database refuses: no use working the run with this definition.
             logger.error("the SQL of run \(run.name) does not prepare; skipping it", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
-            slots.skip(run.id)
-        } catch let error as BatonError where error.category == .config || error.category == .usage {
+            slots.skip(run.id, because: error)
+        } catch let error as BatonError where [.config, .usage, .data].contains(error.category) {
+            // The run cannot go on as it is (its definition is refused, its source changed
+            // under it): the other runs go on.
             logger.error("cannot work run \(run.name); skipping it", metadata: ["run.id": "\(run.id)", "error": "\(error.message)"])
-            slots.skip(run.id)
+            slots.skip(run.id, because: error)
         } catch let error as BatonError where error.isStageHalt {
             // This run's service looks down: the other runs go on; this one is tried again later.
             logger.error("run \(run.name) halted: \(error.message); trying it again in \(Int(haltCooldown.seconds))s",

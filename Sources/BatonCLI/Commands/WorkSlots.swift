@@ -31,8 +31,8 @@ final class WorkSlots: Sendable {
         var skipped: Set<Int64> = []
         /// Runs a stage halted (its service looks down), left alone until then.
         var asideUntil: [Int64: ContinuousClock.Instant] = [:]
-        /// The first such halt (`--once` ends with it).
-        var firstHalt: (any Error)?
+        /// Why the first run skipped or set aside was left undone (`--once` ends with it).
+        var firstUndone: (any Error)?
         var fatal: (any Error)?
         /// Waiting runs whose heartbeat row this process keeps, with when it was last beaten.
         var beaten: [Int64: ContinuousClock.Instant] = [:]
@@ -55,15 +55,17 @@ final class WorkSlots: Sendable {
         state.withLock {
             $0.asideUntil[id] = .now + cooldown
             $0.waiting[id] = nil
-            if $0.firstHalt == nil { $0.firstHalt = halt }
+            if $0.firstUndone == nil { $0.firstUndone = halt }
         }
     }
 
-    /// The first halt of a run (nil if no stage halted).
-    var firstHalt: (any Error)? { state.withLock { $0.firstHalt } }
+    /// Why the first run this process skipped or set aside was left undone (nil: none was).
+    var firstUndone: (any Error)? { state.withLock { $0.firstUndone } }
 
-    func skip(_ id: Int64) {
+    /// Never works run `id` again (this process cannot: `error` says why).
+    func skip(_ id: Int64, because error: any Error) {
         state.withLock {
+            if $0.firstUndone == nil { $0.firstUndone = error }
             $0.skipped.insert(id)
             $0.waiting[id] = nil
         }

@@ -46,6 +46,17 @@ struct HostileInputTests {
         }
     }
 
+    /// `FOLDER/live.jsonl` of 100 000 records, and the size of its first 60 000 lines: a
+    /// truncation there ends the file at a line end, well past what a seeder has read when
+    /// its first chunk (5 000 records) commits.
+    static func liveFile(in folder: URL) throws -> (URL, Int) {
+        let lines = (1...100_000).map { #"{"id": \#($0), "pad": "padding padding padding"}"# }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("live.jsonl")
+        try (lines.joined(separator: "\n") + "\n").write(to: path, atomically: false, encoding: .utf8)
+        return (path, lines.prefix(60_000).joined(separator: "\n").utf8.count + 1)
+    }
+
     /// A source file truncated under a running run (logrotate's copytruncate) at a line end
     /// once read as "the source is done": the run succeeded with 40 % of the file missing.
     /// Now the end of the source is checked against the file the run started with.
@@ -55,12 +66,8 @@ struct HostileInputTests {
         try await TestDatabase.with { db in
             let ws = try Workspace()
             defer { ws.remove() }
-            let lines = (1...100_000).map { #"{"id": \#($0), "pad": "padding padding padding"}"# }
             let folder = ws.url.appendingPathComponent("drops")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let path = folder.appendingPathComponent("live.jsonl")
-            try (lines.joined(separator: "\n") + "\n").write(to: path, atomically: false, encoding: .utf8)
-            let kept = lines.prefix(60_000).joined(separator: "\n").utf8.count + 1
+            let (path, kept) = try Self.liveFile(in: folder)
             let file = try pipeline(ws, source: "  jsonl: \(inAFileSet ? folder.path : path.path)")
             let process = try BatonProcess.start(["run", file, "--run", "rot", "--seed-only", "--progress", "none"], database: db)
             let conn = try db.connect()
@@ -76,6 +83,33 @@ struct HostileInputTests {
             #expect(output.stderr.contains("live.jsonl changed while the run read it"), "\(output)")
             #expect(try Ops.runState(conn, "rot") == "running", "not finished short")
             #expect(try Ops.count(conn, "SELECT count(*) FROM baton.runs WHERE seed_done") == 0)
+        }
+    }
+
+    /// In `baton work --once` the run whose file was truncated is skipped (exit 65 at the end),
+    /// never finished short.
+    @Test func aFileTruncatedWhileBatonWorkSeedsItIsSkippedWithExit65() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let (path, kept) = try Self.liveFile(in: ws.url)
+            let file = try pipeline(ws, source: "  jsonl: \(path.path)")
+            let first = try BatonProcess.start(["run", file, "--run", "rot", "--seed-only", "--progress", "none"], database: db)
+            let sent = await Ops.signal(first, SIGINT, database: db, when: "SELECT coalesce(max(seeded), 0)::int FROM baton.runs", reaches: 1)
+            #expect(sent)
+            _ = try await first.wait(timeout: .seconds(60))
+            let conn = try db.connect()
+            let before = try Ops.count(conn, "SELECT seeded FROM baton.runs")
+            try #require(before < 20_000, "seeding was stopped early: \(before)")
+
+            let worker = try BatonProcess.start(["work", "--once", "--poll", "0.2", "--progress", "none"], database: db)
+            let seeding = await Ops.wait(for: worker, database: db, until: "SELECT seeded FROM baton.runs", reaches: before + 1)
+            #expect(seeding && truncate(path.path, off_t(kept)) == 0)
+            let output = try await worker.wait(timeout: .seconds(120))
+            #expect(output.status == 65, "\(output)")
+            #expect(output.stderr.contains("cannot work run rot; skipping it"), "\(output)")
+            #expect(output.stderr.contains("live.jsonl changed while the run read it"), "\(output)")
+            #expect(try Ops.runState(conn, "rot") == "running", "not finished short")
         }
     }
 

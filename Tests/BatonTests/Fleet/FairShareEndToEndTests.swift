@@ -65,6 +65,19 @@ struct FairShareEndToEndTests {
         }
     }
 
+    /// `baton work --once` with two slots, beside run `good` (left running by the caller).
+    static func workOnceBesideGood(_ db: TestDatabase) async throws -> BatonProcess.Output {
+        try await BatonProcess.start(["work", "--max-runs", "2", "--workers", "2", "--poll", "0.2", "--once", "--progress", "none"],
+                                     database: db).wait(timeout: .seconds(240))
+    }
+
+    /// Run `good` went on and finished, every item once.
+    static func expectGoodFinished(_ conn: Connection, _ output: BatonProcess.Output, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(try Ops.runState(conn, "good") == "succeeded", "the other run went on\n\(output)", sourceLocation: sourceLocation)
+        #expect(try Ops.count(conn, "SELECT count(DISTINCT id) FROM out_good") == SharedWorkEndToEndTests.items, sourceLocation: sourceLocation)
+        #expect(try Ops.count(conn, "SELECT count(*) FROM out_good") == SharedWorkEndToEndTests.items, sourceLocation: sourceLocation)
+    }
+
     /// A run whose http service is down (its stage's `failure_budget` used up) once stopped
     /// every run of the `baton work` process. Now only that run is set aside (tried again after
     /// a cooldown; with --once the process exits 69 for it), and the other runs finish.
@@ -74,8 +87,7 @@ struct FairShareEndToEndTests {
             let ws = try Workspace()
             defer { ws.remove() }
             let conn = try db.connect()
-            let good = try SharedWorkEndToEndTests.pipeline(ws, name: "good")
-            try await Self.leaveRunning(good, run: "good", table: "out_good", database: db)
+            try await Self.leaveRunning(try SharedWorkEndToEndTests.pipeline(ws, name: "good"), run: "good", table: "out_good", database: db)
             let calls = try ws.idsPipeline("calls", count: 200, stages: """
                   - name: call
                     http:
@@ -86,15 +98,36 @@ struct FairShareEndToEndTests {
             let seeded = try await BatonProcess.run(["run", calls, "--run", "calls", "--seed-only", "--progress", "none"], database: db)
             #expect(seeded.status == 0, "\(seeded)")
 
-            let output = try await BatonProcess.start(
-                ["work", "--max-runs", "2", "--workers", "2", "--poll", "0.2", "--once", "--progress", "none"], database: db)
-                .wait(timeout: .seconds(240))
+            let output = try await Self.workOnceBesideGood(db)
             #expect(output.status == 69, "the halted run is work left undone\n\(output)")
             #expect(output.stderr.contains("run calls halted"), "\(output)")
-            #expect(try Ops.runState(conn, "good") == "succeeded", "the other run went on\n\(output)")
-            #expect(try Ops.count(conn, "SELECT count(DISTINCT id) FROM out_good") == SharedWorkEndToEndTests.items)
-            #expect(try Ops.count(conn, "SELECT count(*) FROM out_good") == SharedWorkEndToEndTests.items)
+            try Self.expectGoodFinished(conn, output)
             #expect(try Ops.runState(conn, "calls") == "running", "resumable once the service is back")
+        }
+    }
+
+    /// `baton work --once` exited 0 while it had skipped a run it could not work (its SQL no
+    /// longer prepares): exit 0 must mean the work was done. The other runs still finish.
+    @Test func aRunSkippedByWorkOnceMakesItsExitCodeNotZero() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let conn = try db.connect()
+            try await Self.leaveRunning(try SharedWorkEndToEndTests.pipeline(ws, name: "good"), run: "good", table: "out_good", database: db)
+            try conn.execute("CREATE TABLE gone (id int)")
+            let doomed = try ws.idsPipeline("doomed", count: 50, stages: """
+                  - name: load
+                    sql: insert into gone (id) values (:id)
+                """)
+            let seeded = try await BatonProcess.run(["run", doomed, "--run", "doomed", "--seed-only", "--progress", "none"], database: db)
+            #expect(seeded.status == 0, "\(seeded)")
+            try conn.execute("DROP TABLE gone")
+
+            let output = try await Self.workOnceBesideGood(db)
+            #expect(output.status == 78, "a run left undone\n\(output)")
+            #expect(output.stderr.contains("the SQL of run doomed does not prepare; skipping it"), "\(output)")
+            try Self.expectGoodFinished(conn, output)
+            #expect(try Ops.runState(conn, "doomed") == "running")
         }
     }
 
