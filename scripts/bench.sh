@@ -297,6 +297,19 @@ if [ -n "$c" ] && [ "$c" != "$concurrency" ]; then
 fi
 raw2=$(raw_rate)
 raw=$(calc "max($raw1, $raw2)")
+# A plain libcurl loop (one multi handle, the same concurrency, handles reused), to tell the
+# cost of libcurl itself from Baton's: reported in a note, the goal stays against wrk.
+curl_loop=n/a
+compiler=$(command -v cc || command -v clang || command -v gcc || echo cc)
+if "$compiler" -O2 -o "$work/curlloop" "$here/bench/curlloop.c" -lcurl 2> "$work/curlloop.err"; then
+  quiesce
+  read -r curl_loop curl_failed < <("$work/curlloop" "http://127.0.0.1:$port" "$http_items" "$concurrency") \
+    || fail "curlloop: requests failed"
+  [ "$curl_failed" = 0 ] || fail "curlloop: $curl_failed requests did not answer 200"
+else
+  say "no C compiler for the libcurl loop: $(head -1 "$work/curlloop.err")"
+fi
+rec http.curl_loop "$curl_loop"
 $tool check "$work/http.json" "$http_items"
 served=$(( after - before - 1 ))
 [ "$served" -ge "$http_items" ] || fail "http: nginx served $served requests for $http_items items"
@@ -308,7 +321,7 @@ stage_rate() { # NAME N: the stage's items/s from the summary, else N / the proc
   if [ -n "$r" ]; then echo "$r"; else calc "$2 / $(grep -P "^$1.wall\t" "$results" | cut -f2)"; fi
 }
 rec http.rate "$(stage_rate http "$http_items")"
-rec note.40http "rows 4a/4b/5 use the stage's items/s from the summary (its active span); end to end (process wall): 4a $(calc "f'{$http_items / $(grep -P '^http.wall\t' "$results" | cut -f2):,.0f}'")/s; nginx served $served requests for $http_items items; wrk before/after Baton: $(calc "f'{$raw1:,.0f} / {$raw2:,.0f}'")/s (the table takes the better)"
+rec note.40http "rows 4a/4b/5 use the stage's items/s from the summary (its active span); end to end (process wall): 4a $(calc "f'{$http_items / $(grep -P '^http.wall\t' "$results" | cut -f2):,.0f}'")/s; nginx served $served requests for $http_items items; wrk before/after Baton: $(calc "f'{$raw1:,.0f} / {$raw2:,.0f}'")/s (the table takes the better); a plain libcurl multi loop (\`scripts/bench/curlloop.c\`, $concurrency in flight, the same $http_items requests): ${curl_loop}/s$( [ "$curl_loop" != n/a ] && echo ", so Baton's stage reaches $(calc "f'{100 * $(stage_rate http "$http_items") / $curl_loop:.0f}'") % of libcurl alone")"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
 dropdb_ bench_http
 
