@@ -58,7 +58,8 @@ final class RunContext: Sendable {
     /// shortest lease (a paused or partitioned process then holds no row lock for long), and
     /// no statement waits for a lock forever.
     /// Waits for a lock end well before a connection's answer timeout (a lock timeout is an
-    /// error to retry; a missing answer costs the connection). No JIT: Baton's statements are
+    /// error to retry; a missing answer costs the connection). No server statement timeout.
+    /// No JIT: Baton's statements are
     /// short, and once a run held about 5 million items the claim's generic plan was estimated
     /// past `jit_above_cost`, and compiling it took 70–90 ms of every claim of 0.4 ms.
     static func guarded(_ database: ConnectionConfig, pipeline: Pipeline) -> ConnectionConfig {
@@ -67,6 +68,10 @@ final class RunContext: Sendable {
             ("idle_in_transaction_session_timeout", String(idleInTransactionTimeout(pipeline).milliseconds)),
             ("lock_timeout", String((database.answerTimeout / 2).milliseconds)),
             ("jit", "off"),
+            // A role's or database's statement_timeout (100 ms, say) once cancelled the seeding
+            // COPY over and over (exit 70): Baton keeps its own deadlines (the answer timeout,
+            // a stage's `timeout:`), the server's is off for its sessions.
+            ("statement_timeout", "0"),
         ]
         return config
     }

@@ -284,6 +284,25 @@ struct LivenessTests {
         }
     }
 
+    /// A database whose `statement_timeout` is tiny (a DBA's guard) once cancelled the seeding
+    /// COPY again and again: exit 70, "canceling statement due to statement timeout". Baton's
+    /// sessions keep their own deadlines and turn the server's off.
+    @Test func aServerStatementTimeoutDoesNotCancelBatonsOwnStatements() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let items = 30_000
+            let file = try Self.sinkPipeline(ws, items: items)
+            let conn = try db.connect()
+            try conn.execute("ALTER DATABASE \"\(db.name)\" SET statement_timeout = '5ms'")
+            let output = try await BatonProcess.run(["run", file, "--run", "st", "--progress", "none"], database: db)
+            #expect(output.status == 0, "\(output)")
+            let check = try db.connect()
+            try check.execute("SET statement_timeout = 0")
+            try Self.expectExactSink(check, items)
+        }
+    }
+
     /// A database gone for longer than `--reconnect-budget` ends the process with exit 75 soon
     /// after the budget, saying the run is safe to resume; resumed once the server is back, the
     /// run finishes with every item's effect exactly once.
