@@ -7,6 +7,33 @@ import Testing
 /// `replay --dry-run` previews, `replay` finishes the run without duplicating anything.
 @Suite("Replaying failures (end to end)")
 struct ReplayOperationsTests {
+    /// `replay --done` right after a run of 20 000 items finished (its item table not yet
+    /// analyzed) was planned as nested loops over every pair of items and gave up after 30 s
+    /// with "database unavailable" (exit 69). It takes seconds now, and replays every item.
+    @Test func aDoneReplayRightAfterALargeRunIsQuick() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE wide_out (id int PRIMARY KEY, n int NOT NULL DEFAULT 1)")
+            let file = try ws.idsPipeline("wide", count: 20_000, stages: """
+                  - name: shape
+                    jq: '{id}'
+                  - name: load
+                    sql: insert into wide_out (id) values (:id) on conflict (id) do update set n = wide_out.n + 1
+                """)
+            let run = try await BatonProcess.run(["run", file, "--run", "w", "--progress", "none"], database: db)
+            #expect(run.status == 0, "\(run)")
+            let started = ContinuousClock.now
+            let preview = try await BatonProcess.run(["replay", "w", "--done", "--dry-run"], database: db)
+            #expect(preview.status == 0, "\(preview)")
+            let replay = try await BatonProcess.run(["replay", "w", "--done", "--progress", "none"], database: db)
+            #expect(replay.status == 0, "\(replay)")
+            #expect(ContinuousClock.now - started < .seconds(25), "well under the 30 s answer timeout")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM wide_out WHERE n = 2") == 20_000, "every item replayed once")
+        }
+    }
+
     /// 20 orders. The `check` stage rejects every 5th (4 items); `load` hits the CHECK
     /// constraint for qty 0 (ids 7 and 14) and the NOT NULL constraint for the order without
     /// a sku (id 3).
