@@ -113,6 +113,29 @@ struct HostileInputTests {
         }
     }
 
+    /// A NUL character or an over-long key past the first chunk passed the check before the
+    /// run was created: 10 000 records were enqueued and 1 400 loaded before exit 65, and the
+    /// run could be neither resumed nor rerun. Now the check refuses them like any bad record.
+    @Test(arguments: [#"{"id": "late", "b": "x\u0000y"}"#, #"{"id": "\#(String(repeating: "k", count: 1500))"}"#])
+    func aRecordPostgresCannotStoreIsRefusedBeforeAnythingIsSeeded(late record: String) async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            try ws.write("fixtures/late.jsonl", (1...12_000).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n" + record + "\n")
+            let file = try pipeline(ws, source: "  jsonl: \(ws.url.path)/fixtures/late.jsonl", stages: """
+                  - name: load
+                    sql: insert into late_out (id) values (:id)
+                """)
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE late_out (id text)")
+            let output = try await BatonProcess.run(["run", file, "--progress", "none"], database: db)
+            #expect(output.status == 65, "\(output)")
+            #expect(output.stderr.contains("late.jsonl:12001: "), "\(output)")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.runs") == 0, "no run created")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM late_out") == 0, "nothing loaded")
+        }
+    }
+
     @Test func aDeeplyNestedRecordIsRefusedWithAShortMessage() async throws {
         try await TestDatabase.with { db in
             let ws = try Workspace()
