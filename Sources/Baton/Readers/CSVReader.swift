@@ -142,11 +142,13 @@ final class CSVReader: SourceReader {
                 index = text.index(after: index)
             }
             if !inQuotes { break }
+            // A quoted field keeps its line break as the file has it (RFC 4180), `\r` and all.
+            let lineBreak = lines.lineBreak
             guard let more = try lines.next(), lines.invalidUTF8Offset == nil else {
                 if let bad = lines.invalidUTF8Description { return .failure(CSVParseError(message: bad)) }
                 return .failure(CSVParseError(message: "a quoted field that starts on line \(recordStartLine) is never closed"))
             }
-            field.append("\n")
+            field.append(lineBreak)
             text = Substring(more)
         }
         fields.append(field)

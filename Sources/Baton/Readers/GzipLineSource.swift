@@ -16,22 +16,22 @@ final class GzipLineSource {
         atEnd = false
     }
 
-    /// The next line without its line break (and `\r`), with its length in bytes including
-    /// the break; nil at the end.
-    func nextLine() throws -> (text: String, length: Int)? {
+    /// The next line without its line break (and the `\r`s before it), with its length in
+    /// bytes including the break, and the break as it was; nil at the end.
+    func nextLine() throws -> (text: String, length: Int, lineBreak: String)? {
         while true {
             if let newline = pending[start...].firstIndex(of: 0x0A) {
-                let line = text(start..<newline)
+                let (line, lineBreak) = text(start..<newline + 1)
                 let length = newline + 1 - start
                 start = newline + 1
-                return (line, length)
+                return (line, length, lineBreak)
             }
             if atEnd {
                 guard start < pending.count else { return nil }
-                let line = text(start..<pending.count)
+                let (line, lineBreak) = text(start..<pending.count)
                 let length = pending.count - start
                 start = pending.count
-                return (line, length)
+                return (line, length, lineBreak)
             }
             if start > 0 {
                 pending.removeFirst(start)
@@ -47,9 +47,10 @@ final class GzipLineSource {
         }
     }
 
-    private func text(_ range: Range<Int>) -> String {
+    private func text(_ range: Range<Int>) -> (String, String) {
         var end = range.upperBound
-        while end > range.lowerBound, pending[end - 1] == 0x0D { end -= 1 }
-        return String(decoding: pending[range.lowerBound..<end], as: UTF8.self)
+        while end > range.lowerBound, pending[end - 1] == 0x0A || pending[end - 1] == 0x0D { end -= 1 }
+        return (String(decoding: pending[range.lowerBound..<end], as: UTF8.self),
+                String(decoding: pending[end..<range.upperBound], as: UTF8.self))
     }
 }

@@ -19,6 +19,9 @@ final class LineReader {
     private(set) var offset: Int64 = 0
     /// 1-based number of the line last returned.
     private(set) var lineNumber: Int64 = 0
+    /// The line break the last line ended with, as it was in the file (`\n`, `\r\n`, or the
+    /// `\r`s a quoted CSV field holds before it; empty at the end of the file).
+    private(set) var lineBreak = ""
 
     /// Whether a path names a gzip file (read decompressed).
     static func isGzip(_ path: String) -> Bool { path.lowercased().hasSuffix(".gz") }
@@ -88,13 +91,14 @@ final class LineReader {
     /// The next line without its line break (and without a trailing `\r`), or nil at the end.
     func next() throws -> String? {
         if let gzip {
-            let line: (text: String, length: Int)?
+            let line: (text: String, length: Int, lineBreak: String)?
             do {
                 line = try gzip.nextLine()
             } catch {
                 throw BatonError(.data, "\(path): read error: \(error)")
             }
             guard let line else { return nil }
+            lineBreak = line.lineBreak
             lineStart = offset
             invalidUTF8Offset = nil
             offset += Int64(line.length)
@@ -113,6 +117,9 @@ final class LineReader {
         lineNumber += 1
         var count = length
         while count > 0, buffer![count - 1] == 0x0A || buffer![count - 1] == 0x0D { count -= 1 }
+        lineBreak = buffer!.withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0 + count, count: length - count), as: UTF8.self)
+        }
         return buffer!.withMemoryRebound(to: UInt8.self, capacity: count) {
             let bytes = UnsafeBufferPointer(start: $0, count: count)
             invalidUTF8Offset = LineReader.firstInvalidUTF8(bytes)

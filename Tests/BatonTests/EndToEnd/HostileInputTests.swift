@@ -148,6 +148,41 @@ struct HostileInputTests {
         }
     }
 
+    /// Carriage returns inside quoted CSV fields were dropped: every `\r` before a line break
+    /// in quotes was stripped with the break, so `"a\r\r\nb"` loaded as `a\nb`. A quoted field
+    /// now keeps its content as the file has it (RFC 4180), plain or gzipped.
+    @Test(arguments: [false, true])
+    func quotedCSVFieldsKeepTheirCarriageReturns(gzipped: Bool) async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let values = ["a\r\r\nb", "a\r\nb", "a\nb", "a\rb", "a\r", "\r\n", "plain", "a\r\r\r\nb\nc"]
+            var text = "id,v\r\n"
+            for (index, value) in values.enumerated() { text += "\(index + 1),\"\(value)\"\r\n" }
+            let plain = ws.url.appendingPathComponent("cr.csv")
+            try Data(text.utf8).write(to: plain)
+            var path = plain.path
+            if gzipped {
+                let zip = Process()
+                zip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+                zip.arguments = ["-k", plain.path]
+                try zip.run()
+                zip.waitUntilExit()
+                path += ".gz"
+            }
+            let file = try pipeline(ws, source: "  csv: \(path)", stages: """
+                  - name: load
+                    sql: insert into cr_out (id, v) values (:id::int, :v)
+                """)
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE cr_out (id int, v text)")
+            let output = try await BatonProcess.run(["run", file, "--progress", "none"], database: db)
+            #expect(output.status == 0, "\(output)")
+            let loaded = try conn.query("SELECT v FROM cr_out ORDER BY id").rows.map { try $0.decode(String.self, 0) }
+            #expect(loaded == values, "\(loaded.map { $0.debugDescription })")
+        }
+    }
+
     @Test func aMalformedCSVRecordNamesItsLine() async throws {
         try await TestDatabase.with { db in
             let ws = try Workspace()
