@@ -26,6 +26,32 @@ package enum JSONScan {
 
     package static let depthLimit = 200
 
+    /// Strict JSON text without its whitespace (outside strings), every literal as written:
+    /// the compact form of a record keyed by its content. Nil when the text is not strict
+    /// JSON. (Re-encoding through jq turned `12345678901234567890` into
+    /// `12345678901234567000`, in the stored payload and in the key.)
+    package static func compacted(_ text: String) -> String? {
+        guard isStrict(text) else { return nil }
+        var text = text
+        return text.withUTF8 { bytes in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            var inString = false
+            var escaped = false
+            for byte in bytes {
+                if inString {
+                    if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                } else if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                    continue
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = true
+                }
+                out.append(byte)
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
     /// True when `text` is one strict JSON value (surrounding whitespace allowed).
     package static func isStrict(_ text: String) -> Bool {
         var text = text
@@ -64,7 +90,8 @@ package enum JSONScan {
         case missing
         case null
         case bool(Bool)
-        case number(Double)
+        /// A number, with the text a lookup gives for it (``numberText(_:)``).
+        case number(Double, text: String)
         /// A string without escapes: its own characters.
         case string(String)
         /// Not decided here (an escaped string, an object, an array, a number Double cannot
@@ -77,7 +104,7 @@ package enum JSONScan {
             case .missing: return .missing
             case .null: return .null
             case .bool(let value): return .text(value ? "true" : "false")
-            case .number(let value): return .text(JSON.format(value))
+            case .number(_, let text): return .text(text)
             case .string(let text): return .text(text)
             case .unknown: return .unknown
             }
@@ -100,12 +127,25 @@ package enum JSONScan {
                 switch value.kind {
                 case .null: return .null
                 case .bool: return .bool(slice.first == UInt8(ascii: "t"))
-                case .number: return Double(String(decoding: slice, as: UTF8.self)).map(Member.number) ?? .unknown
+                case .number:
+                    let literal = String(decoding: slice, as: UTF8.self)
+                    return Double(literal).map { Member.number($0, text: numberText(literal, $0)) } ?? .unknown
                 case .plainString: return .string(String(decoding: UnsafeBufferPointer(rebasing: slice.dropFirst().dropLast()), as: UTF8.self))
                 case .escapedString, .object, .array: return .unknown
                 }
             }
         }
+    }
+
+    /// A number's plain text: as jq's `.field` would print it (``JSON/format(_:)``), except an
+    /// integer a double cannot hold exactly (ids past 2⁵³, such as 64-bit snowflake ids),
+    /// which keeps its own digits: once `12345678901234567890` became `1.2345678901234567e+19`
+    /// and `9007199254740993` became `9007199254740992`, in SQL parameters and keys alike.
+    static func numberText(_ literal: String, _ value: Double) -> String {
+        let formatted = JSON.format(value)
+        guard literal.utf8.count > 15, formatted != literal,
+              literal.utf8.enumerated().allSatisfy({ ($1 >= 0x30 && $1 <= 0x39) || ($0 == 0 && $1 == 0x2D) }) else { return formatted }
+        return literal
     }
 
     /// The path of a jq program that is only member names (`.id`, `.customer.id`), or nil.
@@ -128,8 +168,9 @@ package enum JSONScan {
         case .null: return .null
         case .bool: return .text(slice.first == UInt8(ascii: "t") ? "true" : "false")
         case .number:
-            guard let number = Double(String(decoding: slice, as: UTF8.self)) else { return .unknown }
-            return .text(JSON.format(number))
+            let literal = String(decoding: slice, as: UTF8.self)
+            guard let number = Double(literal) else { return .unknown }
+            return .text(numberText(literal, number))
         case .plainString:
             return .text(String(decoding: UnsafeBufferPointer(rebasing: slice.dropFirst().dropLast()), as: UTF8.self))
         case .escapedString, .object, .array:

@@ -12,12 +12,12 @@ struct RecordKeying {
     }
 
     /// The item's key and the payload to store. Without `key:`, records are keyed by their
-    /// compact JSON (a verbatim record is compacted first), so the same record spaced
-    /// differently is the same item. Throws the key program's error.
+    /// compact JSON (a verbatim record is compacted first, its literals kept as written), so
+    /// the same record spaced differently is the same item. Throws the key program's error.
     func admit(_ record: SourceRecord) throws -> (key: String, payload: String)? {
         guard let payload = record.payload else { return nil }
         if let keys { return (try keys.singleText(json: payload, what: "source key"), payload) }
-        let compact = record.verbatim ? try JSON.compact(payload) : payload
+        let compact = record.verbatim ? try JSONScan.compacted(payload) ?? JSON.compact(payload) : payload
         return (StableHash.hex(compact), compact)
     }
 

@@ -54,11 +54,11 @@ package struct JQReshape: Sendable {
         switch (operation, member) {
         case (.member, .missing), (.member, .null): return "null"
         case (.member, .bool(let value)): return value ? "true" : "false"
-        case (.member, .number(let value)): return number(value)
+        case (.member, .number(let value, _)): return number(value)
         case (.member, .string(let text)): return string(text)
         case (.downcase, .string(let text)): return string(ascii(text, from: 0x41, to: 0x5A, shift: 0x20))
         case (.upcase, .string(let text)): return string(ascii(text, from: 0x61, to: 0x7A, shift: -0x20))
-        case (.arithmetic(let op, let operand), .number(let value)):
+        case (.arithmetic(let op, let operand), .number(let value, _)):
             switch op {
             case UInt8(ascii: "+"): return number(value + operand)
             case UInt8(ascii: "-"): return number(value - operand)

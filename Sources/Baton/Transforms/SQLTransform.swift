@@ -57,6 +57,10 @@ package struct SQLTransform: InMemoryTransform {
                 values.append(value)
                 continue
             }
+            if let own = SQLTransform.builtin(name, of: item) {
+                values.append(own)
+                continue
+            }
             if parsed == nil { parsed = try item.json() }
             values.append(try SQLTransform.value(of: name, in: parsed!, item: item))
         }
@@ -90,17 +94,24 @@ package struct SQLTransform: InMemoryTransform {
         }
     }
 
-    /// The text bound for a parameter: `_key`, `_run`, `_stage`, `_payload` are the item's
-    /// own; other names are field paths in the payload. A missing field fails the item.
-    static func value(of name: String, in payload: JSON, item: StageInput) throws -> String? {
+    /// The item's own values: `_key`, `_run`, `_run_id`, `_stage`, and `_payload`, the
+    /// payload's text as stored (numbers keep their digits; once it was re-encoded, and a
+    /// 64-bit id lost its last ones). Nil for any other name.
+    static func builtin(_ name: String, of item: StageInput) -> String? {
         switch name {
         case "_key": return item.key
         case "_run": return item.runName
         case "_run_id": return String(item.runID)
         case "_stage": return item.stage
-        case "_payload": return payload.serialized
-        default: break
+        case "_payload": return item.payload
+        default: return nil
         }
+    }
+
+    /// The text bound for a parameter: the item's own (``builtin(_:of:)``), else a field path
+    /// in the payload. A missing field fails the item.
+    static func value(of name: String, in payload: JSON, item: StageInput) throws -> String? {
+        if let own = builtin(name, of: item) { return own }
         var current = payload
         for field in name.split(separator: ".") {
             guard case .object = current, let member = current[String(field)] else {

@@ -136,6 +136,39 @@ struct HostileInputTests {
         }
     }
 
+    /// 64-bit ids past 2⁵³ lost their last digits without a jq stage in sight: through SQL
+    /// parameters (`9007199254740993` loaded as …992), `_payload`, and the content key of an
+    /// unkeyed record (two ids 1 apart became one item, counted as a duplicate).
+    @Test(arguments: [nil, ".id"])
+    func largeIntegerIdsKeepEveryDigit(key: String?) async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let ids = ["-9223372036854775808", "9007199254740993", "1541815603606036480", "12345678901234567890", "12345678901234567891"]
+            try ws.write("fixtures/ids.jsonl", ids.map { #"{"id": \#($0), "s": "a b"}"# }.joined(separator: "\n") + "\n")
+            let file = try ws.write("ids.yaml", """
+                pipeline: ids
+                source:
+                  jsonl: \(ws.url.path)/fixtures/ids.jsonl
+                \(key.map { "  key: \($0)" } ?? "")
+                stages:
+                  - name: load
+                    sql: insert into ids_out (id, payload, item) values (:id::numeric, :_payload::jsonb, :_key)
+                """)
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE ids_out (id numeric, payload jsonb, item text)")
+            let output = try await BatonProcess.run(["run", file, "--progress", "none"], database: db)
+            #expect(output.status == 0, "\(output)")
+            let loaded = try Ops.rows(conn, "SELECT id::text FROM ids_out ORDER BY id")
+            #expect(Set(loaded) == Set(ids) && loaded.count == ids.count, "\(loaded)")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM ids_out WHERE (payload->>'id')::numeric = id") == ids.count, "_payload exact")
+            #expect(try Ops.count(conn, "SELECT count(DISTINCT item) FROM ids_out") == ids.count, "one item each")
+            if key != nil {
+                #expect(Set(try Ops.rows(conn, "SELECT item FROM ids_out")) == Set(ids), "the keys are the ids")
+            }
+        }
+    }
+
     @Test func aDeeplyNestedRecordIsRefusedWithAShortMessage() async throws {
         try await TestDatabase.with { db in
             let ws = try Workspace()

@@ -44,7 +44,11 @@ struct JSONScanTests {
                 #expect(outputs.count == 1, "\(path) on \(document)")
                 let jq = outputs.first?.plainText
                 switch scanned {
-                case .text(let text): #expect(text == jq, "\(path) on \(document)")
+                case .text(let text):
+                    // Except an integer a double cannot hold: the scan keeps its digits, jq rounds it.
+                    let keptDigits = text.count > 15 && text.allSatisfy { $0.isNumber || $0 == "-" }
+                        && Double(text).map(JSON.format) == jq
+                    #expect(text == jq || keptDigits, "\(path) on \(document)")
                 case .null, .missing: #expect(jq == nil, "\(path) on \(document)")
                 case .unknown: break
                 }
