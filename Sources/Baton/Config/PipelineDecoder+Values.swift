@@ -77,8 +77,11 @@ extension PipelineDecoder {
         return nil
     }
 
-    /// A scalar, `${VAR}` expanded unless `interpolate` is false.
-    func scalar(_ node: Node, _ path: String, expected: String, interpolate: Bool = true) -> ScalarValue? {
+    /// A scalar, `${VAR}` expanded unless `interpolate` is false. Values from the environment
+    /// are secrets (redacted from every message) unless `secret` is false: a number, a
+    /// duration, a boolean or a keyword is no secret, and redacting `fail` (from
+    /// `on_error: ${MODE}`) once mangled Baton's own words ("***ed", "baton ***ures").
+    func scalar(_ node: Node, _ path: String, expected: String, interpolate: Bool = true, secret: Bool = true) -> ScalarValue? {
         guard case .scalar(let scalar) = node else {
             report(node, path, "expected \(expected), found \(describe(node))")
             return nil
@@ -88,7 +91,7 @@ extension PipelineDecoder {
             return ScalarValue(text: scalar.string, kind: kind, isInterpolated: false)
         }
         let expansion = interpolator.expand(scalar.string)
-        addSecrets(expansion.secrets)
+        if secret { addSecrets(expansion.secrets) }
         guard expansion.problems.isEmpty else {
             for problem in expansion.problems {
                 report(node, path, problem.message, hint: problem.hint)
@@ -100,8 +103,8 @@ extension PipelineDecoder {
     }
 
     /// Text (any scalar but an empty one), `${VAR}` expanded unless `interpolate` is false.
-    func text(_ node: Node, _ path: String, interpolate: Bool = true, what: String = "text") -> String? {
-        guard let value = scalar(node, path, expected: what, interpolate: interpolate) else { return nil }
+    func text(_ node: Node, _ path: String, interpolate: Bool = true, what: String = "text", secret: Bool = true) -> String? {
+        guard let value = scalar(node, path, expected: what, interpolate: interpolate, secret: secret) else { return nil }
         if value.kind == .null && !value.isInterpolated {
             report(node, path, "expected \(what), found nothing", hint: "give a value or remove the key")
             return nil
@@ -121,7 +124,7 @@ extension PipelineDecoder {
 
     func integer(_ node: Node, _ path: String, minimum: Int, maximum: Int = Int.max) -> Int? {
         let expected = maximum == Int.max ? "an integer ≥ \(minimum)" : "an integer from \(minimum) to \(maximum)"
-        guard let value = scalar(node, path, expected: expected) else { return nil }
+        guard let value = scalar(node, path, expected: expected, secret: false) else { return nil }
         var number: Int?
         if case .int(let parsed) = value.kind { number = parsed }
         if number == nil, value.isInterpolated { number = Int(value.text.trimmingCharacters(in: .whitespaces)) }
@@ -141,7 +144,7 @@ extension PipelineDecoder {
     func number(_ node: Node, _ path: String, range: ClosedRange<Double>) -> Double? {
         func format(_ number: Double) -> String { number == number.rounded() ? String(Int(number)) : "\(number)" }
         let expected = "a number from \(format(range.lowerBound)) to \(format(range.upperBound))"
-        guard let value = scalar(node, path, expected: expected) else { return nil }
+        guard let value = scalar(node, path, expected: expected, secret: false) else { return nil }
         var number: Double?
         switch value.kind {
         case .int(let parsed): number = Double(parsed)
@@ -156,7 +159,7 @@ extension PipelineDecoder {
     }
 
     func boolean(_ node: Node, _ path: String) -> Bool? {
-        guard let value = scalar(node, path, expected: "true or false") else { return nil }
+        guard let value = scalar(node, path, expected: "true or false", secret: false) else { return nil }
         if case .bool(let flag) = value.kind { return flag }
         if value.isInterpolated, case .bool(let flag) = ScalarKind(plain: value.text) { return flag }
         report(node, path, "expected true or false, found \(shown(node))")
@@ -165,7 +168,7 @@ extension PipelineDecoder {
 
     /// A duration (`500ms`, `30s`, `1m30s`); zero only if `allowZero`.
     func duration(_ node: Node, _ path: String, allowZero: Bool = false) -> Duration? {
-        guard let value = scalar(node, path, expected: "a duration like 30s") else { return nil }
+        guard let value = scalar(node, path, expected: "a duration like 30s", secret: false) else { return nil }
         switch value.kind {
         case .int, .float:
             report(node, path, "expected a duration like 30s, found \(shown(node))", hint: DurationSyntax.suggestion(forNumber: value.text))
@@ -191,7 +194,7 @@ extension PipelineDecoder {
     /// One of `cases`, by raw value.
     func choice<T: RawRepresentable>(_ node: Node, _ path: String, _ cases: [T]) -> T? where T.RawValue == String {
         let valid = cases.map(\.rawValue)
-        guard let text = text(node, path, what: "one of \(valid.joined(separator: ", "))") else { return nil }
+        guard let text = text(node, path, what: "one of \(valid.joined(separator: ", "))", secret: false) else { return nil }
         if let value = T(rawValue: text) { return value }
         report(node, path, "invalid value \(shown(node))", hint: choiceHint(text, valid))
         return nil

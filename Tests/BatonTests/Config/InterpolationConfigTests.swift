@@ -37,6 +37,27 @@ struct InterpolationConfigTests {
         #expect(pipeline.definitionText?.contains("api.example.com") == false)
     }
 
+    /// Keywords, numbers, durations and booleans from the environment are not secrets: with
+    /// `on_error: ${MODE}` and MODE=fail, every "fail" Baton printed became "***"
+    /// ("***ed", "baton ***ures"). Text values still are.
+    @Test func aKeywordOrNumberFromTheEnvironmentIsNoSecret() throws {
+        let text = """
+            pipeline: p
+            defaults: { lease: "${LEASE}", concurrency: "${WORKERS}" }
+            source:
+              items: [{id: 1}]
+              on_error: ${MODE}
+            stages:
+              - name: call
+                http: { url: "https://${HOST}/x", failure_budget: "${BUDGET}" }
+            """
+        let pipeline = try PipelineLoader.load(text: text, file: "p.yaml", environment: [
+            "MODE": "fail", "LEASE": "20s", "WORKERS": "3", "BUDGET": "40", "HOST": "api.example.com",
+        ])
+        #expect(pipeline.source.onError == .fail)
+        #expect(pipeline.secrets == ["api.example.com"])
+    }
+
     @Test("${VAR:-default} takes the default when VAR is unset or empty", arguments: [
         ([String: String](), "https://fallback.example.com/", [String]()),
         (["HOST": ""], "https://fallback.example.com/", []),
