@@ -1,3 +1,4 @@
+import Foundation
 import BatonJQ
 
 /// How seeding turns a source record's JSON into an item: its key (the source's `key:`
@@ -27,7 +28,19 @@ struct RecordKeying {
             return "the record contains a NUL character (\\u0000), which Postgres cannot store"
         }
         if key.utf8.count > 1000 { return "the key is \(key.utf8.count) bytes long (1000 at most)" }
+        if isBadRecordKey(key) {
+            return "the key `\(key)` has the form Baton gives bad records (line:N): a bad record with it would be lost; choose another key"
+        }
         return nil
+    }
+
+    /// `line:N` or `FILE:line:N`: the keys of bad records (``SeedChunkReader``). A record keyed
+    /// so once shared the bad record's key, and the bad record vanished without a count.
+    static func isBadRecordKey(_ key: String) -> Bool {
+        guard let range = key.range(of: "line:", options: .backwards) else { return false }
+        let digits = key[range.upperBound...]
+        return !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
+            && (range.lowerBound == key.startIndex || key[key.index(before: range.lowerBound)] == ":")
     }
 
     /// True when the JSON text holds the escape `\u0000` (a byte scan, no string search).

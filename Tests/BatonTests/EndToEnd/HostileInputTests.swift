@@ -169,6 +169,25 @@ struct HostileInputTests {
         }
     }
 
+    /// A record keyed `line:2` took the key of the bad record at line 2, and that bad record
+    /// vanished (done 2, failed 0, no duplicate counted). Keys of that form are refused now:
+    /// with `on_error: skip` the record is a bad record of its own, every line accounted for.
+    @Test func aKeyOfTheBadRecordFormIsRefusedNotCollided() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let path = try ws.write("coll.jsonl", "{\"id\":\"line:2\"}\n{bad\n{\"id\":\"b\"}\n")
+            let strict = try await BatonProcess.run(["run", try pipeline(ws, source: "  jsonl: \(path)"), "--progress", "none"], database: db)
+            #expect(strict.status == 65, "\(strict)")
+            let lenient = try await BatonProcess.run(["run", try pipeline(ws, source: "  jsonl: \(path)", onError: "skip"), "--progress", "none"],
+                                                     database: db)
+            #expect(lenient.status == 1, "\(lenient)")
+            let conn = try db.connect()
+            #expect(try Ops.rows(conn, "SELECT key FROM baton.items WHERE state = 'failed' ORDER BY key") == ["line:1", "line:2"])
+            #expect(try Ops.rows(conn, "SELECT key FROM baton.items WHERE state = 'done'") == ["b"])
+        }
+    }
+
     @Test func aDeeplyNestedRecordIsRefusedWithAShortMessage() async throws {
         try await TestDatabase.with { db in
             let ws = try Workspace()
