@@ -128,6 +128,13 @@ final class LineReader {
     }
 
     /// The offset of the first byte that does not belong to a well-formed UTF-8 sequence.
+    /// The offset of the first byte of `bytes` that is not UTF-8; nil when every byte is.
+    /// Text from a file, a response or a child is checked so: decoded leniently, a bad byte
+    /// would become U+FFFD and the data would change without a word.
+    static func firstInvalidUTF8(in bytes: [UInt8]) -> Int? {
+        bytes.withUnsafeBufferPointer { firstInvalidUTF8($0) }
+    }
+
     static func firstInvalidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         var i = 0
         let n = bytes.count

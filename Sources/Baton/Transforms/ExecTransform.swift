@@ -52,6 +52,10 @@ package struct ExecTransform: StageTransform {
             if status == 127 { throw StageError.permanent(message + " (command not found?)", class: "exec 127") }
             throw StageError(isPermanent: config.failOnExit.contains(status), errorClass: "exec \(status)", message: message)
         }
+        if let bad = LineReader.firstInvalidUTF8(in: run.stdout) {
+            throw StageError.permanent("\(item.stage) \(item.key): `\(command)` printed bytes that are not valid UTF-8 (byte \(bad + 1) of its output)",
+                                       class: "exec output")
+        }
         var outputs: [String] = []
         for (index, line) in String(decoding: run.stdout, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)

@@ -147,6 +147,10 @@ package struct HTTPTransform: BatchTransform {
     // MARK: Response
 
     private func output(for item: StageInput, response: HTTPResponse, shown: String) throws -> String {
+        if config.response != .none, let bad = LineReader.firstInvalidUTF8(in: response.body) {
+            throw StageError.permanent("\(item.stage) \(item.key): \(shown): the response is not valid UTF-8 (byte \(bad + 1) of \(response.body.count))",
+                                       class: "http response")
+        }
         var body: JSON
         switch config.response {
         case .json:

@@ -30,6 +30,20 @@ struct ExecStageTests {
         }
     }
 
+    /// Output bytes that are not UTF-8 became U+FFFD (the data changed, the run succeeded);
+    /// now the item fails for good with `exec output`, naming the byte.
+    @Test func outputThatIsNotUTF8FailsTheItem() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let report = try await run(db, ["/bin/sh", "-c", #"read item; printf '{"name": "caf\351"}\n'"#], items: 1)
+            #expect(report.stage("ext")?.failed == 1)
+            let row = try conn.query("SELECT attempt, error_class, last_error FROM baton.items").rows[0]
+            #expect(try row.decode(Int.self, 0) == 1)
+            #expect(try row.decode(String.self, 1) == "exec output")
+            #expect(try row.decode(String.self, 2).contains("printed bytes that are not valid UTF-8 (byte 14 of its output)"))
+        }
+    }
+
     @Test func exit65IsPermanentAndOtherExitsAreRetried() async throws {
         try await TestDatabase.with { db in
             let conn = try db.connect()

@@ -29,6 +29,27 @@ struct HTTPStageTests {
         return (try row.decode(Int.self, 0), try row.decode(String.self, 1), try row.decode(String.self, 2))
     }
 
+    /// A response with bytes that are not UTF-8 was stored with U+FFFD in their place (the
+    /// data changed, the run succeeded). Now the item fails for good, naming the byte.
+    @Test(arguments: [HTTPStageConfig.ResponseFormat.json, .text])
+    func aResponseThatIsNotUTF8FailsItsItem(response: HTTPStageConfig.ResponseFormat) async throws {
+        let server = try TestHTTPServer.start { _ in
+            .respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(#"{"name":""#.utf8) + [0xFF, 0xFE, 0x63, 0xE9] + Array(#""}"#.utf8))
+        }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let report = try await run(db, server: server) { config in
+                config.response = response
+                config.into = "remote"
+            }
+            #expect(report.run.state == .failed)
+            let failed = try failure(conn)
+            #expect(failed.attempt == 1 && failed.errorClass == "http response", "\(failed)")
+            #expect(failed.error.contains("the response is not valid UTF-8 (byte 10 of 15)"), "\(failed.error)")
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results") == 0)
+        }
+    }
+
     @Test func aJSONResponseReplacesTheItemOrMergesInto() async throws {
         let server = try TestHTTPServer.start { request in
             .json(#"{"path": "\#(request.path)", "stars": 42}"#)

@@ -16,6 +16,9 @@ enum CoprocessAnswer: Equatable {
 
     static func parse(_ line: LineSplitter.Line) -> Result<CoprocessAnswer, Violation> {
         if line.truncated { return .failure(Violation(reason: "an answer line longer than \(line.bytes.count) bytes")) }
+        if let bad = LineReader.firstInvalidUTF8(in: line.bytes) {
+            return .failure(Violation(reason: "a line that is not valid UTF-8 (byte \(bad + 1))"))
+        }
         let text = line.text
         let value: JSON
         do {
