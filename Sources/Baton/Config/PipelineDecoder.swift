@@ -162,7 +162,7 @@ final class PipelineDecoder {
     }
 
     /// Reports every duplicate-key marker left by ``YAMLDocument``.
-    private func reportDuplicateKeys(in node: Node, path: String) {
+    func reportDuplicateKeys(in node: Node, path: String) {
         switch node {
         case .mapping(let mapping):
             for (key, value) in mapping {

@@ -92,6 +92,9 @@ package enum PipelineTestLoader {
             decoder.report(nil, "", "the test file is empty", hint: "a test file has `cases:`, a list of { name, stage, input, expect }")
             return nil
         }
+        // A key given twice is an error here too (once the first value won, silently, and a
+        // case contradicting itself passed).
+        decoder.reportDuplicateKeys(in: root, path: "")
         guard let top = decoder.fields(root, "", allowed: topKeys, what: "a test file (a mapping with cases)") else { return nil }
 
         var pipelineEnvironment = environment

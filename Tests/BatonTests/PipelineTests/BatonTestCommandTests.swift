@@ -141,6 +141,27 @@ struct BatonTestCommandTests {
                 "\(output)")
     }
 
+    /// A key given twice in a test file was ignored (the first value won) and a case that
+    /// contradicted itself passed with exit 0; `baton validate` did report it.
+    @Test func aDuplicateKeyInATestFileExits78() async throws {
+        let twice = """
+            cases:
+              - name: twice
+                stage: shape
+                stage: save
+                input: {id: 1, score: 42}
+                expect: {count: 1, count: 2}
+            """
+        let workspace = try workspace(tests: twice)
+        defer { workspace.remove() }
+        let output = try await BatonProcess.run(["test", "pipelines/scores.test.yaml"], database: nil, directory: workspace.url,
+                                                environment: ["SCORES_API": "http://127.0.0.1:9"])
+        #expect(output.status == 78, "\(output)")
+        #expect(output.stdout.contains("pipelines/scores.test.yaml:4:5: cases[0].stage: duplicate key `stage`: it is already set at line 3"),
+                "\(output)")
+        #expect(output.stdout.contains("cases[0].expect.count: duplicate key `count`"), "\(output)")
+    }
+
     @Test func anHTTPStageWithoutRecordedResponsesFailsInsteadOfCallingOut() async throws {
         let tests = """
             env: { SCORES_API: "http://127.0.0.1:9" }
