@@ -121,6 +121,33 @@ struct StreamExecStageTests {
         }
     }
 
+    /// A program that is not there, or not executable, was retried as a transient `exec exit`
+    /// (status 127 or 126 from the guardian), attempts and restarts used up. It fails the
+    /// waiting items at once, for good, as `exec start`.
+    @Test(arguments: [false, true])
+    func aProgramThatCannotStartFailsItsItemsAtOnce(exists: Bool) async throws {
+        let workspace = try Workspace()
+        defer { workspace.remove() }
+        try await TestDatabase.with { db in
+            // A file without the executable bit, or no file at all.
+            let path = exists ? try workspace.write("plain.txt", "not a program\n") : workspace.url.appendingPathComponent("missing").path
+            var config = ExecStageConfig(command: [path])
+            config.mode = .stream
+            let pipeline = Pipeline(name: "stream", source: EngineFixture.items(3), stages: [
+                Stage(name: "child", transform: try StreamExecTransform(config: config), retry: EngineFixture.fastRetry(3)),
+            ])
+            let report = try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options())
+            #expect(report.stage("child")?.failed == 3)
+            let conn = try db.connect()
+            let rows = try conn.query("SELECT DISTINCT attempt, error_class FROM baton.items").rows
+            #expect(rows.count == 1)
+            let (attempt, errorClass) = (try rows[0].decode(Int.self, 0), try rows[0].decode(String.self, 1))
+            #expect(attempt == 1 && errorClass == "exec start", "\(attempt) \(errorClass)")
+            let message = try conn.query("SELECT last_error FROM baton.items LIMIT 1").rows[0].decode(String.self, 0)
+            #expect(message.contains("cannot be started: \(exists ? "not executable (status 126)" : "not found (status 127)")"), "\(message)")
+        }
+    }
+
     @Test func aChildThatDiesBeforeAnsweringFailsEveryItemItWasSent() async throws {
         let workspace = try Workspace()
         defer { workspace.remove() }

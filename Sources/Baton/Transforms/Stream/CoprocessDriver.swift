@@ -343,6 +343,23 @@ final class CoprocessDriver {
         case .badOutput(let what):
             error = { .transient("\(self.stage) \($0.key): \(shown) answered with \(what) (\(CoprocessAnswer.expected))", class: "exec output") }
         }
+        // Status 127 or 126 before any answer: the program could not be started (not found,
+        // not executable). No attempt can help: every waiting item fails for good, as
+        // `exec start` (it was retried as a transient `exec exit` before).
+        if case .exited = cause, answered == 0, case .exited(let status) = ending, status == 126 || status == 127 {
+            let queued = coprocess.state.withLock { state -> [Coprocess.Request] in
+                defer { state.queue = [] }
+                return state.queue
+            }
+            let why = status == 127 ? "not found" : "not executable"
+            for request in inFlight + queued {
+                request.continuation?.resume(throwing: StageError.permanent(
+                    "\(stage) \(request.key): `\(commandText)` cannot be started: \(why) (status \(status))\(tail)", class: "exec start"))
+            }
+            noteFailure()
+            logger.warning("cannot start `\(commandText)`: \(why) (status \(status))\(tail)", metadata: ["stage.name": "\(stage)"])
+            return
+        }
         // A child that never answered anything fails its whole window: nothing tells which
         // item broke it, and a program broken from the start must not be restarted for each
         // item. Once a child of the stage has answered, only the oldest unanswered item is
