@@ -44,6 +44,20 @@ struct ExecStageTests {
         }
     }
 
+    /// A command that leaves a background job holding its stdout (`… &`) was held until its
+    /// timeout, and its success retried as `exec timeout` (its side effects repeated). The
+    /// program's exit ends the item; the job is killed with the process group.
+    @Test func aBackgroundJobHoldingStdoutDoesNotHoldTheItem() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let started = ContinuousClock.now
+            let report = try await run(db, ["/bin/sh", "-c", #"read item; echo '{"ok": 1}'; sleep 30 &"#], items: 2, timeout: .seconds(8))
+            #expect(report.run.state == .succeeded)
+            #expect(ContinuousClock.now - started < .seconds(8), "not held until the timeout")
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE attempt = 1 AND state = 'done'") == 2)
+        }
+    }
+
     @Test func exit65IsPermanentAndOtherExitsAreRetried() async throws {
         try await TestDatabase.with { db in
             let conn = try db.connect()

@@ -61,8 +61,16 @@ struct ChildRun {
         var stderr: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         if input.isEmpty { child.closeStdin() }
-        // Until the child closed stdout and stderr (usually: it exited) and has exited.
+        var exitedAt: ContinuousClock.Instant?
+        // Until the child closed stdout and stderr (usually: it exited) and has exited. A
+        // program that has exited is done: what it left running in the background (holding
+        // its stdout open) gets 200 ms for the last output, then the group is killed. It once
+        // held the item until the timeout, and a success was retried as `exec timeout`.
         while child.stdout >= 0 || child.stderr >= 0 || !child.hasExited {
+            if child.hasExited {
+                exitedAt = exitedAt ?? ContinuousClock.now
+                if ContinuousClock.now - exitedAt! > .milliseconds(200) { break }
+            }
             if cancelled.isSet {
                 child.killGroupAndReap()
                 throw CancellationError()
