@@ -134,7 +134,13 @@ package struct HTTPTransform: BatchTransform {
     // MARK: Request
 
     func buildRequest(_ item: StageInput) throws -> HTTPRequest {
-        try builder.request(for: item.payload, label: "\(item.stage) \(item.key)") {
+        // `into:` merges the answer into the item: an item that is no object can never
+        // succeed, so its request is not sent (a POST's effect for an item that then fails).
+        if let into = config.into, item.payload.first(where: { !$0.isWhitespace }) != "{" {
+            throw StageError.permanent("\(item.stage) \(item.key): into: \(into) needs an object, got \(item.payload.prefix(60)); nothing was sent",
+                                       class: "http response")
+        }
+        return try builder.request(for: item.payload, label: "\(item.stage) \(item.key)") {
             HTTPTransform.idempotencyKey(runID: item.runID, stage: item.stage, key: item.key)
         }
     }

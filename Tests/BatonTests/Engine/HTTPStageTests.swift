@@ -50,6 +50,31 @@ struct HTTPStageTests {
         }
     }
 
+    /// With `into:`, an item that is no object can never succeed: its request was sent (a
+    /// POST's effect) and then the item failed. Now nothing is sent for it.
+    @Test func anItemThatIsNoObjectIsNotSentWithInto() async throws {
+        let served = Box(0)
+        let server = try TestHTTPServer.start { _ in
+            served.withLock { $0 += 1 }
+            return .json(#"{"ok": true}"#)
+        }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            var config = HTTPStageConfig(url: server.baseURL + "/things")
+            config.method = "POST"
+            config.into = "remote"
+            let source = SourceSpec(.items([.array([.number(1)]), .object([("id", .number(2))])]), key: "tostring")
+            let pipeline = Pipeline(name: "http", source: source, stages: [
+                Stage(name: "fetch", transform: try HTTPTransform(config: config), retry: EngineFixture.fastRetry(3)),
+            ])
+            let report = try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options())
+            #expect(report.stage("fetch")?.done == 1 && report.stage("fetch")?.failed == 1)
+            #expect(served.withLock { $0 } == 1, "only the object was sent")
+            let failed = try failure(conn)
+            #expect(failed.attempt == 1 && failed.error.contains("into: remote needs an object, got [1]; nothing was sent"), "\(failed)")
+        }
+    }
+
     @Test func aJSONResponseReplacesTheItemOrMergesInto() async throws {
         let server = try TestHTTPServer.start { request in
             .json(#"{"path": "\#(request.path)", "stars": 42}"#)

@@ -96,31 +96,6 @@ struct StreamExecStageTests {
         }
     }
 
-    /// Items 2 and 3 get a line that is not JSON. The child restarted after item 2 answers
-    /// item 3 badly first; that once failed every item in its window for good (4, 5, 6 too,
-    /// each with item 3's error). Now only the item answered badly fails.
-    @Test func aBadFirstAnswerOfARestartedChildFailsOnlyItsItem() async throws {
-        let workspace = try Workspace()
-        defer { workspace.remove() }
-        try await TestDatabase.with { db in
-            let script = StreamExec.prologue + #"""
-                for line in sys.stdin:
-                    item = json.loads(line)
-                    if item["id"] in (2, 3):
-                        print("oops not json", flush=True)
-                    else:
-                        answer({"items": [item]})
-                """#
-            let report = try await StreamExec.run(db, workspace, script: script, items: 6, attempts: 2)
-            #expect(report.stage("child")?.done == 4)
-            #expect(report.stage("child")?.failed == 2)
-            let conn = try db.connect()
-            #expect(try conn.query("SELECT key FROM baton.items WHERE state = 'failed' ORDER BY key").rows.map { try $0.decode(String.self, 0) } == ["2", "3"])
-            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'done' AND attempt = 1") == 4,
-                    "the healthy items used one attempt each")
-        }
-    }
-
     /// A program that is not there, or not executable, was retried as a transient `exec exit`
     /// (status 127 or 126 from the guardian), attempts and restarts used up. It fails the
     /// waiting items at once, for good, as `exec start`.

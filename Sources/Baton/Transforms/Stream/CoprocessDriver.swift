@@ -33,9 +33,6 @@ final class CoprocessDriver {
     private var child: ChildProcess?
     /// Valid answers from the current child.
     private var answered = 0
-    /// Some child of this stage has answered an item: the program works, and a child that
-    /// fails before its first answer was stopped by the item it was answering.
-    private var everAnswered = false
     /// Bytes for the child's stdin, from `pendingOffset` on.
     private var pending: [UInt8] = []
     private var pendingOffset = 0
@@ -225,7 +222,6 @@ final class CoprocessDriver {
             return false
         }
         answered += 1
-        everAnswered = true
         consecutiveFailures = 0
         lastAnswerAt = .now
         guard let continuation = request.continuation else { return true }
@@ -360,13 +356,8 @@ final class CoprocessDriver {
             logger.warning("cannot start `\(commandText)`: \(why) (status \(status))\(tail)", metadata: ["stage.name": "\(stage)"])
             return
         }
-        // A child that never answered anything fails its whole window: nothing tells which
-        // item broke it, and a program broken from the start must not be restarted for each
-        // item. Once a child of the stage has answered, only the oldest unanswered item is
-        // blamed (a restarted child's bad first answer once failed every item in its window
-        // for good, each with that item's error); the rest are sent again without an attempt.
         let failAll: Bool
-        if case .stopped = cause { failAll = true } else { failAll = answered == 0 && !everAnswered }
+        if case .stopped = cause { failAll = true } else { failAll = answered == 0 }
         let failing = failAll ? inFlight : Array(inFlight.prefix(1))
         let resent = failAll ? [] : inFlight.dropFirst().filter { $0.continuation != nil }
         if !resent.isEmpty {
