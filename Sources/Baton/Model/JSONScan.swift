@@ -26,12 +26,11 @@ package enum JSONScan {
 
     package static let depthLimit = 200
 
-    /// Strict JSON text without its whitespace (outside strings), every literal as written:
-    /// the compact form of a record keyed by its content. Nil when the text is not strict
-    /// JSON. (Re-encoding through jq turned `12345678901234567890` into
-    /// `12345678901234567000`, in the stored payload and in the key.)
-    package static func compacted(_ text: String) -> String? {
-        guard isStrict(text) else { return nil }
+    /// `strict` JSON text (``isStrict(_:)`` said so) without its whitespace outside strings,
+    /// every literal as written: the compact form of a record keyed by its content.
+    /// (Re-encoding through jq turned `12345678901234567890` into `12345678901234567000`, in
+    /// the stored payload and in the key.)
+    package static func compacted(strict text: String) -> String {
         var text = text
         return text.withUTF8 { bytes in
             var out: [UInt8] = []

@@ -18,7 +18,8 @@ struct RecordKeying {
     func admit(_ record: SourceRecord) throws -> (key: String, payload: String)? {
         guard let payload = record.payload else { return nil }
         if let keys { return (try keys.singleText(json: payload, what: "source key"), payload) }
-        let compact = record.verbatim ? try JSONScan.compacted(payload) ?? JSON.compact(payload) : payload
+        // A verbatim record is strict JSON (the reader checked it): no second validation.
+        let compact = record.verbatim ? JSONScan.compacted(strict: payload) : payload
         return (StableHash.hex(compact), compact)
     }
 

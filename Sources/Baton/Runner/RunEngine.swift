@@ -137,20 +137,22 @@ package enum RunEngine {
             let stop = controller.isStopping && !context.isComplete ? controller.stopReason : .none
             var reconnector = Reconnector(budget: options.reconnectBudget, what: "run summary", logger: context.logger)
             let final = try await reconnector.run {
-                try await setup.withConnection { conn -> (RunRecord, [StageSummary], RunProgress) in
+                try await setup.withConnection { conn -> (RunRecord, [StageSummary], RunProgress?) in
                     if stop == .none { try Store.finishRunIfComplete(conn, runID: run.id) }
                     // Items produced by in-flight work after a cancel are cancelled too.
                     try Store.cancelPending(conn, runID: run.id)
                     let record = try Store.run(conn, id: run.id) ?? run
-                    return (record, try Store.stageSummaries(conn, runID: run.id, stages: stageKeys), try Store.progress(conn, runID: run.id))
+                    // Nobody asked this process to stop, yet the run is still running: see below.
+                    let unfinished = record.state == .running && !controller.isStopping && !options.seedOnly
+                    return (record, try Store.stageSummaries(conn, runID: run.id, stages: stageKeys),
+                            unfinished ? try Store.progress(conn, runID: run.id) : nil)
                 }
             }
             let (record, summaries, progress) = final
-            // Nobody asked this process to stop, yet the run is not done: the workers saw it
-            // complete, and then it was not (a commit the server had acknowledged was lost in
-            // a crash, e.g. with synchronous_commit = off). Work on: the items the lost commit
-            // had finished come back when their lease ends (``Rescuer``).
-            if record.state == .running && !controller.isStopping && !options.seedOnly && !progress.isComplete {
+            // The workers saw the run complete, and then it was not (a commit the server had
+            // acknowledged was lost in a crash, e.g. with synchronous_commit = off). Work on:
+            // the items the lost commit had finished come back when their lease ends (``Rescuer``).
+            if let progress, !progress.isComplete {
                 guard phases < maxWorkPhases else {
                     throw BatonError(.temporary, """
                         run \(run.name): the work ended \(phases) times while items were still unfinished \

@@ -28,12 +28,13 @@ final class WorkSlots: Sendable {
         var working: [Int64: Slot] = [:]
         /// Running runs waiting for a slot, with when they began to wait.
         var waiting: [Int64: ContinuousClock.Instant] = [:]
-        var skipped: Set<Int64> = []
-        /// Runs a stage halted (its service looks down), left alone until then.
-        var asideUntil: [Int64: ContinuousClock.Instant] = [:]
+        /// Runs this process leaves alone: until an instant (a stage halted them: their service
+        /// looks down), or for ever (nil: it cannot work them).
+        var leftAlone: [Int64: ContinuousClock.Instant?] = [:]
         /// Why the first run skipped or set aside was left undone (`--once` ends with it).
         var firstUndone: (any Error)?
         var fatal: (any Error)?
+        func isLeftAlone(_ id: Int64) -> Bool { leftAlone.index(forKey: id) != nil }
         /// Waiting runs whose heartbeat row this process keeps, with when it was last beaten.
         var beaten: [Int64: ContinuousClock.Instant] = [:]
     }
@@ -53,7 +54,7 @@ final class WorkSlots: Sendable {
     /// Leaves run `id` alone for `cooldown` (a stage halted it): it then queues again.
     func setAside(_ id: Int64, for cooldown: Duration, halt: any Error) {
         state.withLock {
-            $0.asideUntil[id] = .now + cooldown
+            $0.leftAlone[id] = .now + cooldown
             $0.waiting[id] = nil
             if $0.firstUndone == nil { $0.firstUndone = halt }
         }
@@ -66,7 +67,7 @@ final class WorkSlots: Sendable {
     func skip(_ id: Int64, because error: any Error) {
         state.withLock {
             if $0.firstUndone == nil { $0.firstUndone = error }
-            $0.skipped.insert(id)
+            $0.leftAlone[id] = .some(nil)
             $0.waiting[id] = nil
         }
     }
@@ -79,11 +80,11 @@ final class WorkSlots: Sendable {
         return state.withLock { state in
             let running = Set(runs.map(\.id))
             state.waiting = state.waiting.filter { running.contains($0.key) }
-            state.asideUntil = state.asideUntil.filter { running.contains($0.key) && $0.value > now }
+            state.leftAlone = state.leftAlone.filter { _, until in until.map { $0 > now } ?? true }
             for run in runs {
                 if state.working[run.id] != nil {
                     if run.seedDone || run.hasSeedProgress { state.working[run.id]?.seedStarted = true }
-                } else if !state.skipped.contains(run.id) && state.asideUntil[run.id] == nil && state.waiting[run.id] == nil {
+                } else if !state.isLeftAlone(run.id) && state.waiting[run.id] == nil {
                     state.waiting[run.id] = now
                 }
             }
@@ -109,7 +110,7 @@ final class WorkSlots: Sendable {
     func finish(_ id: Int64) {
         state.withLock {
             $0.working[id] = nil
-            if !$0.skipped.contains(id) && $0.asideUntil[id] == nil { $0.waiting[id] = .now }
+            if !$0.isLeftAlone(id) { $0.waiting[id] = .now }
         }
     }
 
