@@ -282,18 +282,23 @@ final class CoprocessDriver {
             logger.debug("started `\(commandText)`", metadata: ["stage.name": "\(stage)", "exec.pid": "\(started.pid)"])
         } catch {
             // Nothing can run the queued items now.
-            noteFailure()
-            let queued = coprocess.state.withLock { state -> [Coprocess.Request] in
-                defer { state.queue = [] }
-                return state.queue
-            }
-            for request in queued {
-                request.continuation?.resume(throwing: StageError(
-                    isPermanent: error.isPermanent, errorClass: "exec start",
-                    message: "\(stage) \(request.key): `\(commandText)`: \(error.message)"))
-            }
-            logger.warning("cannot start `\(commandText)`: \(error.message)", metadata: ["stage.name": "\(stage)"])
+            failStart(isPermanent: error.isPermanent, problem: ": \(error.message)", logged: error.message)
         }
+    }
+
+    /// The program cannot be started: the items `waiting` and every queued one fail as
+    /// `exec start`, each with "`command`" + `problem`; the log says "cannot start" + `logged`.
+    private func failStart(_ waiting: [Coprocess.Request] = [], isPermanent: Bool, problem: String, logged: String) {
+        noteFailure()
+        let queued = coprocess.state.withLock { state -> [Coprocess.Request] in
+            defer { state.queue = [] }
+            return state.queue
+        }
+        for request in waiting + queued {
+            request.continuation?.resume(throwing: StageError(
+                isPermanent: isPermanent, errorClass: "exec start", message: "\(stage) \(request.key): `\(commandText)`\(problem)"))
+        }
+        logger.warning("cannot start `\(commandText)`: \(logged)", metadata: ["stage.name": "\(stage)"])
     }
 
     /// When the oldest unanswered item's time is up: its timeout counts from when it was
@@ -343,17 +348,8 @@ final class CoprocessDriver {
         // not executable). No attempt can help: every waiting item fails for good, as
         // `exec start` (it was retried as a transient `exec exit` before).
         if case .exited = cause, answered == 0, case .exited(let status) = ending, status == 126 || status == 127 {
-            let queued = coprocess.state.withLock { state -> [Coprocess.Request] in
-                defer { state.queue = [] }
-                return state.queue
-            }
-            let why = status == 127 ? "not found" : "not executable"
-            for request in inFlight + queued {
-                request.continuation?.resume(throwing: StageError.permanent(
-                    "\(stage) \(request.key): `\(commandText)` cannot be started: \(why) (status \(status))\(tail)", class: "exec start"))
-            }
-            noteFailure()
-            logger.warning("cannot start `\(commandText)`: \(why) (status \(status))\(tail)", metadata: ["stage.name": "\(stage)"])
+            let why = "\(status == 127 ? "not found" : "not executable") (status \(status))\(tail)"
+            failStart(inFlight, isPermanent: true, problem: " cannot be started: \(why)", logged: why)
             return
         }
         let failAll: Bool
