@@ -41,9 +41,13 @@ struct GlobalOptions: ParsableArguments {
         // Resolved once per process (starting the local cluster, and saying so, only once).
         try GlobalOptions.resolved.withLock { resolved in
             if let config = resolved { return config }
-            let config = try DatabaseLocator().resolve(explicitURL: explicitURL, pooler: pooler) { notice in
+            var config = try DatabaseLocator().resolve(explicitURL: explicitURL, pooler: pooler) { notice in
                 LogSetup.message(notice)
             }
+            // Every session of every command, not only a run's (``RunContext/guarded(_:pipeline:)``):
+            // Baton keeps its own deadlines, and a role's or database's statement_timeout once
+            // cancelled its statements (a stall check, a COPY) with exit 70.
+            config.sessionSettings.append(("statement_timeout", "0"))
             resolved = config
             return config
         }

@@ -294,7 +294,7 @@ struct LivenessTests {
             let items = 30_000
             let file = try Self.sinkPipeline(ws, items: items)
             let conn = try db.connect()
-            try conn.execute("ALTER DATABASE \"\(db.name)\" SET statement_timeout = '5ms'")
+            try conn.execute("ALTER DATABASE \"\(db.name)\" SET statement_timeout = '25ms'")
             let output = try await BatonProcess.run(["run", file, "--run", "st", "--progress", "none"], database: db)
             #expect(output.status == 0, "\(output)")
             let check = try db.connect()
