@@ -38,10 +38,16 @@ struct RecordKeying {
     /// `line:N` or `FILE:line:N`: the keys of bad records (``SeedChunkReader``). A record keyed
     /// so once shared the bad record's key, and the bad record vanished without a count.
     static func isBadRecordKey(_ key: String) -> Bool {
-        guard let range = key.range(of: "line:", options: .backwards) else { return false }
-        let digits = key[range.upperBound...]
-        return !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
-            && (range.lowerBound == key.startIndex || key[key.index(before: range.lowerBound)] == ":")
+        // A byte scan from the end (checked for every record: no string search).
+        let bytes = key.utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex, case let byte = bytes[bytes.index(before: end)], byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+            end = bytes.index(before: end)
+        }
+        guard end < bytes.endIndex, bytes.distance(from: bytes.startIndex, to: end) >= 5 else { return false }
+        let start = bytes.index(end, offsetBy: -5)
+        guard bytes[start..<end].elementsEqual("line:".utf8) else { return false }
+        return start == bytes.startIndex || bytes[bytes.index(before: start)] == UInt8(ascii: ":")
     }
 
     /// True when the JSON text holds the escape `\u0000` (a byte scan, no string search).
