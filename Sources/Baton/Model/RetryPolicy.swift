@@ -52,6 +52,14 @@ public struct RetryPolicy: Sendable, Hashable {
         return .seconds(base * (1 - jitter * random))
     }
 
+    /// The delay before the next attempt when the remote side asked for `requested`
+    /// (`Retry-After`): the longer of the two, but never past `max`, the bound of any delay.
+    /// A server asking for an hour (or a day) must not hold an item, and so its run, that
+    /// long: after `max` the item is tried again, and fails once its attempts are used up.
+    package func honouring(_ requested: Duration, over delay: Duration) -> Duration {
+        Swift.min(Swift.max(requested, delay), Swift.max(max, delay))
+    }
+
     private func pow2(_ exponent: Int) -> Double {
         exponent >= 1000 ? .infinity : Double(sign: .plus, exponent: exponent, significand: 1)
     }

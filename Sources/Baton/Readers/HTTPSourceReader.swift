@@ -180,7 +180,7 @@ final class HTTPSourceReader: SourceReader {
                     """)
             }
             var delay = retry.delay(afterAttempt: attempt, random: Double.random(in: 0..<1))
-            if let requested = failure.retryAfter, requested > delay { delay = requested }
+            if let requested = failure.retryAfter { delay = retry.honouring(requested, over: delay) }
             context.logger.warning("source page failed; retrying", metadata: [
                 "error": "\(failure.message)", "attempt": "\(attempt)", "delay": "\(delay)",
             ])

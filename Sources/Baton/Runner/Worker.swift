@@ -426,7 +426,7 @@ struct Worker {
             // Messages are stored and printed: never with a value that came from the environment.
             classified.message = context.pipeline.redact(classified.message)
             var delay = stage.retry.delay(afterAttempt: item.attempt, random: Double.random(in: 0..<1))
-            if let requested = classified.retryAfter, requested > delay { delay = requested }
+            if let requested = classified.retryAfter { delay = stage.retry.honouring(requested, over: delay) }
             if item.attempt < item.maxAttempts, !classified.isPermanent {
                 context.logger.debug("attempt failed; will retry", metadata: [
                     "stage.name": "\(stage.name)", "item.key": "\(item.key)", "error": "\(classified.message)",

@@ -131,13 +131,32 @@ struct HTTPStageTests {
             var config = HTTPStageConfig(url: server.baseURL + "/x/{{ .id }}")
             config.timeout = .seconds(2)
             let pipeline = Pipeline(name: "http", source: EngineFixture.items(1), stages: [
-                Stage(name: "fetch", transform: try HTTPTransform(config: config), retry: EngineFixture.fastRetry(3)),
+                Stage(name: "fetch", transform: try HTTPTransform(config: config), retry: Self.backoff(upTo: .seconds(10))),
             ])
             let (delay, _) = try await EngineFixture.firstRetryDelay(pipeline, db)
             // The policy alone would retry after 5 ms; the server asked for 2 s.
             #expect(delay == 2)
             #expect(try conn.query("SELECT error_class FROM baton.attempts").rows[0].decode(String.self, 0) == "http 429")
         }
+    }
+
+    /// A server asking for an hour does not hold the item (and its run) an hour: `Retry-After`
+    /// is honoured up to the retry policy's `max`, the bound of every delay.
+    @Test func aRetryAfterPastTheRetryMaxWaitsTheMax() async throws {
+        let server = try TestHTTPServer.start { _ in .text("come back tomorrow", status: 429, headers: [("Retry-After", "3600")]) }
+        try await TestDatabase.with { db in
+            let pipeline = Pipeline(name: "http", source: EngineFixture.items(1), stages: [
+                Stage(name: "fetch", transform: try HTTPTransform(config: HTTPStageConfig(url: server.baseURL + "/x/{{ .id }}")),
+                      retry: Self.backoff(upTo: .seconds(3))),
+            ])
+            let (delay, _) = try await EngineFixture.firstRetryDelay(pipeline, db)
+            #expect(delay == 3)
+        }
+    }
+
+    /// Retries after 5 ms, any delay bounded by `max`.
+    static func backoff(upTo max: Duration) -> RetryPolicy {
+        RetryPolicy(maxAttempts: 3, backoff: .fixed, initial: .milliseconds(5), max: max, jitter: 0)
     }
 
     @Test func aHangPastTheTimeoutIsATransientFailure() async throws {

@@ -122,9 +122,10 @@ struct HTTPSourceTests {
         }
         let ws = try Workspace()
         defer { ws.remove() }
-        // The source's own backoff is 10 ms: only Retry-After explains a pause of a second.
+        // The source's own backoff is 10 ms: only Retry-After explains a pause of a second
+        // (it is honoured up to the policy's `max`).
         let file = try Self.pipeline(ws, url: api.baseURL + "/next", records: ".data", paginate: "{ next_url: .links.next }",
-                                     source: "retry: { max_attempts: 3, initial: 10ms, max: 10ms, jitter: 0 }")
+                                     source: "retry: { max_attempts: 3, initial: 10ms, max: 5s, jitter: 0 }")
         try await TestDatabase.with { db in
             let output = try await SourceRun.run(file, db, run: "r1")
             #expect(output.status == 0, "\(output)")
