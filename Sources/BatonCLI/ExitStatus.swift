@@ -21,8 +21,7 @@ struct ExitStatus {
             code = BatonExit.config.rawValue
             message = error.description
         case let error as PostgresError:
-            code = (error.isConnectionError ? BatonExit.unavailable : .software).rawValue
-            message = error.isConnectionError ? "database unavailable: \(error)" : "database error: \(error)"
+            (code, message) = Self.database(error)
         case let error as JQError:
             code = BatonExit.config.rawValue
             message = error.description
@@ -34,6 +33,22 @@ struct ExitStatus {
             message = "interrupted"
         default:
             return nil
+        }
+    }
+
+    /// A database error no layer below handled: its code by what the user can do about it.
+    private static func database(_ error: PostgresError) -> (Int32, String) {
+        if error.isConnectionError { return (BatonExit.unavailable.rawValue, "database unavailable: \(error)") }
+        switch error.sqlState ?? "" {
+        case "25006":
+            return (BatonExit.unavailable.rawValue, "the database is read-only (a standby, or default_transaction_read_only is on): \(error); "
+                + "Baton writes its queue there: point --database-url at the primary (libpq's target_session_attrs=read-write picks it)")
+        case "42501":
+            return (BatonExit.config.rawValue, "the database user lacks a privilege Baton needs: \(error)")
+        case let state where state.hasPrefix("53"):
+            return (BatonExit.temporary.rawValue, "the database is out of resources: \(error); safe to rerun once it has them")
+        default:
+            return (BatonExit.software.rawValue, "database error: \(error)")
         }
     }
 }

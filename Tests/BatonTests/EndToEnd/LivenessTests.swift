@@ -119,7 +119,7 @@ struct LivenessTests {
             #expect(second.status == 0, "\(second)")
             #expect(ContinuousClock.now - started < .seconds(25), "the second process waited for the stalled session to end by itself")
             #expect(second.stderr.contains("ended database session"), "\(second)")
-            let held = try await holding.value
+            let held = await holding.value
             #expect(throws: (any Error).self) { try held.get() }
             try Self.expectExactSink(conn, items)
         }

@@ -99,4 +99,31 @@ struct ExitCodeOperationsTests {
         #expect(output.status == 69, "\(output)")
         #expect(output.stderr.contains("database unavailable"), "\(output)")
     }
+
+    /// A standby, or a database set read-only: exit 69 saying so (it was 70, "internal
+    /// error", with Postgres's bare message), before the schema exists and after.
+    @Test func aReadOnlyDatabaseExits69SayingSo() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let file = try ws.write("one.yaml", """
+                pipeline: one
+                source: { items: [{id: 1}], key: .id }
+                stages: [{name: pass, jq: .}]
+                """)
+            let conn = try db.connect()
+            try conn.execute("ALTER DATABASE \(db.name) SET default_transaction_read_only = on")
+            let fresh = try await BatonProcess.run(["run", file, "--progress", "none"], database: db)
+            #expect(fresh.status == 69, "\(fresh)")
+            #expect(fresh.stderr.contains("the database is read-only"), "\(fresh)")
+            try conn.execute("ALTER DATABASE \(db.name) RESET default_transaction_read_only")
+            #expect(try await BatonProcess.run(["migrate"], database: db).status == 0)
+            try conn.execute("ALTER DATABASE \(db.name) SET default_transaction_read_only = on")
+            let migrated = try await BatonProcess.run(["run", file, "--progress", "none"], database: db)
+            #expect(migrated.status == 69, "\(migrated)")
+            #expect(migrated.stderr.contains("target_session_attrs=read-write"), "\(migrated)")
+            try conn.execute("ALTER DATABASE \(db.name) RESET default_transaction_read_only")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.runs") == 0)
+        }
+    }
 }
