@@ -16,9 +16,9 @@ package enum Store {
 
     /// Creates or upgrades schema `baton`. Idempotent; concurrent callers serialise on a
     /// transaction-scoped advisory lock, and all migrations apply in one transaction.
-    /// Returns the versions it applied.
+    /// Returns the versions it applied. `through` stops at a version (tests of an upgrade).
     @discardableResult
-    package static func migrate(_ conn: Connection) throws -> [Int] {
+    package static func migrate(_ conn: Connection, through last: Int = .max) throws -> [Int] {
         try conn.transaction { conn in
             try conn.query("SELECT pg_advisory_xact_lock($1)", [migrationLockKey])
             try conn.execute("""
@@ -31,7 +31,7 @@ package enum Store {
                 """)
             let applied = Set(try conn.query("SELECT version FROM baton.schema_migrations").rows.map { try $0.decode(Int.self, 0) })
             var done: [Int] = []
-            for migration in Migrations.all where !applied.contains(migration.version) {
+            for migration in Migrations.all where !applied.contains(migration.version) && migration.version <= last {
                 try conn.execute(migration.sql)
                 try conn.query("INSERT INTO baton.schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name])
                 done.append(migration.version)
