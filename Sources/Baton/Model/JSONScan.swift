@@ -51,6 +51,31 @@ package enum JSONScan {
         }
     }
 
+    /// `text`, a strict JSON object, compacted with its member `name` set to `value` (strict,
+    /// compact JSON text), every other literal as written: the last member of that name gets
+    /// the value, or the member is added at the end. Nil when `text` is not a strict JSON
+    /// object or a member name is escaped (it could spell `name`).
+    package static func settingMember(_ name: String, to value: String, in text: String) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            var scanner = Scanner(bytes: bytes)
+            guard let root = scanner.document(), root.kind == .object else { return nil }
+            var inner = Scanner(bytes: bytes, range: root.range)
+            guard let found = inner.members(named: [Substring(name)]) else { return nil }
+            func compact(_ range: Range<Int>) -> String {
+                compacted(strict: String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
+            }
+            if let existing = found[0] {
+                return compact(root.range.lowerBound..<existing.range.lowerBound) + value
+                    + compact(existing.range.upperBound..<root.range.upperBound)
+            }
+            var object = compact(root.range)
+            object.removeLast()  // }
+            if object != "{" { object += "," }
+            return object + JSON.string(name).serialized + ":" + value + "}"
+        }
+    }
+
     /// True when `text` is one strict JSON value (surrounding whitespace allowed).
     package static func isStrict(_ text: String) -> Bool {
         var text = text

@@ -62,6 +62,13 @@ package final class JQProgramPool: @unchecked Sendable {
         try withProgram { try $0.values(json: json, timeout: timeout) }
     }
 
+    /// What a program that is only member names (`.owner`) gives for a strict JSON text,
+    /// read without jq; ``JSONScan/Lookup/unknown`` for any other program or text (ask jq).
+    package func lookupWithoutJQ(json: String) -> JSONScan.Lookup {
+        guard let simplePath else { return .unknown }
+        return JSONScan.lookup(simplePath, in: json)
+    }
+
     /// The single value the program gives for `json` as plain text (strings unquoted), for
     /// keys and templates. Throws unless there is exactly one output.
     package func singleText(json: String, what: String) throws -> String {

@@ -169,6 +169,50 @@ struct HostileInputTests {
         }
     }
 
+    /// An http stage's `into:` parsed the item and the answer into doubles: ids past 2⁵³ lost
+    /// their last digits on both sides (`12345678901234567891` stored as `12345678901234567000`).
+    /// The answer is set into the item's text now, every literal as written; an item that
+    /// already has the member still has it replaced.
+    @Test func intoKeepsLargeIntegersOfTheItemAndTheAnswerExact() async throws {
+        let server = try TestHTTPServer.start { request in
+            .json(#"{"owner_id": 9007199254740993, "path": "\#(request.path)", "ratio": 1.50}"#)
+        }
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let data = try ws.write("fixtures/big.jsonl", """
+                {"id": 12345678901234567891, "name": "a"}
+                {"id": 2, "remote": "old", "tags": [1, 2]}
+
+                """)
+            let file = try ws.write("big.yaml", """
+                pipeline: big
+                source:
+                  jsonl: \(data)
+                  key: .name // "b"
+                stages:
+                  - name: fetch
+                    http:
+                      url: "\(server.baseURL)/things/{{ .id }}"
+                      into: remote
+                  - name: load
+                    sql: insert into big_out (id, owner, payload) values (:id::numeric, :remote.owner_id::numeric, :_payload::jsonb)
+                """)
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE big_out (id numeric, owner numeric, payload jsonb)")
+            let output = try await BatonProcess.run(["run", file, "--progress", "none"], database: db)
+            #expect(output.status == 0, "\(output)")
+            let loaded = try Ops.rows(conn, "SELECT id || ' ' || owner FROM big_out ORDER BY id")
+            #expect(loaded == ["2 9007199254740993", "12345678901234567891 9007199254740993"], "\(loaded)")
+            #expect(Set(server.requests.map(\.path)) == ["/things/12345678901234567891", "/things/2"])
+            let payloads = try Ops.rows(conn, "SELECT payload::text FROM big_out ORDER BY id")
+            #expect(payloads == [
+                #"{"id": 2, "tags": [1, 2], "remote": {"path": "/things/2", "ratio": 1.50, "owner_id": 9007199254740993}}"#,
+                #"{"id": 12345678901234567891, "name": "a", "remote": {"path": "/things/12345678901234567891", "ratio": 1.50, "owner_id": 9007199254740993}}"#,
+            ], "\(payloads)")
+        }
+    }
+
     /// A record keyed `line:2` took the key of the bad record at line 2, and that bad record
     /// vanished (done 2, failed 0, no duplicate counted). Keys of that form are refused now:
     /// with `on_error: skip` the record is a bad record of its own, every line accounted for.

@@ -64,6 +64,27 @@ struct JSONScanTests {
         }
     }
 
+    /// The http stage's `into:`, `status_field` and `keep_headers` on the item's text.
+    @Test func settingAMemberKeepsEveryOtherLiteralAsWritten() throws {
+        let set = { (name: String, value: String, text: String) in JSONScan.settingMember(name, to: value, in: text) }
+        #expect(set("r", "1", #" { "a" : 1.50 , "b" : [ 1, "x y" ] } "#) == #"{"a":1.50,"b":[1,"x y"],"r":1}"#)
+        #expect(set("r", "1", "{}") == #"{"r":1}"#)
+        #expect(set("r", "1", " { } ") == #"{"r":1}"#)
+        #expect(set("a", #"{"n":12345678901234567891}"#, #"{"a": {"old": true}, "z": 0}"#) == #"{"a":{"n":12345678901234567891},"z":0}"#)
+        // The last of duplicates is the member jq sees: that one is set.
+        #expect(set("a", "3", #"{"a": 1, "a": 2}"#) == #"{"a":1,"a":3}"#)
+        #expect(set("quote\"d", "1", "{}") == #"{"quote\"d":1}"#)
+        // Not decided here: not an object, not strict, an escaped member name.
+        for text in ["[1]", "1", #""{}""#, "{a: 1}", "{\"a\": 01}", #"{"\u0061": 1}"#, "{\"a\": 1"] {
+            #expect(set("a", "1", text) == nil, "\(text)")
+        }
+        // Whatever it gives is what jq gives for `.name = value`.
+        for text in [#"{"x": [1, {"y": "z"}], "name": null}"#, #"{"x":1}"#] {
+            let jq = try JSON(parsing: try JQProgram(".name = 7").run(json: text)[0])
+            #expect(try JSON(parsing: try #require(set("name", "7", text))) == jq, "\(text)")
+        }
+    }
+
     @Test func postgresStoresEveryStrictText() async throws {
         try await TestDatabase.with { db in
             let conn = try db.connect()
