@@ -10,7 +10,8 @@ struct FailuresCommand: AsyncParsableCommand {
             Groups by stage, error class (http 404, sqlstate 23505, jq, bad record…) and message \
             pattern (every number folded to N, whatever its format), largest group first; each \
             group shows its pattern, one full example and example keys. For bad records it says \
-            what `baton replay` does with them.
+            what `baton replay` does with them. The 20 largest groups are shown (`--limit`), then \
+            how many more there are and how many items they hold.
 
             Examples:
               baton failures nightly
@@ -26,6 +27,9 @@ struct FailuresCommand: AsyncParsableCommand {
 
     @Option(help: "Example keys per group.")
     var examples = 3
+
+    @Option(help: "Groups shown, largest first; 0 shows every group. --json lists every group.")
+    var limit = 20
 
     @Flag(help: "Print one JSON document.")
     var json = false
@@ -69,7 +73,8 @@ struct FailuresCommand: AsyncParsableCommand {
             return
         }
         var out = "run \(record.name): \(total) failed item\(total == 1 ? "" : "s") in \(groups.count) group\(groups.count == 1 ? "" : "s")\n"
-        for group in groups {
+        let shown = limit > 0 ? Array(groups.prefix(limit)) : groups
+        for group in shown {
             out += "\n\(group.count) × stage \(group.stage) · \(group.errorClass)\n"
             if group.pattern != group.exampleMessage { out += "  pattern: \(group.pattern)\n" }
             out += "  e.g. \(group.exampleKeys.first ?? "?"): \(group.exampleMessage)\n"
@@ -79,6 +84,11 @@ struct FailuresCommand: AsyncParsableCommand {
                     ? "  replay reads these lines again from \(sourceName) as it is now: a line that parses now enters stage \(group.stage) with its real key; a line still malformed stays failed with the new error\n"
                     : "  replay leaves these out: \(BadRecordNotes.whyLeftOut(sourceKind))\n"
             }
+        }
+        if shown.count < groups.count {
+            let rest = groups.dropFirst(shown.count)
+            let items = rest.reduce(0) { $0 + $1.count }
+            out += "\n… and \(rest.count) more group\(rest.count == 1 ? "" : "s") holding \(items) failed item\(items == 1 ? "" : "s") (--limit 0 shows them all)\n"
         }
         out += "\nafter fixing the cause: baton replay \(record.name)\(stage.map { " --stage \($0)" } ?? "") --dry-run\n"
         print(Secrets.redact(out), terminator: "")

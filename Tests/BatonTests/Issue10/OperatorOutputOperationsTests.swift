@@ -133,6 +133,36 @@ struct OperatorOutputOperationsTests {
         }
     }
 
+    /// 26 causes printed 26 groups: thousands of causes buried the summary. The largest 20
+    /// are shown, then how many more groups and items there are; `--limit 0` and `--json` show all.
+    @Test func failuresShowTheLargestGroupsThenCountTheRest() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            // Item n fails with the n-th letter: one group per item, and two more items for `a`.
+            let ids = (1...26).map { #"{"id": \#($0), "c": \#($0)}"# } + [#"{"id": 27, "c": 1}"#, #"{"id": 28, "c": 1}"#]
+            try ws.write("many.jsonl", ids.joined(separator: "\n") + "\n")
+            let file = try ws.write("many.yaml", """
+                pipeline: many
+                source: { jsonl: many.jsonl, key: .id }
+                stages:
+                  - name: check
+                    jq: 'error("cause " + ([.c + 96] | implode))'
+                """)
+            let run = try await BatonProcess.run(["run", file, "--run", "m", "--progress", "none"], database: db, directory: ws.url)
+            #expect(run.status == 1, "\(run)")
+            let failures = try await BatonProcess.run(["failures", "m"], database: db)
+            #expect(failures.stdout.contains("run m: 28 failed items in 26 groups"), "\(failures)")
+            #expect(failures.stdout.components(separatedBy: " × stage check").count - 1 == 20, "\(failures)")
+            #expect(failures.stdout.contains("3 × stage check · jq"), "the largest group first: \(failures)")
+            #expect(failures.stdout.contains("… and 6 more groups holding 6 failed items (--limit 0 shows them all)"), "\(failures)")
+            let all = try await BatonProcess.run(["failures", "m", "--limit", "0"], database: db)
+            #expect(all.stdout.components(separatedBy: " × stage check").count - 1 == 26 && !all.stdout.contains("more groups"), "\(all)")
+            let json = try await BatonProcess.run(["failures", "m", "--json"], database: db)
+            #expect((try Ops.json(json.stdout)["groups"] as? [Any])?.count == 26, "\(json)")
+        }
+    }
+
     @Test func exitMessagesNameTheRunAndSayWhyAndResultsSaysWhereSQLRowsWent() async throws {
         try await TestDatabase.with { db in
             let ws = try Workspace()
