@@ -346,7 +346,7 @@ struct HTTPStageTests {
     }
 
     /// Workers hand the stage whole batches; the stage's `concurrency` still caps the requests
-    /// in flight across all of them (four workers, batches of 64, concurrency 5).
+    /// in flight across all of them (two workers, five batches of 256, concurrency 5).
     @Test func theStagesConcurrencyCapsRequestsInFlightAcrossWorkersAndBatches() async throws {
         let inFlight = Box((now: 0, most: 0))
         let server = try TestHTTPServer.start { request in
@@ -357,14 +357,14 @@ struct HTTPStageTests {
         }
         try await TestDatabase.with { db in
             let conn = try db.connect()
-            let report = try await run(db, server: server, items: 300, concurrency: 5) { $0.into = "got" }
+            let report = try await run(db, server: server, items: 1200, concurrency: 5) { $0.into = "got" }
             #expect(report.run.state == .succeeded)
-            #expect(report.stage("fetch")?.done == 300)
-            #expect(server.requestCount == 300)
+            #expect(report.stage("fetch")?.done == 1200)
+            #expect(server.requestCount == 1200)
             let most = inFlight.withLock { $0.most }
             #expect(most <= 5, "at most the stage's concurrency at once: \(most)")
             #expect(most >= 2, "requests do run side by side: \(most)")
-            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results WHERE payload->'got'->>'n' = '/things/' || (payload->>'id')") == 300)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results WHERE payload->'got'->>'n' = '/things/' || (payload->>'id')") == 1200)
         }
     }
 
