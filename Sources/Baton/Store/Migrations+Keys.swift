@@ -4,7 +4,8 @@ extension Migrations {
     /// made every enqueue pay for `strcoll` (30 % of a COPY of 1 000 000 items under an
     /// `en-US` collation, 12 % under `C.UTF-8`), and an operating-system upgrade that changes
     /// the C library's collation can no longer corrupt that index. Keys sort in code-point
-    /// order. The view `baton.items` depends on the column, so it is made again as it was.
+    /// order. The view `baton.items` depends on the column, so it is made again as it was
+    /// (a copy of migration 2's text on purpose: a released migration never changes).
     /// The unique index is rebuilt for every run's table: on a large store this migration
     /// takes a while (it holds the item tables meanwhile).
     static let byteKeys = Migration(version: 8, name: "keys compared byte by byte", sql: """

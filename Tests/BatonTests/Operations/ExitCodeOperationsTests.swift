@@ -11,11 +11,7 @@ struct ExitCodeOperationsTests {
             let ws = try Workspace()
             defer { ws.remove() }
             // With a schema and one real run, so the lookup itself is what fails.
-            let file = try ws.write("one.yaml", """
-                pipeline: one
-                source: { items: [{id: 1}], key: .id }
-                stages: [{name: pass, jq: .}]
-                """)
+            let file = try Self.onePipeline(ws)
             #expect(try await BatonProcess.run(["run", file, "--run", "real", "--progress", "none"], database: db).status == 0)
             let status = try await BatonProcess.run(["status", "no-such-run"], database: db)
             #expect(status.status == 64, "\(status)")
@@ -89,11 +85,7 @@ struct ExitCodeOperationsTests {
     @Test func runWithAnUnreachableDatabaseExits69() async throws {
         let ws = try Workspace()
         defer { ws.remove() }
-        let file = try ws.write("one.yaml", """
-            pipeline: one
-            source: { items: [{id: 1}], key: .id }
-            stages: [{name: pass, jq: .}]
-            """)
+        let file = try Self.onePipeline(ws)
         let output = try await BatonProcess.run(
             ["run", file, "--progress", "none", "--database-url", "postgresql:///x?host=/nonexistent"], database: nil)
         #expect(output.status == 69, "\(output)")
@@ -106,11 +98,7 @@ struct ExitCodeOperationsTests {
         try await TestDatabase.with { db in
             let ws = try Workspace()
             defer { ws.remove() }
-            let file = try ws.write("one.yaml", """
-                pipeline: one
-                source: { items: [{id: 1}], key: .id }
-                stages: [{name: pass, jq: .}]
-                """)
+            let file = try Self.onePipeline(ws)
             let conn = try db.connect()
             try conn.execute("ALTER DATABASE \(db.name) SET default_transaction_read_only = on")
             let fresh = try await BatonProcess.run(["run", file, "--progress", "none"], database: db)
@@ -125,5 +113,14 @@ struct ExitCodeOperationsTests {
             try conn.execute("ALTER DATABASE \(db.name) RESET default_transaction_read_only")
             #expect(try Ops.count(conn, "SELECT count(*) FROM baton.runs") == 0)
         }
+    }
+
+    /// One item through one jq stage.
+    private static func onePipeline(_ ws: Workspace) throws -> String {
+        try ws.write("one.yaml", """
+            pipeline: one
+            source: { items: [{id: 1}], key: .id }
+            stages: [{name: pass, jq: .}]
+            """)
     }
 }
