@@ -299,11 +299,11 @@ struct Worker {
         while level + 1 < stages.count, stages[level + 1].runsInline, !context.controller.isAborting {
             let j = level + 1
             var items: [ClaimedItem] = []
-            var keys = Set<String>()
+            var keys = Set<ExactText>()
             for parent in parents {
                 // A key the transform chose may repeat in another batch: the queue deduplicates it.
                 for child in parent.children where !child.chosenKey {
-                    guard keys.insert(child.key).inserted else { return Self.fusion(head, parts) }
+                    guard keys.insert(ExactText(child.key)).inserted else { return Self.fusion(head, parts) }
                     // The stand-in of the item the queue would hold: the stored item the chain
                     // started from is its parent's (for lineage, children and results).
                     items.append(ClaimedItem(
@@ -314,15 +314,15 @@ struct Worker {
             }
             guard !items.isEmpty else { break }
             let (ran, _, _, _) = await transform(items, stage: j)
-            var finished: [String: ItemCompletion] = [:]
+            var finished: [ExactText: ItemCompletion] = [:]
             for completion in ran where completion.spill == nil && !completion.outputsFromEffects {
-                finished[completion.item.key] = completion
+                finished[ExactText(completion.item.key)] = completion
             }
             var inline: [ItemCompletion] = []
             for index in parents.indices {
                 var queued: [ChildItem] = []
                 for child in parents[index].children {
-                    if !child.chosenKey, let completion = finished[child.key] {
+                    if !child.chosenKey, let completion = finished[ExactText(child.key)] {
                         inline.append(completion)
                         parents[index].fused += 1
                     } else {

@@ -435,8 +435,8 @@ private struct CommitWriter {
     func resultStatement(_ children: [(parent: ClaimedItem, child: ChildItem)]) -> Statement? {
         guard target.nextStage == nil, target.writesResults, !children.isEmpty else { return nil }
         // A key may repeat within one batch only by a transform bug; keep the last.
-        var latest: [String: (ClaimedItem, ChildItem)] = [:]
-        for entry in children { latest[entry.child.key] = entry }
+        var latest: [ExactText: (ClaimedItem, ChildItem)] = [:]
+        for entry in children { latest[ExactText(entry.child.key)] = entry }
         let unique = latest.values.sorted { $0.1.key < $1.1.key }
         return Statement("""
             INSERT INTO baton.results (run_id, key, stage, payload, item_id)

@@ -44,8 +44,8 @@ extension Store {
     /// Remembers files read to their end (replacing what was remembered of the same path).
     static func rememberFiles(_ conn: Connection, pipeline: String, runID: Int64, _ files: [SourceFile]) throws {
         // One row per path (the last word on it): a statement may not update a row twice.
-        var latest: [String: SourceFile] = [:]
-        for file in files { latest[file.path] = file }
+        var latest: [ExactText: SourceFile] = [:]
+        for file in files { latest[ExactText(file.path)] = file }
         let files = Array(latest.values)
         try conn.query("""
             INSERT INTO baton.source_files (pipeline, path, size, modified, checksum, run_id, read_at)

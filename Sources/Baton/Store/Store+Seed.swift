@@ -265,10 +265,10 @@ struct SeedPlan {
 
     init(chunk: SeedChunk, batchSize: Int) {
         self.batchSize = batchSize
-        var seen = Set<String>()
+        var seen = Set<ExactText>()
         for record in chunk.records {
             if let key = record.key, let payload = record.payload, record.error == nil {
-                if seen.insert(key).inserted {
+                if seen.insert(ExactText(key)).inserted {
                     good.append(Row(key: key, payload: payload, line: record.line, cursor: record.cursor))
                 } else {
                     repeated += 1

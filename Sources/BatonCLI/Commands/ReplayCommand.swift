@@ -192,8 +192,8 @@ struct ReplayCommand: AsyncParsableCommand {
 
     /// Exit 64 for a `--key` no item of the run has (a typo), with a suggestion.
     private func checkKeys(_ keyed: [(key: String, stage: String, state: String)], record: RunRecord) throws {
-        let found = Set(keyed.map(\.key))
-        let missing = keys.filter { !found.contains($0) }
+        let found = Set(keyed.map { ExactText($0.key) })
+        let missing = keys.filter { !found.contains(ExactText($0)) }
         guard !missing.isEmpty else { return }
         throw BatonError(.usage, "run \(record.name) has no item with key \(missing.joined(separator: ", ")) (in any stage; keys are as `baton failures \(record.name)` and `baton explain` show them)")
     }

@@ -213,6 +213,48 @@ struct HostileInputTests {
         }
     }
 
+    /// Keys that are one Swift `String` but different bytes (é precomposed and e + combining
+    /// accent; Å and the Ångström sign) were one key to Baton and two to Postgres: at seeding
+    /// the second record was dropped as a duplicate, and at a last stage one of two results was
+    /// dropped (exit 0 both times). Keys are compared byte by byte everywhere now.
+    @Test func keysThatDifferOnlyInUnicodeNormalisationStayDistinct() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let keys = ["\u{E9}", "e\u{301}", "\u{C5}", "\u{212B}"]
+            #expect(Set(keys).count == 2, "Swift itself sees two")
+            let data = try ws.write("fixtures/nfc.jsonl", keys.enumerated().map { #"{"n": \#($0.offset), "k": "\#($0.element)"}"# }
+                .joined(separator: "\n") + "\n")
+            let seeded = try ws.write("seeded.yaml", """
+                pipeline: seeded
+                source: { jsonl: \(data), key: .k }
+                stages:
+                  - name: load
+                    sql: insert into nfc_out (k, n) values (:k, :n)
+                """)
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE nfc_out (k text PRIMARY KEY, n int)")
+            let first = try await BatonProcess.run(["run", seeded, "--progress", "none"], database: db)
+            #expect(first.status == 0, "\(first)")
+            #expect(try Ops.rows(conn, "SELECT n::text FROM nfc_out ORDER BY n") == ["0", "1", "2", "3"])
+            // Chosen keys of a later stage, written to baton.results by the last stage.
+            let chosen = try ws.write("chosen.yaml", """
+                pipeline: chosen
+                source: { jsonl: \(data), key: .n }
+                stages:
+                  - name: pass
+                    jq: .
+                  - name: by_k
+                    key: .k
+                    jq: .
+                """)
+            let second = try await BatonProcess.run(["run", chosen, "--run", "c", "--progress", "none"], database: db)
+            #expect(second.status == 0, "\(second)")
+            #expect(try Ops.rows(conn, "SELECT payload->>'n' FROM baton.results r JOIN baton.runs u ON u.id = r.run_id WHERE u.name = 'c' ORDER BY 1")
+                    == ["0", "1", "2", "3"])
+        }
+    }
+
     /// A record keyed `line:2` took the key of the bad record at line 2, and that bad record
     /// vanished (done 2, failed 0, no duplicate counted). Keys of that form are refused now:
     /// with `on_error: skip` the record is a bad record of its own, every line accounted for.
