@@ -34,6 +34,20 @@ struct HTTPRequestBuilder: Sendable {
 
     var sendsBody: Bool { !["GET", "HEAD"].contains(config.method) }
 
+    /// The URL template's own text has `.` or `..` segments (its author's choice, left to libcurl).
+    private var writesDotSegments: Bool {
+        Self.dotSegment(inPathOf: config.url.replacingOccurrences(of: #"\{\{.*?\}\}"#, with: "x", options: .regularExpression)) != nil
+    }
+
+    /// The first path segment of `url` that is `.` or `..`, if any.
+    static func dotSegment(inPathOf url: String) -> String? {
+        guard let scheme = url.range(of: "://") else { return nil }
+        let rest = url[scheme.upperBound...]
+        guard let slash = rest.firstIndex(of: "/") else { return nil }
+        let path = rest[slash...].prefix { $0 != "?" && $0 != "#" }
+        return path.split(separator: "/", omittingEmptySubsequences: false).first { $0 == "." || $0 == ".." }.map(String.init)
+    }
+
     /// The request for one input (JSON text). `extraQuery` is appended (encoded); `target`
     /// replaces the URL and query templates (a next-page URL). `label` starts error messages
     /// (`stage key`); `idempotencyKey` is sent with methods other than GET and HEAD.
@@ -44,6 +58,12 @@ struct HTTPRequestBuilder: Sendable {
             address = target
         } else {
             address = try url.render(input, encoding: .urlComponent)
+            if let segment = Self.dotSegment(inPathOf: address), !writesDotSegments {
+                // `.` and `..` are not escaped (unreserved): libcurl, and servers, resolve them,
+                // and `/users/{{ .id }}/delete` with id `..` went to `/delete`.
+                throw StageError.permanent("\(label): the URL's path gets the segment `\(segment)` from the item's values "
+                    + "(\(config.url)): it would send the request to another resource; nothing was sent", class: "template")
+            }
             if !query.isEmpty {
                 let pairs = try query.map { name, value in
                     // A query value is data as a whole: its literal text is encoded too.

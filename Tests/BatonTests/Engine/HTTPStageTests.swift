@@ -94,6 +94,29 @@ struct HTTPStageTests {
         }
     }
 
+    /// `.` and `..` are unreserved, so a template part giving them was sent as is and libcurl
+    /// resolved it: `POST /users/{{ .v }}/delete` with v `..` went to `POST /delete`. Such an
+    /// item fails for good now, and nothing is sent for it.
+    @Test func aDotSegmentFromTheItemFailsItAndSendsNothing() async throws {
+        let server = try TestHTTPServer.start { request in .json(#"{"path": "\#(request.path)"}"#) }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            var config = HTTPStageConfig(url: server.baseURL + "/users/{{ .v }}/delete")
+            config.method = "POST"
+            let values = ["..", ".", "x", "...", "a.b"]
+            let pipeline = Pipeline(name: "dots", source: EngineFixture.items(values.count) { .object([("id", .number(Double($0))), ("v", .string(values[$0 - 1]))]) },
+                                    stages: [Stage(name: "fetch", transform: try HTTPTransform(config: config), retry: EngineFixture.fastRetry(3))])
+            let report = try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options())
+            #expect(report.stage("fetch")?.done == 3)
+            #expect(report.stage("fetch")?.failed == 2)
+            #expect(Set(server.requests.map(\.path)) == ["/users/x/delete", "/users/.../delete", "/users/a.b/delete"])
+            let failed = try conn.query("SELECT key, attempt, last_error FROM baton.items WHERE state = 'failed' ORDER BY key").rows
+                .map { (try $0.decode(String.self, 0), try $0.decode(Int.self, 1), try $0.decode(String.self, 2)) }
+            #expect(failed.map(\.0) == ["1", "2"] && failed.allSatisfy { $0.1 == 1 }, "\(failed)")
+            #expect(failed.first?.2.contains("the URL's path gets the segment `..` from the item's values") == true, "\(failed)")
+        }
+    }
+
     @Test func a404FailsAfterOneAttempt() async throws {
         let server = try TestHTTPServer.start { _ in .text("no such thing", status: 404) }
         try await TestDatabase.with { db in
