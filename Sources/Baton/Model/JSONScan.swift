@@ -53,19 +53,19 @@ package enum JSONScan {
 
     /// `text`, a strict JSON object, compacted with its member `name` set to `value` (strict,
     /// compact JSON text), every other literal as written: the last member of that name gets
-    /// the value, or the member is added at the end. Nil when `text` is not a strict JSON
-    /// object or a member name is escaped (it could spell `name`).
+    /// the value, or the member is added at the end (escaped member names are decoded to
+    /// tell). Nil when `text` is not a strict JSON object.
     package static func settingMember(_ name: String, to value: String, in text: String) -> String? {
         var text = text
         return text.withUTF8 { bytes -> String? in
             var scanner = Scanner(bytes: bytes)
             guard let root = scanner.document(), root.kind == .object else { return nil }
             var inner = Scanner(bytes: bytes, range: root.range)
-            guard let found = inner.members(named: [Substring(name)]) else { return nil }
+            guard let found = inner.memberDecodingNames(name) else { return nil }
             func compact(_ range: Range<Int>) -> String {
                 compacted(strict: String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
             }
-            if let existing = found[0] {
+            if let existing = found {
                 return compact(root.range.lowerBound..<existing.range.lowerBound) + value
                     + compact(existing.range.upperBound..<root.range.upperBound)
             }
@@ -87,7 +87,9 @@ package enum JSONScan {
 
     /// The plain text at a path of member names (`["customer", "id"]` for `.customer.id`)
     /// in a strict JSON object text.
-    package static func lookup(_ path: some Collection<Substring>, in text: String) -> Lookup {
+    /// `exact` (SQL parameters): a number a double would change keeps its literal
+    /// (``exactNumberText(_:_:)``), and an object or array is its compact text as written.
+    package static func lookup(_ path: some Collection<Substring>, in text: String, exact: Bool = false) -> Lookup {
         var text = text
         return text.withUTF8 { bytes in
             var scanner = Scanner(bytes: bytes)
@@ -104,7 +106,7 @@ package enum JSONScan {
                 default: return .unknown
                 }
             }
-            return plainText(of: current, in: bytes)
+            return plainText(of: current, in: bytes, exact: exact)
         }
     }
 
@@ -118,6 +120,8 @@ package enum JSONScan {
         case number(Double, text: String)
         /// A string without escapes: its own characters.
         case string(String)
+        /// An object or array as written, compacted (only when asked for `exact` text).
+        case raw(String)
         /// Not decided here (an escaped string, an object, an array, a number Double cannot
         /// hold): ask jq.
         case unknown
@@ -130,15 +134,16 @@ package enum JSONScan {
             case .bool(let value): return .text(value ? "true" : "false")
             case .number(_, let text): return .text(text)
             case .string(let text): return .text(text)
+            case .raw(let text): return .text(text)
             case .unknown: return .unknown
             }
         }
     }
 
     /// The top-level members `names` of a strict JSON object text, in one scan (the last of
-    /// duplicates, as jq's `.name`); nil when the text is not a strict JSON object or a member
-    /// name is escaped (it could spell one of `names`).
-    package static func members(_ names: [Substring], in text: String) -> [Member]? {
+    /// duplicates, as jq's `.name`, escaped names decoded); nil when the text is not a strict
+    /// JSON object. `exact` as for ``lookup(_:in:exact:)``.
+    package static func members(_ names: [Substring], in text: String, exact: Bool = false) -> [Member]? {
         var text = text
         return text.withUTF8 { bytes in
             var scanner = Scanner(bytes: bytes)
@@ -153,8 +158,9 @@ package enum JSONScan {
                 case .bool: return .bool(slice.first == UInt8(ascii: "t"))
                 case .number:
                     let literal = String(decoding: slice, as: UTF8.self)
-                    return Double(literal).map { Member.number($0, text: numberText(literal, $0)) } ?? .unknown
+                    return Double(literal).map { Member.number($0, text: exact ? exactNumberText(literal, $0) : numberText(literal, $0)) } ?? .unknown
                 case .plainString: return .string(String(decoding: UnsafeBufferPointer(rebasing: slice.dropFirst().dropLast()), as: UTF8.self))
+                case .object where exact, .array where exact: return .raw(compacted(strict: String(decoding: slice, as: UTF8.self)))
                 case .escapedString, .object, .array: return .unknown
                 }
             }
@@ -172,6 +178,25 @@ package enum JSONScan {
         return literal
     }
 
+    /// A number's text for a SQL parameter: ``numberText(_:_:)``, unless the double changed
+    /// the value: more than 15 significant digits (`98765432109876.54321` became
+    /// `98765432109876.55`), or out of a double's range (`1e400` became
+    /// `1.7976931348623157e+308`, `1e-400` became `0`). Then the literal, which Postgres
+    /// reads exactly.
+    static func exactNumberText(_ literal: String, _ value: Double) -> String {
+        var significant = 0
+        var leading = true
+        for byte in literal.utf8 {
+            if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { break }
+            guard byte >= 0x30 && byte <= 0x39 else { continue }
+            if leading && byte == 0x30 { continue }
+            leading = false
+            significant += 1
+        }
+        if significant > 15 || !value.isFinite || (value == 0 && significant > 0) { return literal }
+        return numberText(literal, value)
+    }
+
     /// The path of a jq program that is only member names (`.id`, `.customer.id`), or nil.
     package static func simplePath(ofProgram program: String) -> [Substring]? {
         let trimmed = program.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed()
@@ -186,7 +211,7 @@ package enum JSONScan {
         return names
     }
 
-    private static func plainText(of value: Scanner.Value, in bytes: UnsafeBufferPointer<UInt8>) -> Lookup {
+    private static func plainText(of value: Scanner.Value, in bytes: UnsafeBufferPointer<UInt8>, exact: Bool = false) -> Lookup {
         let slice = UnsafeBufferPointer(rebasing: bytes[value.range])
         switch value.kind {
         case .null: return .null
@@ -194,7 +219,9 @@ package enum JSONScan {
         case .number:
             let literal = String(decoding: slice, as: UTF8.self)
             guard let number = Double(literal) else { return .unknown }
-            return .text(numberText(literal, number))
+            return .text(exact ? exactNumberText(literal, number) : numberText(literal, number))
+        case .object where exact, .array where exact:
+            return .text(compacted(strict: String(decoding: slice, as: UTF8.self)))
         case .plainString:
             return .text(String(decoding: UnsafeBufferPointer(rebasing: slice.dropFirst().dropLast()), as: UTF8.self))
         case .escapedString, .object, .array:
@@ -243,8 +270,33 @@ package enum JSONScan {
                 guard take(UInt8(ascii: ":")) else { return nil }
                 skipSpace()
                 guard let member = value() else { return nil }
-                if key.kind == .plainString, equals(key.range, name) { found = member }
-                if key.kind == .escapedString { return nil }  // could spell `name`: let jq decide
+                if key.kind == .plainString ? equals(key.range, name) : decodedName(key)?.utf8.elementsEqual(name.utf8) ?? false {
+                    found = member
+                }
+                skipSpace()
+                if take(UInt8(ascii: ",")) { continue }
+                return take(UInt8(ascii: "}")) ? .some(found) : nil
+            }
+        }
+
+        /// Inside an object value's range: the last member whose name is `name`, escaped
+        /// names decoded (`"\u0072"` is `r`); `.some(nil)` when there is none, nil when the
+        /// scan fails.
+        mutating func memberDecodingNames(_ name: String) -> Value?? {
+            var found: Value?
+            index += 1  // {
+            skipSpace()
+            if peek == UInt8(ascii: "}") { return .some(nil) }
+            while true {
+                skipSpace()
+                guard let key = string() else { return nil }
+                skipSpace()
+                guard take(UInt8(ascii: ":")) else { return nil }
+                skipSpace()
+                guard let member = value() else { return nil }
+                if key.kind == .plainString ? equals(key.range, Substring(name)) : decodedName(key)?.utf8.elementsEqual(name.utf8) ?? false {
+                    found = member
+                }
                 skipSpace()
                 if take(UInt8(ascii: ",")) { continue }
                 return take(UInt8(ascii: "}")) ? .some(found) : nil
@@ -260,16 +312,27 @@ package enum JSONScan {
             if peek == UInt8(ascii: "}") { return found }
             while true {
                 skipSpace()
-                guard let key = string(), key.kind == .plainString else { return nil }
+                guard let key = string() else { return nil }
                 skipSpace()
                 guard take(UInt8(ascii: ":")) else { return nil }
                 skipSpace()
                 guard let member = value() else { return nil }
-                for (position, name) in names.enumerated() where equals(key.range, name) { found[position] = member }
+                if key.kind == .plainString {
+                    for (position, name) in names.enumerated() where equals(key.range, name) { found[position] = member }
+                } else if let decoded = decodedName(key) {
+                    for (position, name) in names.enumerated() where decoded.utf8.elementsEqual(name.utf8) { found[position] = member }
+                }
                 skipSpace()
                 if take(UInt8(ascii: ",")) { continue }
                 return take(UInt8(ascii: "}")) ? found : nil
             }
+        }
+
+        /// An escaped member name's characters (jq decodes the string literal).
+        private func decodedName(_ key: Value) -> String? {
+            let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[key.range]), as: UTF8.self)
+            guard case .string(let decoded)? = try? JSON(parsing: literal) else { return nil }
+            return decoded
         }
 
         private func equals(_ range: Range<Int>, _ name: Substring) -> Bool {

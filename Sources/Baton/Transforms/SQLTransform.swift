@@ -47,7 +47,7 @@ package struct SQLTransform: InMemoryTransform {
         values.reserveCapacity(template.parameters.count)
         var parsed: JSON?
         // Every top-level field parameter read in one scan of the payload.
-        let scanned = topLevelFields.isEmpty ? nil : JSONScan.members(topLevelFields, in: item.payload)
+        let scanned = topLevelFields.isEmpty ? nil : JSONScan.members(topLevelFields, in: item.payload, exact: true)
         for (index, name) in template.parameters.enumerated() {
             if let scanned, let field = topLevelFieldIndex[index], let value = SQLTransform.parameter(scanned[field]) {
                 values.append(value)
@@ -87,7 +87,7 @@ package struct SQLTransform: InMemoryTransform {
     /// errors included).
     private static func scannedValue(of name: String, in item: StageInput) -> String?? {
         guard !name.hasPrefix("_") else { return nil }
-        switch JSONScan.lookup(name.split(separator: ".", omittingEmptySubsequences: false), in: item.payload) {
+        switch JSONScan.lookup(name.split(separator: ".", omittingEmptySubsequences: false), in: item.payload, exact: true) {
         case .text(let text): return .some(text)
         case .null: return .some(nil)
         case .missing, .unknown: return nil

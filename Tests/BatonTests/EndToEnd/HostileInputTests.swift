@@ -172,7 +172,7 @@ struct HostileInputTests {
     /// An http stage's `into:` parsed the item and the answer into doubles: ids past 2⁵³ lost
     /// their last digits on both sides (`12345678901234567891` stored as `12345678901234567000`).
     /// The answer is set into the item's text now, every literal as written; an item that
-    /// already has the member still has it replaced.
+    /// already has the member (its name escaped or not) still has it replaced.
     @Test func intoKeepsLargeIntegersOfTheItemAndTheAnswerExact() async throws {
         let server = try TestHTTPServer.start { request in
             .json(#"{"owner_id": 9007199254740993, "path": "\#(request.path)", "ratio": 1.50}"#)
@@ -183,6 +183,7 @@ struct HostileInputTests {
             let data = try ws.write("fixtures/big.jsonl", """
                 {"id": 12345678901234567891, "name": "a"}
                 {"id": 2, "remote": "old", "tags": [1, 2]}
+                {"id": 3, "name": "c", "\\u0072emote": "old", "big": 9007199254740993}
 
                 """)
             let file = try ws.write("big.yaml", """
@@ -203,11 +204,12 @@ struct HostileInputTests {
             let output = try await BatonProcess.run(["run", file, "--progress", "none"], database: db)
             #expect(output.status == 0, "\(output)")
             let loaded = try Ops.rows(conn, "SELECT id || ' ' || owner FROM big_out ORDER BY id")
-            #expect(loaded == ["2 9007199254740993", "12345678901234567891 9007199254740993"], "\(loaded)")
-            #expect(Set(server.requests.map(\.path)) == ["/things/12345678901234567891", "/things/2"])
+            #expect(loaded == ["2 9007199254740993", "3 9007199254740993", "12345678901234567891 9007199254740993"], "\(loaded)")
+            #expect(Set(server.requests.map(\.path)) == ["/things/12345678901234567891", "/things/2", "/things/3"])
             let payloads = try Ops.rows(conn, "SELECT payload::text FROM big_out ORDER BY id")
             #expect(payloads == [
                 #"{"id": 2, "tags": [1, 2], "remote": {"path": "/things/2", "ratio": 1.50, "owner_id": 9007199254740993}}"#,
+                #"{"id": 3, "big": 9007199254740993, "name": "c", "remote": {"path": "/things/3", "ratio": 1.50, "owner_id": 9007199254740993}}"#,
                 #"{"id": 12345678901234567891, "name": "a", "remote": {"path": "/things/12345678901234567891", "ratio": 1.50, "owner_id": 9007199254740993}}"#,
             ], "\(payloads)")
         }
@@ -252,6 +254,40 @@ struct HostileInputTests {
             #expect(second.status == 0, "\(second)")
             #expect(try Ops.rows(conn, "SELECT payload->>'n' FROM baton.results r JOIN baton.runs u ON u.id = r.run_id WHERE u.name = 'c' ORDER BY 1")
                     == ["0", "1", "2", "3"])
+        }
+    }
+
+    /// SQL parameters went through doubles for every number but integers: `98765432109876.54321`
+    /// was bound as `98765432109876.55`, `1e400` as `1.7976931348623157e+308`, and an object or
+    /// array parameter had every number of it rounded (`9007199254740993` became …992). A number
+    /// a double would change keeps its literal now, an object or array its text as written; a
+    /// number a double holds is bound as before (`1.0` as `1`, so `:qty::int` still works).
+    @Test func sqlParametersBindNumbersAndObjectsExactly() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let data = try ws.write("fixtures/exact.jsonl", #"""
+                {"id": 1, "d": 98765432109876.54321, "f": 1e400, "t": 1e-400, "qty": 1.0, "obj": {"m": 9007199254740993, "g": 1.50}, "arr": [9007199254740993, 0.1]}
+
+                """#)
+            let file = try ws.write("exact.yaml", """
+                pipeline: exact
+                source: { jsonl: \(data), key: .id }
+                stages:
+                  - name: load
+                    sql: >
+                      insert into exact_out (d, f, t, qty, obj, arr, m)
+                      values (:d::numeric, :f::numeric, :t::numeric, :qty::int, :obj::jsonb, :arr::jsonb, :obj.m::numeric)
+                """)
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE exact_out (d numeric, f numeric, t numeric, qty int, obj jsonb, arr jsonb, m numeric)")
+            let output = try await BatonProcess.run(["run", file, "--progress", "none"], database: db)
+            #expect(output.status == 0, "\(output)")
+            let row = try Ops.rows(conn, """
+                SELECT concat_ws(' | ', d, f = 1e400, t = 1e-400, qty, obj::text, arr::text, m) FROM exact_out
+                """)
+            #expect(row == ["98765432109876.54321 | t | t | 1 | {\"g\": 1.50, \"m\": 9007199254740993} | [9007199254740993, 0.1] | 9007199254740993"],
+                    "\(row)")
         }
     }
 

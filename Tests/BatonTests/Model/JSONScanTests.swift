@@ -74,8 +74,11 @@ struct JSONScanTests {
         // The last of duplicates is the member jq sees: that one is set.
         #expect(set("a", "3", #"{"a": 1, "a": 2}"#) == #"{"a":1,"a":3}"#)
         #expect(set("quote\"d", "1", "{}") == #"{"quote\"d":1}"#)
-        // Not decided here: not an object, not strict, an escaped member name.
-        for text in ["[1]", "1", #""{}""#, "{a: 1}", "{\"a\": 01}", #"{"\u0061": 1}"#, "{\"a\": 1"] {
+        // An escaped member name is decoded to tell: `\u0061` is `a`, `a\\b` is not `ab`.
+        #expect(set("a", "2", #"{"\u0061": 1, "n": 9007199254740993}"#) == #"{"\u0061":2,"n":9007199254740993}"#)
+        #expect(set("ab", "2", #"{"a\\b": 1.50}"#) == #"{"a\\b":1.50,"ab":2}"#)
+        // Not decided here: not an object, not strict.
+        for text in ["[1]", "1", #""{}""#, "{a: 1}", "{\"a\": 01}", "{\"a\": 1"] {
             #expect(set("a", "1", text) == nil, "\(text)")
         }
         // Whatever it gives is what jq gives for `.name = value`.
