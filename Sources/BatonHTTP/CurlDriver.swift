@@ -145,6 +145,9 @@ final class CurlDriver {
         guard !submission.ticket.isCancelled else {
             return submission.complete(.failure(.cancelledByTask))
         }
+        if let shouldStart = submission.shouldStart, !shouldStart() {
+            return submission.complete(.failure(.notStarted))
+        }
         guard let easy = idle.popLast() ?? CurlEasy() else {
             let error = HTTPError(code: .other, message: "curl_easy_init failed (out of memory)")
             return submission.complete(.failure(error))

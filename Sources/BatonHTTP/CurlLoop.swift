@@ -17,6 +17,8 @@ final class CurlLoop: Sendable {
         let ticket: Ticket
         /// Caps how many of its requests run at once (nil: only the client's cap).
         let group: HTTPTransferGroup?
+        /// Asked when the request's turn to start comes; false: it fails `notStarted`, unsent.
+        var shouldStart: (@Sendable () -> Bool)? = nil
         let complete: Completion
     }
 
@@ -119,4 +121,5 @@ extension HTTPError {
     static let shutDown = HTTPError(code: .cancelled, message: "the HTTP client was shut down")
     static let cancelledByTask = HTTPError(code: .cancelled, message: "the request's task was cancelled")
     static let groupClosed = HTTPError(code: .cancelled, message: "the request was not sent: its transfer group was closed")
+    static let notStarted = HTTPError(code: .notSent, message: "the request was not sent: its caller stopped starting requests")
 }

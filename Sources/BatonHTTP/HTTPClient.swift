@@ -40,8 +40,11 @@ public final class HTTPClient: Sendable {
     ///
     /// `onEach` hears each outcome as it comes, on the client's thread (it must return at
     /// once; it may close `group`, which fails the group's requests not yet started with a
-    /// `.cancelled` error saying so). Cancelling the calling task aborts every transfer.
-    public func send(all requests: [HTTPRequest], group: HTTPTransferGroup? = nil,
+    /// `.cancelled` error saying so). `shouldStart` is asked when each request's turn to start
+    /// comes, on the client's thread; false fails it `.notSent`, unsent (a stopping caller's
+    /// requests not yet started; those running finish). Cancelling the calling task aborts
+    /// every transfer.
+    public func send(all requests: [HTTPRequest], group: HTTPTransferGroup? = nil, shouldStart: (@Sendable () -> Bool)? = nil,
                      onEach: (@Sendable (Int, Result<HTTPResponse, HTTPError>) -> Void)? = nil) async -> [Result<HTTPResponse, HTTPError>] {
         guard !requests.isEmpty else { return [] }
         let tickets = requests.map { _ in CurlLoop.Ticket() }
@@ -50,7 +53,7 @@ public final class HTTPClient: Sendable {
             await withCheckedContinuation { continuation in
                 outcomes.waiting(continuation)
                 loop.submit(requests.indices.map { index in
-                    CurlLoop.Submission(request: requests[index], ticket: tickets[index], group: group) { result in
+                    CurlLoop.Submission(request: requests[index], ticket: tickets[index], group: group, shouldStart: shouldStart) { result in
                         onEach?(index, result)
                         outcomes.deliver(result, at: index)
                     }

@@ -7,7 +7,7 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case timeout, connectFailed, connectionReset, tooLarge, protocolRefused
-            case tooManyRedirects, tls, cancelled, invalidRequest, other
+            case tooManyRedirects, tls, cancelled, notSent, invalidRequest, other
         }
 
         private let base: Base
@@ -29,6 +29,8 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         public static let tls = Code(.tls)
         /// The calling task was cancelled, or the client was shut down.
         public static let cancelled = Code(.cancelled)
+        /// Never started: the caller's `shouldStart` said no when its turn came (a stop).
+        public static let notSent = Code(.notSent)
         /// The request cannot be sent as given: a malformed URL, a header with a line break, …
         public static let invalidRequest = Code(.invalidRequest)
         /// Any other libcurl failure.

@@ -15,6 +15,9 @@ public struct StageError: Error, Sendable, CustomStringConvertible {
     /// The stage cannot go on (e.g. its failure budget is used up): the item is given back
     /// untouched, and the process stops with this message (exit 69).
     package var haltsRun = false
+    /// Never started because the process is stopping: the item is given back untouched,
+    /// without using an attempt, and the rest of its batch is committed.
+    package var notStarted = false
 
     /// A classified failure.
     public init(isPermanent: Bool, errorClass: String, message: String, retryAfter: Duration? = nil) {

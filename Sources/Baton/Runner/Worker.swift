@@ -223,6 +223,8 @@ struct Worker {
         case halted(ClaimedItem, StageError)
         /// The process is stopping: give the item back untouched.
         case abandoned
+        /// Not started because the process is stopping: give it back, commit the others.
+        case unsent(ClaimedItem)
     }
 
     /// Runs the stage's transform on every item (up to the stage's concurrency at once across
@@ -245,7 +247,10 @@ struct Worker {
         } else if let batched = stages[s].transform as? any BatchTransform, batched.processesBatches, stages[s].timeout == nil {
             // One call for the batch (even of one item: the stage's cap holds across all of
             // its requests); the transform keeps to the stage's concurrency itself.
-            let results = await batched.process(batch: batch.map { input($0, stage: s) }, concurrency: stages[s].concurrency)
+            let controller = context.controller
+            let results = await StageStop.$requested.withValue({ controller.isStopping }) {
+                await batched.process(batch: batch.map { input($0, stage: s) }, concurrency: stages[s].concurrency)
+            }
             outcomes = batch.indices.map { index in
                 // (An item the transform gave no outcome for fails and is retried, never dropped.)
                 let result = index < results.count ? results[index]
@@ -275,6 +280,8 @@ struct Worker {
             switch outcome {
             case .completed(let completion): completions.append(completion)
             case .failed(let failure): failures.append(failure)
+            case .unsent(let item):
+                failures.append(.givenBack(item, errorClass: "stopping", message: "not sent: the process was stopping"))
             case .halted(let item, let error):
                 halted.append(item)
                 halt = halt ?? error
@@ -423,6 +430,7 @@ struct Worker {
             if context.controller.isAborting { return .abandoned }
             var classified = FailurePolicy.classify(error)
             if classified.haltsRun { return .halted(item, classified) }
+            if classified.notStarted { return .unsent(item) }
             // Messages are stored and printed: never with a value that came from the environment.
             classified.message = context.pipeline.redact(classified.message)
             var delay = stage.retry.delay(afterAttempt: item.attempt, random: Double.random(in: 0..<1))

@@ -78,11 +78,14 @@ package struct HTTPTransform: BatchTransform {
         // The callback runs on the libcurl thread: it holds the budget, not the client.
         let (config, budget) = (self.config, state.budget)
         let usedUp = Mutex<Int?>(nil)
-        let responses = await state.client.send(all: requests, group: group) { index, response in
+        // A stop lets the requests running finish and starts no other (their items go back).
+        var shouldStart: (@Sendable () -> Bool)?
+        if let stopping = StageStop.requested { shouldStart = { !stopping() } }
+        let responses = await state.client.send(all: requests, group: group, shouldStart: shouldStart) { index, response in
             switch response {
             case .success(let answer) where HTTPOutcome.isSuccess(answer.status, config):
                 budget.recordSuccess()
-            case .failure(let error) where error.code == .cancelled:
+            case .failure(let error) where error.code == .cancelled || error.code == .notSent:
                 break
             default:
                 // The failure that uses up the budget also closes the group: nothing more is sent.
@@ -124,6 +127,11 @@ package struct HTTPTransform: BatchTransform {
         case .failure(let error):
             // Not sent, or cut off, because the stage used up its budget meanwhile.
             if error.code == .cancelled, state.budget.isTripped { throw halted(item, shown) }
+            if error.code == .notSent {
+                var unsent = StageError.transient("\(label): not sent, the process was stopping", class: "stopping")
+                unsent.notStarted = true
+                throw unsent
+            }
             guard let failure = HTTPOutcome.transportError(error, label: label) else { throw CancellationError() }
             if usesUpBudget() { throw halted(item, shown, last: failure.message) }
             throw failure
