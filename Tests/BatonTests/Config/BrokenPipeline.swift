@@ -84,6 +84,11 @@ struct BrokenPipeline: Sendable, CustomTestStringConvertible {
             #"http-invalid-values.yaml:15:17: stages[0].http.insecure: expected true or false, found `maybe`"#,
             #"http-invalid-values.yaml:16:21: stages[0].http.keep_headers: expected a list of header names, found a mapping (hint: write a list: [a, b] or one `- item` per line)"#,
         ]),
+        BrokenPipeline("http-output-fields.yaml", [
+            #"http-output-fields.yaml:9:21: stages[0].http.status_field: `status_field` writes the field `r`, which `into` writes too: one of the two values would be lost (hint: give them different field names)"#,
+            #"http-output-fields.yaml:14:21: stages[1].http.keep_headers: `keep_headers` writes the field `headers`, which `into` writes too: one of the two values would be lost (hint: give them different field names)"#,
+            #"http-output-fields.yaml:19:13: stages[2].http.into: `into:` sets the answer into the item, but `response: none` keeps no answer (hint: leave out `into:`, or use `response: json` or `text`)"#,
+        ]),
         BrokenPipeline("http-missing-url.yaml", [
             #"http-missing-url.yaml:7:7: stages[0].http.url: missing required key `url` (hint: e.g. url: "https://api.example.com/items/{{ .id }}")"#,
             #"http-missing-url.yaml:9:11: stages[1].http: expected a mapping of HTTP settings (url, method, headers…), found `https://api.example.com/` (hint: valid keys here: method, url, query, headers, body, response, into, status_field, keep_headers, timeout, connect_timeout, retry_on, fail_on, success_on, rate, failure_budget, redact, insecure, ca_file, max_redirects, max_response_size, http_version)"#,

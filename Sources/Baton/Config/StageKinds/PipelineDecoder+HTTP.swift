@@ -50,6 +50,7 @@ extension PipelineDecoder {
         if let node = http["keep_headers"] {
             config.keepHeaders = textList(node, http.path("keep_headers"), what: "header names").map { $0.lowercased() }
         }
+        checkOutputFields(http, config)
         if let node = http["timeout"] { config.timeout = duration(node, http.path("timeout")) ?? config.timeout }
         if let node = http["connect_timeout"] { config.connectTimeout = duration(node, http.path("connect_timeout")) ?? config.connectTimeout }
         var written: [(key: String, set: HTTPStageConfig.StatusSet)] = []
@@ -238,5 +239,28 @@ extension PipelineDecoder {
     /// RFC 9110 token characters.
     static func isHeaderName(_ name: String) -> Bool {
         !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "!#$%&'*+-.^_`|~".contains($0)) }
+    }
+}
+
+extension PipelineDecoder {
+    /// `into`, `status_field` and `keep_headers` (which writes `headers`) each set a member of
+    /// the output: two of them naming the same member silently lost one of the values (the
+    /// answer, the status or the headers). `into:` with `response: none` has no answer to set.
+    fileprivate func checkOutputFields(_ http: MappingFields, _ config: HTTPStageConfig) {
+        var taken: [(key: String, field: String)] = []
+        if let into = config.into { taken.append(("into", into)) }
+        if let status = config.statusField { taken.append(("status_field", status)) }
+        if !config.keepHeaders.isEmpty { taken.append(("keep_headers", "headers")) }
+        for (index, later) in taken.enumerated() {
+            if let earlier = taken[..<index].first(where: { $0.field == later.field }) {
+                report(http[later.key], http.path(later.key),
+                       "`\(later.key)` writes the field `\(later.field)`, which `\(earlier.key)` writes too: one of the two values would be lost",
+                       hint: "give them different field names")
+            }
+        }
+        if config.into != nil, config.response == .none {
+            report(http["into"], http.path("into"), "`into:` sets the answer into the item, but `response: none` keeps no answer",
+                   hint: "leave out `into:`, or use `response: json` or `text`")
+        }
     }
 }
