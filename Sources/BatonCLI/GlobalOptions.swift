@@ -71,7 +71,7 @@ struct GlobalOptions: ParsableArguments {
         do {
             return try await session.withConnection(body)
         } catch let error as PostgresError where error.code == .connectionFailed {
-            throw BatonError(.unavailable, "database unavailable: \(error)")
+            throw FailurePolicy.connectionFailure(error)
         }
     }
 }

@@ -335,7 +335,7 @@ package enum RunEngine {
             do {
                 return try await body()
             } catch let error as PostgresError where first && error.code == .connectionFailed {
-                guard ContinuousClock.now < grace else { throw BatonError(.unavailable, "database unavailable: \(error)") }
+                guard ContinuousClock.now < grace, !FailurePolicy.isRefusedURL(error) else { throw FailurePolicy.connectionFailure(error) }
                 try await Task.sleep(for: .milliseconds(250))
             } catch let error where FailurePolicy.needsReconnect(error) || FailurePolicy.treatment(of: error) == .conflict {
                 // A lock timeout or deadlock (another process holds what set-up needs) is tried

@@ -41,6 +41,22 @@ package enum FailurePolicy {
         }
     }
 
+    /// A connection that could not be opened, as the error a command ends with: a database
+    /// URL libpq refuses (an unknown option, a bad value) is the configuration's fault (exit
+    /// 78, at once), anything else the database's (69).
+    package static func connectionFailure(_ error: PostgresError) -> BatonError {
+        if isRefusedURL(error) { return BatonError(.config, "the database URL is not valid: \(error)") }
+        return BatonError(.unavailable, "database unavailable: \(error)")
+    }
+
+    /// True when libpq refused the connection string itself (retrying cannot help).
+    package static func isRefusedURL(_ error: PostgresError) -> Bool {
+        let refused = ["invalid connection option", "invalid URI query parameter", "invalid sslmode value", "missing \"=\" after",
+                       "invalid integer value", "invalid port number", "unterminated quoted string", "invalid percent-encoded token",
+                       "invalid channel_binding value", "invalid target_session_attrs value", "invalid gssencmode value"]
+        return error.code == .connectionFailed && refused.contains { error.message.contains($0) }
+    }
+
     /// True when the connection is gone and the work must be redone on a new one.
     package static func needsReconnect(_ error: any Error) -> Bool { treatment(of: error) == .reconnect }
 

@@ -19,7 +19,9 @@ package enum Store {
     /// Returns the versions it applied. `through` stops at a version (tests of an upgrade).
     @discardableResult
     package static func migrate(_ conn: Connection, through last: Int = .max) throws -> [Int] {
-        try conn.transaction { conn in
+        // Up to date: nothing written, so a role without CREATE (or a read-only standby) is told so.
+        if last == .max, try isCurrent(conn) { return [] }
+        return try conn.transaction { conn in
             try conn.query("SELECT pg_advisory_xact_lock($1)", [migrationLockKey])
             try conn.execute("""
                 CREATE SCHEMA IF NOT EXISTS baton;

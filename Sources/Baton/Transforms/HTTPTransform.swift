@@ -174,7 +174,7 @@ package struct HTTPTransform: BatchTransform {
         var body: JSON
         switch config.response {
         case .json:
-            if response.body.isEmpty {
+            if Self.isBlank(response.body) {
                 body = .null
             } else {
                 do {
@@ -213,7 +213,7 @@ package struct HTTPTransform: BatchTransform {
     private func spliced(_ item: StageInput, _ response: HTTPResponse) -> String? {
         guard config.response == .json else { return nil }
         var result: String
-        if response.body.isEmpty {
+        if Self.isBlank(response.body) {
             result = "null"
         } else {
             let text = String(decoding: response.body, as: UTF8.self)
@@ -234,6 +234,11 @@ package struct HTTPTransform: BatchTransform {
             result = set
         }
         return result
+    }
+
+    /// An answer with no JSON in it (empty, or only whitespace) stands for null.
+    private static func isBlank(_ body: [UInt8]) -> Bool {
+        body.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\t") }
     }
 
     // MARK: Messages

@@ -36,6 +36,11 @@ struct FailuresCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    func validate() throws {
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (every group) or more, got \(limit)") }
+        guard examples >= 1 else { throw ValidationError("--examples must be 1 or more, got \(examples)") }
+    }
+
     func run() async throws {
         _ = global.logger()
         let record = try await RunReference.find(run, global: global)

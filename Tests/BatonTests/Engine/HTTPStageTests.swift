@@ -152,6 +152,19 @@ struct HTTPStageTests {
         }
     }
 
+    /// An answer with no JSON in it stands for null, whether empty or only whitespace (a
+    /// whitespace-only body failed the item as "not JSON" while an empty one was null).
+    @Test(arguments: ["", " \r\n\t "])
+    func aBlankAnswerIsNull(_ body: String) async throws {
+        let server = try TestHTTPServer.start { _ in .respond(status: 200, headers: [("Content-Type", "application/json")], body: Array(body.utf8)) }
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let report = try await run(db, server: server) { $0.into = "remote" }
+            #expect(report.run.state == .succeeded)
+            #expect(try conn.query("SELECT payload::text FROM baton.results").rows.map { try $0.decode(String.self, 0) } == [#"{"id": 1, "remote": null}"#])
+        }
+    }
+
     @Test func a404FailsAfterOneAttempt() async throws {
         let server = try TestHTTPServer.start { _ in .text("no such thing", status: 404) }
         try await TestDatabase.with { db in

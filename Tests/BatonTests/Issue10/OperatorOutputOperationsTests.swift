@@ -160,6 +160,8 @@ struct OperatorOutputOperationsTests {
             #expect(all.stdout.components(separatedBy: " × stage check").count - 1 == 26 && !all.stdout.contains("more groups"), "\(all)")
             let json = try await BatonProcess.run(["failures", "m", "--json"], database: db)
             #expect((try Ops.json(json.stdout)["groups"] as? [Any])?.count == 26, "\(json)")
+            let negative = try await BatonProcess.run(["failures", "m", "--limit=-5"], database: db)
+            #expect(negative.status == 64 && negative.stderr.contains("--limit must be 0 (every group) or more"), "\(negative)")
         }
     }
 

@@ -115,6 +115,40 @@ struct ExitCodeOperationsTests {
         }
     }
 
+    /// A database URL libpq refuses (an unknown option, a port that is no number) is a
+    /// configuration error, said at once: it was "database unavailable" (69), after 5 s of retries.
+    @Test(arguments: [["status"], ["run", "FILE", "--progress", "none"]])
+    func anInvalidDatabaseURLExits78(_ command: [String]) async throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let file = try Self.onePipeline(ws)
+        let base = try TestDatabase.clusterURL()
+        for url in [base + (base.contains("?") ? "&" : "?") + "bogus=1"] {
+            let started = ContinuousClock.now
+            let output = try await BatonProcess.run(command.map { $0 == "FILE" ? file : $0 } + ["--database-url", url], database: nil)
+            #expect(output.status == 78, "\(output)")
+            #expect(output.stderr.contains("the database URL is not valid") && output.stderr.contains("bogus"), "\(output)")
+            #expect(ContinuousClock.now - started < .seconds(4), "no retries")
+        }
+    }
+
+    /// `baton migrate` on a schema already up to date writes nothing: a role without CREATE
+    /// (a reader) is told it is up to date, not refused.
+    @Test func migrateOfAnUpToDateSchemaNeedsNoWriteAccess() async throws {
+        let role = "baton_reader_\(UInt32.random(in: 0...UInt32.max))"
+        try await TestDatabase.with { db in
+            #expect(try await BatonProcess.run(["migrate"], database: db).status == 0)
+            let conn = try db.connect()
+            try conn.execute("CREATE ROLE \(role) LOGIN; GRANT USAGE ON SCHEMA baton TO \(role); GRANT SELECT ON ALL TABLES IN SCHEMA baton TO \(role)")
+            let url = db.url.replacingOccurrences(of: "user=postgres", with: "user=\(role)")
+            let output = try await BatonProcess.run(["migrate", "--database-url", url], database: nil)
+            #expect(output.status == 0 && output.stdout.contains("is up to date"), "\(output)")
+            try conn.execute("DROP OWNED BY \(role)")
+        }
+        let admin = try Connection(ConnectionConfig(url: try TestDatabase.clusterURL()))
+        try admin.execute("DROP ROLE IF EXISTS \(role)")
+    }
+
     /// One item through one jq stage.
     private static func onePipeline(_ ws: Workspace) throws -> String {
         try ws.write("one.yaml", """
