@@ -134,10 +134,16 @@ package enum RunEngine {
             let context = try await workPhase(pipeline, run: run, database: database, options: options, controller: controller,
                                               setup: setup, seeding: seeding,
                                               validateSource: phases == 1 && seeding && !sourceValidated && !run.hasSeedProgress)
-            let stop = controller.isStopping && !context.isComplete ? controller.stopReason : .none
+            let asked = controller.isStopping && !context.isComplete ? controller.stopReason : .none
             var reconnector = Reconnector(budget: options.reconnectBudget, what: "run summary", logger: context.logger)
             let final = try await reconnector.run {
-                try await setup.withConnection { conn -> (RunRecord, [StageSummary], RunProgress?) in
+                try await setup.withConnection { conn -> (RunRecord, [StageSummary], RunProgress?, RunController.StopReason) in
+                    var stop = asked
+                    // Stopped, but the work it let finish was the last: the run is done (exit 0),
+                    // not interrupted with nothing left to resume.
+                    if stop == .interrupt || stop == .terminate, !options.seedOnly, try Store.progress(conn, runID: run.id).isComplete {
+                        stop = .none
+                    }
                     if stop == .none { try Store.finishRunIfComplete(conn, runID: run.id) }
                     // Items produced by in-flight work after a cancel are cancelled too.
                     try Store.cancelPending(conn, runID: run.id)
@@ -145,10 +151,10 @@ package enum RunEngine {
                     // Nobody asked this process to stop, yet the run is still running: see below.
                     let unfinished = record.state == .running && !controller.isStopping && !options.seedOnly
                     return (record, try Store.stageSummaries(conn, runID: run.id, stages: stageKeys),
-                            unfinished ? try Store.progress(conn, runID: run.id) : nil)
+                            unfinished ? try Store.progress(conn, runID: run.id) : nil, stop)
                 }
             }
-            let (record, summaries, progress) = final
+            let (record, summaries, progress, stop) = final
             // The workers saw the run complete, and then it was not (a commit the server had
             // acknowledged was lost in a crash, e.g. with synchronous_commit = off). Work on:
             // the items the lost commit had finished come back when their lease ends (``Rescuer``).

@@ -46,6 +46,24 @@ struct RunEngineTests {
         }
     }
 
+    /// A stop whose in-flight work was the last of the run: the run is done (it said
+    /// interrupted, exit 130, with nothing left to resume).
+    @Test func aStopThatLetTheLastItemsFinishEndsTheRunSucceeded() async throws {
+        try await TestDatabase.with { db in
+            let controller = RunController()
+            let processed = Atomic<Int>(0)
+            let stopAtTheEnd = SwiftTransform { item in
+                if processed.add(1, ordering: .relaxed).newValue == 20 { controller.requestStop(.interrupt) }
+                return .outputs([item.payload])
+            }
+            let pipeline = Pipeline(name: "last", source: EngineFixture.items(20), stages: [Stage(name: "only", transform: stopAtTheEnd, batchSize: 20)])
+            let report = try await RunEngine.run(pipeline, database: db.config, runName: "r", options: EngineFixture.options(), controller: controller)
+            #expect(report.stopReason == .none)
+            #expect(report.run.state == .succeeded)
+            #expect(report.stage("only")?.done == 20)
+        }
+    }
+
     @Test func anInterruptedRunResumesWithoutDuplicates() async throws {
         try await TestDatabase.with { db in
             let conn = try db.connect()
