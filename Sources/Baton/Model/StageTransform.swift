@@ -53,8 +53,9 @@ package protocol BatchTransform: StageTransform {
     /// Whether the batch call applies to this stage's configuration (else item by item).
     var processesBatches: Bool { get }
     /// Each item's output or error, in the items' order. A ``CancellationError`` gives the
-    /// item back untouched.
-    func process(batch items: [StageInput], concurrency: Int) async -> [Result<StageOutput, any Error>]
+    /// item back untouched. `stopping` says whether the process is stopping: work not started
+    /// by then is not started (its items fail with ``StageError/notStarted`` and go back).
+    func process(batch items: [StageInput], concurrency: Int, stopping: @escaping @Sendable () -> Bool) async -> [Result<StageOutput, any Error>]
 }
 
 extension StageTransform {

@@ -248,9 +248,8 @@ struct Worker {
             // One call for the batch (even of one item: the stage's cap holds across all of
             // its requests); the transform keeps to the stage's concurrency itself.
             let controller = context.controller
-            let results = await StageStop.$requested.withValue({ controller.isStopping }) {
-                await batched.process(batch: batch.map { input($0, stage: s) }, concurrency: stages[s].concurrency)
-            }
+            let results = await batched.process(batch: batch.map { input($0, stage: s) }, concurrency: stages[s].concurrency,
+                                                stopping: { controller.isStopping })
             outcomes = batch.indices.map { index in
                 // (An item the transform gave no outcome for fails and is retried, never dropped.)
                 let result = index < results.count ? results[index]

@@ -57,7 +57,8 @@ package struct HTTPTransform: BatchTransform {
     /// and one resumption per batch instead of per item. The failure budget is counted as
     /// the answers come, on the client's thread: the request that uses it up closes the group,
     /// so the stage's requests not yet started are not sent. Outcomes in the items' order.
-    package func process(batch items: [StageInput], concurrency: Int) async -> [Result<StageOutput, any Error>] {
+    package func process(batch items: [StageInput], concurrency: Int,
+                         stopping: @escaping @Sendable () -> Bool) async -> [Result<StageOutput, any Error>] {
         var outcomes = [Result<StageOutput, any Error>?](repeating: nil, count: items.count)
         var requests: [HTTPRequest] = []
         var sent: [Int] = []
@@ -79,9 +80,7 @@ package struct HTTPTransform: BatchTransform {
         let (config, budget) = (self.config, state.budget)
         let usedUp = Mutex<Int?>(nil)
         // A stop lets the requests running finish and starts no other (their items go back).
-        var shouldStart: (@Sendable () -> Bool)?
-        if let stopping = StageStop.requested { shouldStart = { !stopping() } }
-        let responses = await state.client.send(all: requests, group: group, shouldStart: shouldStart) { index, response in
+        let responses = await state.client.send(all: requests, group: group, shouldStart: { !stopping() }) { index, response in
             switch response {
             case .success(let answer) where HTTPOutcome.isSuccess(answer.status, config):
                 budget.recordSuccess()
