@@ -61,7 +61,7 @@ package enum JSONScan {
             var scanner = Scanner(bytes: bytes)
             guard let root = scanner.document(), root.kind == .object else { return nil }
             var inner = Scanner(bytes: bytes, range: root.range)
-            guard let found = inner.memberDecodingNames(name) else { return nil }
+            guard let found = inner.member(named: Substring(name)) else { return nil }
             func compact(_ range: Range<Int>) -> String {
                 compacted(strict: String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
             }
@@ -256,7 +256,7 @@ package enum JSONScan {
             return index == end ? value : nil
         }
 
-        /// Inside an object value's range: the last member named `name` (jq's `.name` on
+        /// Inside an object value's range: the last member named `name` (escaped names decoded; jq's `.name` on
         /// duplicates), `.some(nil)` when there is none, nil when the scan fails.
         mutating func member(named name: Substring) -> Value?? {
             var found: Value?
@@ -271,30 +271,6 @@ package enum JSONScan {
                 skipSpace()
                 guard let member = value() else { return nil }
                 if key.kind == .plainString ? equals(key.range, name) : decodedName(key)?.utf8.elementsEqual(name.utf8) ?? false {
-                    found = member
-                }
-                skipSpace()
-                if take(UInt8(ascii: ",")) { continue }
-                return take(UInt8(ascii: "}")) ? .some(found) : nil
-            }
-        }
-
-        /// Inside an object value's range: the last member whose name is `name`, escaped
-        /// names decoded (`"\u0072"` is `r`); `.some(nil)` when there is none, nil when the
-        /// scan fails.
-        mutating func memberDecodingNames(_ name: String) -> Value?? {
-            var found: Value?
-            index += 1  // {
-            skipSpace()
-            if peek == UInt8(ascii: "}") { return .some(nil) }
-            while true {
-                skipSpace()
-                guard let key = string() else { return nil }
-                skipSpace()
-                guard take(UInt8(ascii: ":")) else { return nil }
-                skipSpace()
-                guard let member = value() else { return nil }
-                if key.kind == .plainString ? equals(key.range, Substring(name)) : decodedName(key)?.utf8.elementsEqual(name.utf8) ?? false {
                     found = member
                 }
                 skipSpace()
