@@ -38,7 +38,10 @@ struct ExitStatus {
 
     /// A database error no layer below handled: its code by what the user can do about it.
     private static func database(_ error: PostgresError) -> (Int32, String) {
-        if error.isConnectionError { return (BatonExit.unavailable.rawValue, "database unavailable: \(error)") }
+        if error.isConnectionError {
+            let failure = FailurePolicy.connectionFailure(error)
+            return (BatonExit(failure.category).rawValue, failure.message)
+        }
         switch error.sqlState ?? "" {
         case "25006":
             return (BatonExit.unavailable.rawValue, "the database is read-only (a standby, or default_transaction_read_only is on): \(error); "

@@ -158,7 +158,7 @@ package enum JSONScan {
                 case .bool: return .bool(slice.first == UInt8(ascii: "t"))
                 case .number:
                     let literal = String(decoding: slice, as: UTF8.self)
-                    return Double(literal).map { Member.number($0, text: exact ? exactNumberText(literal, $0) : numberText(literal, $0)) } ?? .unknown
+                    return Double(literal).map { Member.number($0, text: numberText(literal, $0, exact: exact)) } ?? .unknown
                 case .plainString: return .string(String(decoding: UnsafeBufferPointer(rebasing: slice.dropFirst().dropLast()), as: UTF8.self))
                 case .object where exact, .array where exact: return .raw(compacted(strict: String(decoding: slice, as: UTF8.self)))
                 case .escapedString, .object, .array: return .unknown
@@ -176,6 +176,11 @@ package enum JSONScan {
         guard literal.utf8.count > 15, formatted != literal,
               literal.utf8.enumerated().allSatisfy({ ($1 >= 0x30 && $1 <= 0x39) || ($0 == 0 && $1 == 0x2D) }) else { return formatted }
         return literal
+    }
+
+    /// ``exactNumberText(_:_:)`` when `exact`, else ``numberText(_:_:)``.
+    static func numberText(_ literal: String, _ value: Double, exact: Bool) -> String {
+        exact ? exactNumberText(literal, value) : numberText(literal, value)
     }
 
     /// A number's text for a SQL parameter: ``numberText(_:_:)``, unless the double changed
@@ -219,7 +224,7 @@ package enum JSONScan {
         case .number:
             let literal = String(decoding: slice, as: UTF8.self)
             guard let number = Double(literal) else { return .unknown }
-            return .text(exact ? exactNumberText(literal, number) : numberText(literal, number))
+            return .text(numberText(literal, number, exact: exact))
         case .object where exact, .array where exact:
             return .text(compacted(strict: String(decoding: slice, as: UTF8.self)))
         case .plainString:

@@ -26,7 +26,7 @@ package enum RunEngine {
         let (run, validate) = try await StallReaper.guarding(pipeline, database: database, logger: options.logger) {
             let existing = try await withDatabase(options, first: true) {
                 try await setup.withConnection { conn -> RunRecord? in
-                    if try !Store.isCurrent(conn) { try Store.migrate(conn) }
+                    try Store.migrate(conn)  // nothing written when up to date
                     return try runName.flatMap { try Store.findRun(conn, pipeline: pipeline.name, name: $0) }
                 }
             }

@@ -11,12 +11,15 @@ struct HTTPRequestBuilder: Sendable {
     private let headers: [(name: String, value: Template)]
     private let jsonBody: JQProgramPool?
     private let rawBody: Template?
+    /// The URL template's own text has `.` or `..` segments (its author's choice, left to libcurl).
+    private let writesDotSegments: Bool
 
     /// `variables`: jq variables every template part and the body program may use (`$cursor`),
     /// taken from the fields of the same name of the input object.
     init(config: HTTPStageConfig, variables: [String] = []) throws {
         self.config = config
         url = try Template(config.url, variables: variables)
+        writesDotSegments = Self.dotSegment(inPathOf: config.url.replacingOccurrences(of: #"\{\{.*?\}\}"#, with: "x", options: .regularExpression)) != nil
         query = try config.query.map { ($0.name, try Template($0.value, variables: variables)) }
         headers = try config.headers.map { ($0.name, try Template($0.value, variables: variables)) }
         switch config.body {
@@ -34,10 +37,6 @@ struct HTTPRequestBuilder: Sendable {
 
     var sendsBody: Bool { !["GET", "HEAD"].contains(config.method) }
 
-    /// The URL template's own text has `.` or `..` segments (its author's choice, left to libcurl).
-    private var writesDotSegments: Bool {
-        Self.dotSegment(inPathOf: config.url.replacingOccurrences(of: #"\{\{.*?\}\}"#, with: "x", options: .regularExpression)) != nil
-    }
 
     /// The first path segment of `url` that is `.` or `..`, if any.
     static func dotSegment(inPathOf url: String) -> String? {

@@ -62,27 +62,28 @@ package final class JQProgramPool: @unchecked Sendable {
         try withProgram { try $0.values(json: json, timeout: timeout) }
     }
 
-    /// What a program that is only member names (`.owner`) gives for a strict JSON text,
-    /// read without jq; ``JSONScan/Lookup/unknown`` for any other program or text (ask jq).
-    package func lookupWithoutJQ(json: String) -> JSONScan.Lookup {
-        guard let simplePath else { return .unknown }
-        return JSONScan.lookup(simplePath, in: json)
+    /// The single value the program gives for `json` as plain text (strings unquoted), for
+    /// keys. Throws unless there is exactly one output.
+    package func singleText(json: String, what: String) throws -> String {
+        try plainText(json: json) { count in
+            StageError.permanent("\(what) `\(source)` gave \(count) values, expected exactly 1", class: "key")
+        } ?? "null"
     }
 
-    /// The single value the program gives for `json` as plain text (strings unquoted), for
-    /// keys and templates. Throws unless there is exactly one output.
-    package func singleText(json: String, what: String) throws -> String {
+    /// The plain text of the single value the program gives for `json` (strings unquoted),
+    /// nil for null; `tooMany` is the error for any other number of outputs. A program that is
+    /// only member names (`.id`) reads strict JSON without jq, and asks jq whenever the scan
+    /// cannot tell (keys, templates: the per-item hot paths).
+    package func plainText(json: String, tooMany: (Int) -> StageError) throws -> String? {
         if let simplePath {
             switch JSONScan.lookup(simplePath, in: json) {
             case .text(let text): return text
-            case .null, .missing: return "null"
+            case .null, .missing: return nil
             case .unknown: break
             }
         }
         let outputs = try values(json: json)
-        guard outputs.count == 1 else {
-            throw StageError.permanent("\(what) `\(source)` gave \(outputs.count) values, expected exactly 1", class: "key")
-        }
-        return outputs[0].plainText ?? "null"
+        guard outputs.count == 1 else { throw tooMany(outputs.count) }
+        return outputs[0].plainText
     }
 }

@@ -42,21 +42,9 @@ struct Template: Sendable {
             case .literal(let text):
                 out += text
             case .expression(let pool, let source):
-                // `.field` of a strict JSON item is read without jq (the http stage's hot path).
-                switch pool.lookupWithoutJQ(json: payload) {
-                case .text(let text):
-                    out += encoding == .urlComponent ? Template.percentEncode(text) : text
-                    continue
-                case .null, .missing:
-                    continue
-                case .unknown:
-                    break
-                }
-                let outputs = try pool.values(json: payload)
-                guard outputs.count == 1 else {
-                    throw StageError.permanent("template part {{ \(source) }} gave \(outputs.count) values, expected 1", class: "template")
-                }
-                let text = outputs[0].plainText ?? ""
+                let text = try pool.plainText(json: payload) { count in
+                    StageError.permanent("template part {{ \(source) }} gave \(count) values, expected 1", class: "template")
+                } ?? ""
                 out += encoding == .urlComponent ? Template.percentEncode(text) : text
             }
         }

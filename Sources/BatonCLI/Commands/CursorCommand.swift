@@ -130,7 +130,7 @@ struct CursorCommand: AsyncParsableCommand {
             let value = self.value
             let declared = target.incremental?.kind
             let (canonical, kind, running) = try await global.withConnection { conn -> (String, CursorKind, [String]) in
-                if try !Store.isCurrent(conn) { try Store.migrate(conn) }
+                try Store.migrate(conn)  // nothing written when up to date
                 let stored = try Store.cursor(conn, pipeline: name)
                 let kind = declared ?? stored?.kind ?? CursorCommand.inferKind(value)
                 guard let canonical = CursorValue.canonical(value, kind: kind) else {
@@ -165,7 +165,7 @@ struct CursorCommand: AsyncParsableCommand {
             let name = target.name
             let named = target.pipeline == nil
             let (forgotten, running) = try await global.withConnection { conn -> (PipelineMemory, [String]) in
-                if try !Store.isCurrent(conn) { try Store.migrate(conn) }
+                try Store.migrate(conn)  // nothing written when up to date
                 if named, let unknown = try CursorCommand.unknownName(name, conn) { throw unknown }
                 return (try Store.resetCursor(conn, pipeline: name), try Store.runningRuns(conn, pipeline: name))
             }
