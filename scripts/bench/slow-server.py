@@ -1,4 +1,4 @@
-"""A local HTTP/1.1 keep-alive server that answers every request after a fixed delay.
+"""The fallback of slow-server.c (bench row 4b, where no C compiler is found): a local HTTP/1.1 keep-alive server that answers every request after a fixed delay.
 
     python3 slow-server.py PORT DELAY_MS
 
