@@ -30,3 +30,14 @@ extension Pipeline {
         return "\(name)-\(formatter.string(from: Date()))"
     }
 }
+
+extension Pipeline {
+    /// Whether a new run is seeded in bulk (``Migrations/bulkSeed``): only when no worker of
+    /// the process waits for its items (`--seed-only`), from a source read through before
+    /// seeding (a file: cheap to read, no API paged ahead of the work), and without a `dedupe`
+    /// window or an incremental cursor (their keys are checked against other runs as each
+    /// chunk is written).
+    func seedsInBulk(seedOnly: Bool) -> Bool {
+        seedOnly && source.definition.isCheckedBeforeSeeding && source.dedupeWindow == nil && source.incremental == nil
+    }
+}

@@ -49,8 +49,9 @@ package enum RunEngine {
             let directory = FileManager.default.currentDirectoryPath
             let run = try await withDatabase(options) {
                 try await setup.withConnection { conn -> RunRecord in
-                    let (run, created) = try runName.map { try Store.createOrFindRun(conn, pipeline: pipeline, name: $0) }
-                        ?? (try Store.createNewRun(conn, pipeline: pipeline) { RunNaming.defaultName(pipeline: pipeline.name) }, true)
+                    let bulk = pipeline.seedsInBulk(seedOnly: options.seedOnly)
+                    let (run, created) = try runName.map { try Store.createOrFindRun(conn, pipeline: pipeline, name: $0, bulk: bulk) }
+                        ?? (try Store.createNewRun(conn, pipeline: pipeline, bulk: bulk) { RunNaming.defaultName(pipeline: pipeline.name) }, true)
                     if created {
                         try Store.recordOrigin(conn, runID: run.id, source: identity, total: total, workingDirectory: directory, file: pipeline.file)
                         return try Store.run(conn, id: run.id) ?? run

@@ -178,6 +178,8 @@ extension Store {
                 WHERE id = $1 AND state = 'running'
                 """, [runID]).affectedRows
             guard updated == 1 else { return nil }
+            // A run cancelled while seeded in bulk: its items become visible, and cancelled.
+            try conn.query("SELECT baton.release_bulk_seed($1)", [runID])
             return try cancelBatches(conn, runID: runID)
         }
     }

@@ -3,10 +3,10 @@ import Foundation
 
 extension Store {
     /// Creates a run under a name no run of the pipeline has: `name()` is asked again while
-    /// the name it gives is taken. Never resumes a run.
-    package static func createNewRun(_ conn: Connection, pipeline: Pipeline, name: () -> String) throws -> RunRecord {
+    /// the name it gives is taken. Never resumes a run. `bulk`: see ``createOrFindRun(_:pipeline:name:bulk:)``.
+    package static func createNewRun(_ conn: Connection, pipeline: Pipeline, bulk: Bool = false, name: () -> String) throws -> RunRecord {
         for _ in 0..<20 {
-            let (run, created) = try createOrFindRun(conn, pipeline: pipeline, name: name())
+            let (run, created) = try createOrFindRun(conn, pipeline: pipeline, name: name(), bulk: bulk)
             if created { return run }
         }
         throw BatonError(.temporary, "could not find a free run name for pipeline \(pipeline.name); give one with --run")

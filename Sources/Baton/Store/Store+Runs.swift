@@ -33,8 +33,9 @@ extension Store {
     }
 
     /// Creates the run `name` of `pipeline`, or returns the existing one (a resume): never a
-    /// second run of the same name. `created` says which.
-    package static func createOrFindRun(_ conn: Connection, pipeline: Pipeline, name: String) throws -> (run: RunRecord, created: Bool) {
+    /// second run of the same name. `created` says which. `bulk`: a created run is seeded in
+    /// bulk (migration 9): its item table starts alone and without indexes.
+    package static func createOrFindRun(_ conn: Connection, pipeline: Pipeline, name: String, bulk: Bool = false) throws -> (run: RunRecord, created: Bool) {
         let stages: [JSON] = pipeline.stages.map { stage in
             JSON.object([
                 ("name", .string(stage.name)), ("kind", .string(stage.transform.kindName)), ("hash", .string(stage.definitionHash)),
@@ -56,8 +57,16 @@ extension Store {
                 """, [pipeline.name, name, summary.serialized, pipeline.definitionText, pipeline.definitionHash, pipeline.file])
             guard let row = inserted.rows.first else { return nil }
             let run = try decodeRun(row)
-            // The run's own item table, attached in the same transaction.
-            try conn.query("SELECT baton.add_run_partition($1)", [run.id])
+            if bulk {
+                // Its own item table, alone until seeding ends (``Migrations/bulkSeed``).
+                try conn.pipeline([
+                    .init("SELECT baton.add_bulk_run_table($1)", [run.id]),
+                    .init("UPDATE baton.runs SET bulk_max_attempts = $2 WHERE id = $1", [run.id, pipeline.stages[0].retry.maxAttempts]),
+                ])
+            } else {
+                // The run's own item table, attached in the same transaction.
+                try conn.query("SELECT baton.add_run_partition($1)", [run.id])
+            }
             return run
         }
         if let created { return (created, true) }

@@ -121,7 +121,10 @@ extension Store {
             // server ends its transaction after idle_in_transaction_session_timeout).
             let results = try conn.pipeline([
                 .init("SET LOCAL lock_timeout = '10s'"),
-                .init("SELECT seed_position, seed_line, seed_done, seed_state FROM baton.runs WHERE id = $1 FOR NO KEY UPDATE", [target.runID]),
+                .init("""
+                    SELECT seed_position, seed_line, seed_done, seed_state, bulk_max_attempts IS NOT NULL FROM baton.runs
+                    WHERE id = $1 FOR NO KEY UPDATE
+                    """, [target.runID]),
             ])
             guard let current = results[1].rows.first else { throw BatonError(.temporary, "run \(target.runID) no longer exists") }
             let position = try current.decode(Int64.self, 0)
@@ -131,13 +134,20 @@ extension Store {
             guard !done, position == chunk.startPosition, state == chunk.startState else {
                 return .moved(position: position, line: line, state: state, done: done)
             }
+            var bulk = try current.decode(Bool.self, 4)
+            if bulk && staged {
+                // The staging path needs the run's unique index (a pipeline file changed to a
+                // `dedupe` window or a cursor while its run was seeded in bulk): release first.
+                try conn.query("SELECT baton.release_bulk_seed($1)", [target.runID])
+                bulk = false
+            }
             var plan = SeedPlan(chunk: chunk, batchSize: target.batchSize)
             let batchIDs = try ids.take(plan.batchCount, conn)
             plan.assign(batchIDs)
             let inserted = staged
                 ? try seedStaged(conn, target: target, plan: plan, cursors: chunk.cursor != nil)
-                : try seedDirect(conn, target: target, plan: plan)
-            let deduplicated = plan.good.count - inserted + plan.repeated
+                : try seedDirect(conn, target: target, plan: plan, addBatches: !bulk)
+            var deduplicated = plan.good.count - inserted + plan.repeated
             if let cursor = chunk.cursor {
                 try rememberCursorKeys(conn, pipeline: target.pipeline, runID: target.runID)
                 if let highest = cursor.highest {
@@ -158,13 +168,22 @@ extension Store {
                     INSERT INTO baton.counters (run_id, stage, counter, amount) VALUES ($1, $2, 'deduplicated', $3)
                     """, [target.runID, target.firstStage, deduplicated]))
             }
-            try conn.pipeline(statements)
+            if bulk && chunk.isLast {
+                // The last chunk of a bulk seeding: the run's table gets its indexes, its place
+                // under baton.item_rows and its batches, in this transaction.
+                statements.append(.init("SELECT baton.release_bulk_seed($1)", [target.runID]))
+            }
+            let written = try conn.pipeline(statements)
+            if bulk && chunk.isLast, let dropped = try written.last?.rows.first?.decode(Int.self, 0) {
+                deduplicated += dropped
+            }
             return .seeded(inserted: inserted, deduplicated: deduplicated, malformed: plan.bad.count)
         }
     }
 
-    /// COPY into the run's table, then the batches (sizes known: nothing is skipped).
-    private static func seedDirect(_ conn: Connection, target: SeedTarget, plan: SeedPlan) throws -> Int {
+    /// COPY into the run's table, then the batches (sizes known: nothing is skipped), unless
+    /// the run is seeded in bulk (its batches are made from its rows when seeding ends).
+    private static func seedDirect(_ conn: Connection, target: SeedTarget, plan: SeedPlan, addBatches: Bool) throws -> Int {
         try conn.copyIn("COPY baton.item_rows_\(target.runID) (run_id, id, stage, key, payload, batch_id, outcome, error, error_class) FROM STDIN") { writer in
             let run = String(target.runID)
             for row in plan.rows {
@@ -172,8 +191,9 @@ extension Store {
                                       row.error == nil ? nil : "failed", row.error, row.error == nil ? nil : "bad record"])
             }
         }
-        let sizes = plan.batchSizes
-        try insertBatches(conn, target: target, batches: sizes.map { ($0.batch, $0.size, $0.failed) })
+        if addBatches {
+            try insertBatches(conn, target: target, batches: plan.batchSizes.map { ($0.batch, $0.size, $0.failed) })
+        }
         return plan.good.count
     }
 

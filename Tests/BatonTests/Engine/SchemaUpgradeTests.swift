@@ -18,7 +18,7 @@ struct SchemaUpgradeTests {
                 VALUES (99, 1, 's', 'B', '{}', 1), (99, 2, 's', 'a', '{}', 1);
                 """)
             #expect(try Self.keyCollation(conn, "item_rows_99") == "default")
-            #expect(try Store.migrate(conn) == [8])
+            #expect(try Store.migrate(conn, through: 8) == [8])
             #expect(try Self.keyCollation(conn, "item_rows") == "C")
             #expect(try Self.keyCollation(conn, "item_rows_99") == "C")
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.item_rows WHERE key IN ('a', 'B')") == 2)
@@ -29,6 +29,11 @@ struct SchemaUpgradeTests {
             try conn.execute("SELECT baton.add_run_partition(100)")
             #expect(try Self.keyCollation(conn, "item_rows_100") == "C")
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items") == 0)
+            // Migration 9 (seeding in bulk) leaves the runs already there as they are.
+            try conn.execute("INSERT INTO baton.runs (id, pipeline, name, definition, definition_hash) OVERRIDING SYSTEM VALUE VALUES (99, 'p', 'r', '{}', 'h')")
+            #expect(try Store.migrate(conn) == [9])
+            #expect(try EngineFixture.count(conn, "SELECT baton.release_bulk_seed(99)") == 0, "not seeded in bulk: nothing to release")
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.item_rows WHERE run_id = 99") == 2)
             #expect(try Store.migrate(conn).isEmpty)
         }
     }

@@ -69,4 +69,94 @@ struct SeedOnlyEndToEndTests {
             #expect(try Ops.count(conn, "SELECT count(*) FROM out_many") == Self.items)
         }
     }
+    /// `--seed-only` of a file seeds in bulk (migration 9): records whose key an earlier chunk
+    /// had are dropped when seeding ends, the first one kept, and counted, as row-by-row
+    /// seeding does; the run's table ends with both indexes, under baton.item_rows.
+    @Test func bulkSeedingDropsKeysRepeatedAcrossChunksAndKeepsTheFirst() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            // Lines 7001–7010 repeat ids 11–20 (another chunk: chunks hold 5 000 records).
+            let lines = (1...12_000).map { line in #"{"id": \#(line > 7000 && line <= 7010 ? line - 6990 : line), "v": \#(line)}"# }
+            try ws.write("dup.jsonl", lines.joined(separator: "\n") + "\n")
+            let file = try ws.write("dup.yaml", """
+                pipeline: dup
+                setup: CREATE TABLE IF NOT EXISTS out_dup (id int PRIMARY KEY, v int NOT NULL)
+                source:
+                  jsonl: \(ws.url.path)/dup.jsonl
+                  key: .id
+                stages:
+                  - name: load
+                    sql: insert into out_dup (id, v) values (:id, :v)
+                """)
+            let seeded = try await BatonProcess.start(["run", file, "--run", "d", "--seed-only", "--progress", "none"], database: db)
+                .wait(timeout: .seconds(120))
+            #expect(seeded.status == 0, "\(seeded)")
+            let conn = try db.connect()
+            #expect(try Ops.rows(conn, "SELECT seeded || ' ' || seed_done || ' ' || (bulk_max_attempts IS NULL) FROM baton.runs") == ["11990 true true"])
+            #expect(try Ops.count(conn, "SELECT coalesce(sum(amount), 0) FROM baton.counters WHERE counter = 'deduplicated'") == 10)
+            #expect(try Ops.count(conn, "SELECT sum(size) FROM baton.batches WHERE state = 'pending'") == 11_990)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'pending'") == 11_990)
+            #expect(try Ops.count(conn, """
+                SELECT count(*) FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_inherits h ON h.inhrelid = c.oid
+                WHERE c.relname = 'item_rows_1' AND x.indisunique
+                """) == 2, "both unique indexes, and attached")
+            let worked = try await BatonProcess.start(["work", "--once", "--poll", "0.2", "--progress", "none"], database: db)
+                .wait(timeout: .seconds(180))
+            #expect(worked.status == 0, "\(worked)")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM out_dup") == 11_990)
+            #expect(try Ops.rows(conn, "SELECT string_agg(v::text, ',' ORDER BY id) FROM out_dup WHERE id BETWEEN 11 AND 20") == ["11,12,13,14,15,16,17,18,19,20"])
+        }
+    }
+
+    /// SIGKILL in the middle of a bulk seeding: nothing of the run can be claimed or seen
+    /// (its table stands alone, with no batches); the rerun goes on where the position says,
+    /// and every record is enqueued once. A cancel of such a run makes its items visible, and
+    /// cancelled.
+    @Test func aBulkSeedingKilledHalfwayResumesAndEnqueuesEveryRecordOnce() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let total = 300_000
+            try ws.write("big.jsonl", (1...total).map { #"{"id": \#($0), "pad": "\#(String(repeating: "x", count: 40))"}"# }.joined(separator: "\n") + "\n")
+            let file = try ws.write("big.yaml", """
+                pipeline: big
+                setup: CREATE TABLE IF NOT EXISTS out_big (id int PRIMARY KEY)
+                source:
+                  jsonl: \(ws.url.path)/big.jsonl
+                  key: .id
+                stages:
+                  - name: load
+                    sql: insert into out_big (id) values (:id)
+                """)
+            let conn = try db.connect()
+            for name in ["k", "c"] {
+                let process = try BatonProcess.start(["run", file, "--run", name, "--seed-only", "--progress", "none"], database: db)
+                let deadline = ContinuousClock.now + .seconds(60)
+                // (The first process creates the schema: until then the query fails.)
+                while ContinuousClock.now < deadline,
+                      (try? Ops.count(conn, "SELECT count(*) FROM baton.runs WHERE name = '\(name)' AND seeded > 0")) ?? 0 == 0 {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                process.signal(SIGKILL)
+                _ = try await process.wait(timeout: .seconds(30))
+                let seeded = try Ops.count(conn, "SELECT seeded FROM baton.runs WHERE name = '\(name)' AND NOT seed_done AND bulk_max_attempts IS NOT NULL")
+                #expect(seeded > 0 && seeded < total, "killed halfway: \(seeded) seeded")
+                #expect(try Ops.count(conn, "SELECT count(*) FROM baton.items i JOIN baton.runs r ON r.id = i.run_id WHERE r.name = '\(name)'") == 0)
+                #expect(try Ops.count(conn, "SELECT count(*) FROM baton.batches b JOIN baton.runs r ON r.id = b.run_id WHERE r.name = '\(name)'") == 0)
+            }
+            let resumed = try await BatonProcess.start(["run", file, "--run", "k", "--seed-only", "--progress", "none"], database: db)
+                .wait(timeout: .seconds(120))
+            #expect(resumed.status == 0, "\(resumed)")
+            #expect(try Ops.rows(conn, "SELECT seeded || ' ' || seed_done FROM baton.runs WHERE name = 'k'") == ["\(total) true"])
+            let worked = try await BatonProcess.start(["resume", "k", "--progress", "none"], database: db).wait(timeout: .seconds(180))
+            #expect(worked.status == 0, "\(worked)")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM out_big") == total)
+
+            let seededC = try Ops.count(conn, "SELECT seeded FROM baton.runs WHERE name = 'c'")
+            let cancelled = try await BatonProcess.start(["cancel", "c"], database: db).wait(timeout: .seconds(60))
+            #expect(cancelled.status == 0, "\(cancelled)")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.items i JOIN baton.runs r ON r.id = i.run_id WHERE r.name = 'c' AND i.state = 'cancelled'") == seededC)
+        }
+    }
 }
