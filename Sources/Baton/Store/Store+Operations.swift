@@ -179,7 +179,7 @@ extension Store {
                 """, [runID]).affectedRows
             guard updated == 1 else { return nil }
             // A run cancelled while seeded in bulk: its items become visible, and cancelled.
-            try conn.query("SELECT baton.release_bulk_seed($1)", [runID])
+            try conn.query("SELECT baton.release_bulk_seed($1)", [runID], timeout: Store.bulkReleaseTimeout)
             return try cancelBatches(conn, runID: runID)
         }
     }

@@ -138,7 +138,7 @@ extension Store {
             if bulk && staged {
                 // The staging path needs the run's unique index (a pipeline file changed to a
                 // `dedupe` window or a cursor while its run was seeded in bulk): release first.
-                try conn.query("SELECT baton.release_bulk_seed($1)", [target.runID])
+                try conn.query("SELECT baton.release_bulk_seed($1)", [target.runID], timeout: Store.bulkReleaseTimeout)
                 bulk = false
             }
             var plan = SeedPlan(chunk: chunk, batchSize: target.batchSize)
@@ -173,13 +173,18 @@ extension Store {
                 // under baton.item_rows and its batches, in this transaction.
                 statements.append(.init("SELECT baton.release_bulk_seed($1)", [target.runID]))
             }
-            let written = try conn.pipeline(statements)
+            // Building the indexes takes seconds per million items: more than one answer's usual bound.
+            let written = try conn.pipeline(statements, timeout: bulk && chunk.isLast ? Store.bulkReleaseTimeout : nil)
             if bulk && chunk.isLast, let dropped = try written.last?.rows.first?.decode(Int.self, 0) {
                 deduplicated += dropped
             }
             return .seeded(inserted: inserted, deduplicated: deduplicated, malformed: plan.bad.count)
         }
     }
+
+    /// How long the transaction releasing a bulk seeding (index builds over every item of the
+    /// run) may take to answer: about a minute per 10 000 000 items on the bench's machine.
+    static let bulkReleaseTimeout: Duration = .seconds(900)
 
     /// COPY into the run's table, then the batches (sizes known: nothing is skipped), unless
     /// the run is seeded in bulk (its batches are made from its rows when seeding ends).
