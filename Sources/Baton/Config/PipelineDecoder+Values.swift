@@ -256,9 +256,9 @@ extension PipelineDecoder {
         }
         // With variables, a failure is explained by the program alone (jq's message then
         // quotes what was written, not the binding around it).
-        if !variables.isEmpty, (try? JQProgram(Template.binding(variables, in: program))) != nil { return true }
+        if !variables.isEmpty, (try? JQProgramPool.check(Template.binding(variables, in: program))) != nil { return true }
         do {
-            _ = try JQProgram(program)
+            try JQProgramPool.check(program)
             return true
         } catch let error as JQError {
             guard !holdsEnvironmentValue else {

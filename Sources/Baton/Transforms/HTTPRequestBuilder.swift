@@ -38,13 +38,39 @@ struct HTTPRequestBuilder: Sendable {
     var sendsBody: Bool { !["GET", "HEAD"].contains(config.method) }
 
 
-    /// The first path segment of `url` that is `.` or `..`, if any.
+    /// The first path segment of `url` that is `.` or `..`, if any (the path runs from the
+    /// first `/` after `scheme://` to a `?` or `#`). A byte scan: it runs for every request,
+    /// and the Character-by-Character version was 5 % of an http stage's CPU.
     static func dotSegment(inPathOf url: String) -> String? {
-        guard let scheme = url.range(of: "://") else { return nil }
-        let rest = url[scheme.upperBound...]
-        guard let slash = rest.firstIndex(of: "/") else { return nil }
-        let path = rest[slash...].prefix { $0 != "?" && $0 != "#" }
-        return path.split(separator: "/", omittingEmptySubsequences: false).first { $0 == "." || $0 == ".." }.map(String.init)
+        var url = url
+        return url.withUTF8 { bytes -> String? in
+            let (slash, dot, query, fragment) = (UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "?"), UInt8(ascii: "#"))
+            var index = 0
+            while index + 2 < bytes.count, !(bytes[index] == UInt8(ascii: ":") && bytes[index + 1] == slash && bytes[index + 2] == slash) {
+                index += 1
+            }
+            guard index + 2 < bytes.count else { return nil }
+            index += 3
+            // The authority: no path if a query or a fragment comes first.
+            while index < bytes.count, bytes[index] != slash {
+                if bytes[index] == query || bytes[index] == fragment { return nil }
+                index += 1
+            }
+            var segment = index + 1
+            index += 1
+            while index <= bytes.count {
+                let byte = index < bytes.count ? bytes[index] : slash
+                if byte == slash || byte == query || byte == fragment {
+                    let length = index - segment
+                    if length == 1 && bytes[segment] == dot { return "." }
+                    if length == 2 && bytes[segment] == dot && bytes[segment + 1] == dot { return ".." }
+                    if byte != slash || index == bytes.count { return nil }
+                    segment = index + 1
+                }
+                index += 1
+            }
+            return nil
+        }
     }
 
     /// The request for one input (JSON text). `extraQuery` is appended (encoded); `target`
@@ -68,12 +94,12 @@ struct HTTPRequestBuilder: Sendable {
                     // A query value is data as a whole: its literal text is encoded too.
                     Template.percentEncode(name) + "=" + Template.percentEncode(try value.render(input, encoding: .none))
                 }
-                address += (address.contains("?") ? "&" : "?") + pairs.joined(separator: "&")
+                address += (address.utf8.contains(UInt8(ascii: "?")) ? "&" : "?") + pairs.joined(separator: "&")
             }
         }
         if !extraQuery.isEmpty {
             let pairs = extraQuery.map { Template.percentEncode($0.0) + "=" + Template.percentEncode($0.1) }
-            address += (address.contains("?") ? "&" : "?") + pairs.joined(separator: "&")
+            address += (address.utf8.contains(UInt8(ascii: "?")) ? "&" : "?") + pairs.joined(separator: "&")
         }
         var request = HTTPRequest(method: config.method, url: address)
         request.headers = try headers.map { ($0.name, try $0.value.render(input, encoding: .none)) }
