@@ -36,4 +36,13 @@ public struct HTTPResponse: Sendable {
         let name = name.lowercased()
         return headers.last { $0.0 == name }?.1
     }
+
+    /// Every value of the headers called `name` (case-insensitive), in the order received,
+    /// joined with ", " as RFC 9110 (5.3) combines a repeated field; `nil` if there is none.
+    /// (`Link`, `Via`, `Set-Cookie`: the last one alone dropped the others.)
+    public func combinedHeader(_ name: String) -> String? {
+        let name = name.lowercased()
+        let values = headers.filter { $0.0 == name }.map(\.1)
+        return values.isEmpty ? nil : values.joined(separator: ", ")
+    }
 }

@@ -197,7 +197,7 @@ package struct HTTPTransform: BatchTransform {
             result = try result.setting(field, to: .number(Double(response.status)), what: "status_field: \(field)", item: item)
         }
         if !config.keepHeaders.isEmpty {
-            let kept = JSON.object(config.keepHeaders.map { name in (name, response.header(name).map(JSON.string) ?? .null) })
+            let kept = JSON.object(config.keepHeaders.map { name in (name, response.combinedHeader(name).map(JSON.string) ?? .null) })
             result = try result.setting("headers", to: kept, what: "keep_headers", item: item)
         }
         return result.serialized
@@ -228,7 +228,7 @@ package struct HTTPTransform: BatchTransform {
             result = set
         }
         if !config.keepHeaders.isEmpty {
-            let kept = JSON.object(config.keepHeaders.map { name in (name, response.header(name).map(JSON.string) ?? .null) })
+            let kept = JSON.object(config.keepHeaders.map { name in (name, response.combinedHeader(name).map(JSON.string) ?? .null) })
             guard let set = JSONScan.settingMember("headers", to: kept.serialized, in: result) else { return nil }
             result = set
         }
