@@ -137,6 +137,14 @@ struct WorkCommand: AsyncParsableCommand {
         // With --once, a run skipped or halted is work left undone: its error's exit code
         // (78 for a definition that does not prepare, 69 for a halted stage…), as `baton run`.
         if once, let undone = slots.firstUndone { throw undone }
+        // A stop (SIGINT, SIGTERM) leaves the runs still running undone: 130 or 75, as `baton
+        // run` and `baton resume` give, not 0. (A stop whose runs all ended meanwhile is 0.)
+        if once, controller.isStopping {
+            let left = try? await global.withConnection { conn in try Store.isCurrent(conn) ? Store.activeRuns(conn).count : 0 }
+            if left ?? 1 > 0 {
+                throw ExitCode((controller.stopReason == .terminate ? BatonExit.temporary : BatonExit.interrupted).rawValue)
+            }
+        }
     }
 
     /// How long a run a stage halted is left alone before this process works it again.

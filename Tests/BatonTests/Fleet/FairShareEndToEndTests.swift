@@ -28,6 +28,26 @@ struct FairShareEndToEndTests {
         try SharedWorkEndToEndTests.pipeline(ws, name: name, items: items, stage: "load", nap: 0.001, batchSize: 50, backlog: 500)
     }
 
+    /// `baton work --once` stopped by SIGINT or SIGTERM while a run still had work exited 0,
+    /// and "exit 0 means the work was done". It exits 130 or 75 now, the run left running.
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(75))])
+    func workOnceStoppedBeforeTheEndDoesNotExitZero(signal: Int32, expected: Int32) async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let file = try Self.longPipeline(ws, name: "stopped", items: 20_000)
+            try await Self.leaveRunning(file, run: "stopped", table: "out_stopped", database: db)
+            let worker = try BatonProcess.start(["work", "--once", "--workers", "2", "--poll", "0.2", "--progress", "none"], database: db)
+            let conn = try db.connect()
+            let before = try Ops.count(conn, "SELECT count(*) FROM out_stopped")
+            let sent = await Ops.signal(worker, signal, database: db, when: "SELECT count(*) FROM out_stopped", reaches: before + 50)
+            let output = try await worker.wait(timeout: .seconds(120))
+            #expect(sent && output.status == expected, "\(output)")
+            #expect(try Ops.runState(conn, "stopped") == "running")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM out_stopped") < 20_000)
+        }
+    }
+
     @Test func threeRunsTakeTurnsInOneSlotAndAllEndExact() async throws {
         try await TestDatabase.with { db in
             let ws = try Workspace()
