@@ -49,6 +49,10 @@ public struct RunRecord: Sendable, Hashable {
     /// Seconds from the first seeded chunk to the last, once seeding is done.
     public var seedSeconds: Double?
 
+    /// Seeded in bulk and not released yet (``Migrations/bulkSeed``): its items exist but
+    /// cannot be seen or claimed until seeding ends.
+    public var isSeedingInBulk = false
+
     /// Whether any chunk of the source has been seeded (the position moved on).
     package var hasSeedProgress: Bool { seedPosition != 0 || seedLine != 0 || seedState != nil }
 

@@ -6,7 +6,7 @@ extension Store {
     static let runColumns = """
         id, pipeline, name, state, seed_done, seed_position, seed_line, seeded, definition_text, definition_hash, file,
         created_at, finished_at, seed_state, extract(epoch FROM seed_finished_at - seed_started_at)::float8,
-        source_identity::text, source_total, working_directory
+        source_identity::text, source_total, working_directory, bulk_max_attempts IS NOT NULL
         """
 
     static func decodeRun(_ row: Row) throws -> RunRecord {
@@ -28,7 +28,8 @@ extension Store {
             source: SourceIdentity(json: try row.decode(String?.self, 15)),
             sourceTotal: try row.decode(Int64?.self, 16),
             workingDirectory: try row.decode(String?.self, 17),
-            seedSeconds: try row.decode(Double?.self, 14)
+            seedSeconds: try row.decode(Double?.self, 14),
+            isSeedingInBulk: try row.decode(Bool.self, 18)
         )
     }
 

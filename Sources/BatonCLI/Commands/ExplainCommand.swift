@@ -35,6 +35,9 @@ struct ExplainCommand: AsyncParsableCommand {
             if let now = try await global.withConnection({ try Store.rereadKey($0, runID: record.id, badRecordKey: key) }) {
                 throw BatonError(.usage, "run \(record.name) has no item with key \(key) any more: the bad record was read again by a replay and is now item \(now) (baton explain \(record.name) \(now))")
             }
+            if record.isSeedingInBulk {
+                throw BatonError(.usage, "run \(record.name) is being seeded in bulk (`--seed-only`): its items can be seen once seeding ends; try again then")
+            }
             throw BatonError(.usage, "run \(record.name) has no item with key \(key)"
                 + " (items of fused stages are counted, not stored: explain the item they came from, e.g. the key before the last /)")
         }
