@@ -31,6 +31,12 @@ enum BatonExit: Int32, CaseIterable, Sendable {
         }
     }
 
+    /// The code of a process stopped by a signal before its work was done: 130 for SIGINT,
+    /// 75 for SIGTERM (`baton run`, `baton resume`, `baton work --once`).
+    init(stoppedBy reason: RunController.StopReason) {
+        self = reason == .interrupt ? .interrupted : .temporary
+    }
+
     /// The code for an engine error category.
     init(_ category: BatonError.Category) {
         switch category {

@@ -55,8 +55,8 @@ struct RunSession {
         let exit: BatonExit
         switch (report.stopReason, report.run.state) {
         case (.none, .running) where leftSeeded: exit = .success
-        case (.interrupt, _): exit = .interrupted
-        case (.terminate, _), (.none, .running): exit = .temporary
+        case (.interrupt, _), (.terminate, _): exit = BatonExit(stoppedBy: report.stopReason)
+        case (.none, .running): exit = .temporary
         case (.cancelled, _), (.none, .failed), (.none, .cancelled): exit = .failedItems
         case (.none, .succeeded): exit = .success
         }

@@ -30,12 +30,7 @@ package final class JQProgramPool: @unchecked Sendable {
         self.source = source
         self.timeout = timeout
         simplePath = JSONScan.simplePath(ofProgram: source)
-        if simplePath != nil && Self.compiled.withLock({ $0.contains(source) }) {
-            idle = []
-        } else {
-            idle = [try JQProgram(source)]
-            Self.compiled.withLock { _ = $0.insert(source) }
-        }
+        idle = simplePath != nil && Self.hasCompiled(source) ? [] : [try Self.compile(source)]
     }
 
     /// Programs compiled in this process. A compile loads jq's builtins (about 20 ms here),
@@ -43,11 +38,18 @@ package final class JQProgramPool: @unchecked Sendable {
     /// process started: 0.28 s of CPU before the first item.
     private static let compiled = Mutex<Set<String>>([])
 
+    private static func hasCompiled(_ source: String) -> Bool { compiled.withLock { $0.contains(source) } }
+
+    /// Compiles `source` and remembers that it compiles.
+    private static func compile(_ source: String) throws -> JQProgram {
+        let program = try JQProgram(source)
+        compiled.withLock { _ = $0.insert(source) }
+        return program
+    }
+
     /// Compiles `source` unless it compiled before in this process; throws jq's error.
     package static func check(_ source: String) throws {
-        if compiled.withLock({ $0.contains(source) }) { return }
-        _ = try JQProgram(source)
-        compiled.withLock { _ = $0.insert(source) }
+        if !hasCompiled(source) { _ = try compile(source) }
     }
 
     /// Runs `body` with a program no one else is using.

@@ -142,7 +142,7 @@ struct WorkCommand: AsyncParsableCommand {
         if once, controller.isStopping {
             let left = try? await global.withConnection { conn in try Store.isCurrent(conn) ? Store.activeRuns(conn).count : 0 }
             if left ?? 1 > 0 {
-                throw ExitCode((controller.stopReason == .terminate ? BatonExit.temporary : BatonExit.interrupted).rawValue)
+                throw ExitCode(BatonExit(stoppedBy: controller.stopReason).rawValue)
             }
         }
     }
