@@ -30,6 +30,10 @@ public struct BatonError: Error, Sendable, CustomStringConvertible {
     /// used up). The run stays running and can be worked again once the service is back.
     public var isStageHalt = false
 
+    /// A source record that cannot be enqueued (`on_error: fail`): malformed, or its key fails.
+    /// Seeding in bulk removes its run for it (``Store/discardBulkRun(_:runID:)``).
+    package var isBadRecord = false
+
     /// An error of `category`.
     public init(_ category: Category, _ message: String) {
         self.category = category
@@ -40,6 +44,13 @@ public struct BatonError: Error, Sendable, CustomStringConvertible {
     public static func stageHalt(_ message: String) -> BatonError {
         var error = BatonError(.unavailable, message)
         error.isStageHalt = true
+        return error
+    }
+
+    /// A source record that cannot be enqueued, at `location` (`FILE:LINE`): exit 65.
+    package static func badRecord(at location: String, _ problem: String) -> BatonError {
+        var error = BatonError(.data, "\(location): \(problem)")
+        error.isBadRecord = true
         return error
     }
 

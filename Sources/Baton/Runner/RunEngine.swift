@@ -40,16 +40,19 @@ package enum RunEngine {
                     """)
             }
             try await withDatabase(options) { try await setup.withConnection { try StatementCheck.check(pipeline, $0) } }
-            // A malformed source fails before the run exists: nothing is left behind.
+            // A malformed source fails before the run exists: nothing is left behind. A run seeded
+            // in bulk is not visible until its last chunk, and checks each record as it loads it:
+            // a bad one removes the run (``Store/discardBulkRun(_:runID:)``), one read of the file
+            // instead of two.
             let validate = options.seed && existing.map { !$0.seedDone && !$0.hasSeedProgress } ?? true
+            let bulk = pipeline.seedsInBulk(seedOnly: options.seedOnly)
             var total: Int64?
-            if validate && pipeline.source.onError == .fail {
+            if validate && pipeline.source.onError == .fail && !(bulk && existing.map(\.isSeedingInBulk) ?? true) {
                 total = try await checkSource(pipeline, database: database, options: options, controller: controller)
             }
             let directory = FileManager.default.currentDirectoryPath
             let run = try await withDatabase(options) {
                 try await setup.withConnection { conn -> RunRecord in
-                    let bulk = pipeline.seedsInBulk(seedOnly: options.seedOnly)
                     let (run, created) = try runName.map { try Store.createOrFindRun(conn, pipeline: pipeline, name: $0, bulk: bulk) }
                         ?? (try Store.createNewRun(conn, pipeline: pipeline, bulk: bulk) { RunNaming.defaultName(pipeline: pipeline.name) }, true)
                     if created {
@@ -145,6 +148,11 @@ package enum RunEngine {
                     if stop == .interrupt || stop == .terminate, !options.seedOnly, try Store.progress(conn, runID: run.id).isComplete {
                         stop = .none
                     }
+                    // With --seed-only the work is the seeding: a stop that came while its last
+                    // chunk committed (a bulk release takes seconds) stopped nothing.
+                    if stop == .interrupt || stop == .terminate, options.seedOnly, try Store.run(conn, id: run.id)?.seedDone == true {
+                        stop = .none
+                    }
                     if stop == .none { try Store.finishRunIfComplete(conn, runID: run.id) }
                     // Items produced by in-flight work after a cancel are cancelled too.
                     try Store.cancelPending(conn, runID: run.id)
@@ -190,7 +198,9 @@ package enum RunEngine {
     ) async throws -> RunContext {
         let context = try RunContext(pipeline: pipeline, run: run, database: database, options: options, controller: controller)
         // A reader's long waits give up on a stop, not on a yield: the chunk it reads commits.
-        let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: context.database, chunkSize: options.seedChunkSize,
+        // In bulk, nothing waits for a chunk's items: larger chunks, fewer commits (each flushes the WAL).
+        let chunkSize = run.isSeedingInBulk ? max(options.seedChunkSize, RunOptions.bulkSeedChunkSize) : options.seedChunkSize
+        let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: context.database, chunkSize: chunkSize,
                                 shouldStop: { context.isComplete || (controller.isStopping && !controller.isYielding) }, logger: context.logger)
         if validateSource && pipeline.source.onError == .fail {
             try await seeder.validateWholeSource()
@@ -324,6 +334,15 @@ package enum RunEngine {
             }
         } catch is CancellationError {
             return
+        } catch let error as BatonError where error.isBadRecord {
+            // Seeding in bulk checks each record as it loads it (no check before the run exists):
+            // nothing of the run was visible yet, and it goes, as if the check had found the record.
+            var reported = error
+            if (try? await seeder.discardBulkRun()) == true {
+                reported.message += "; nothing was enqueued: run \(context.run.name), seeded in bulk, was removed"
+            }
+            context.fail(reported)
+            throw reported
         } catch {
             context.fail(error)
             throw error

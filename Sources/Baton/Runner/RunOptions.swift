@@ -17,6 +17,9 @@ public struct RunOptions: Sendable {
     public var seedOnly = false
     /// Records per seeding transaction.
     public var seedChunkSize: Int
+    /// Records per seeding transaction at least, for a run seeded in bulk (at most 8 MiB of
+    /// records either way).
+    static let bulkSeedChunkSize = 50_000
     /// How often expired leases are looked for.
     public var rescueInterval: Duration
     /// How often live progress is reported (nil: never).

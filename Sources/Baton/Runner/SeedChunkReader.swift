@@ -67,7 +67,7 @@ actor SeedChunkReader {
             // first two were checked here, and a NUL at line 12 001 was met after 10 000 records
             // were enqueued and 1 400 of them loaded.
             if let error = record.error {
-                throw BatonError(.data, "\(record.file ?? sourceName):\(record.line): \(error)")
+                throw BatonError.badRecord(at: "\(record.file ?? sourceName):\(record.line)", error)
             }
             _ = try prepare(record)
         }
@@ -138,7 +138,7 @@ actor SeedChunkReader {
             } catch {
                 let message = (error as? StageError)?.message ?? String(describing: error)
                 if pipeline.source.onError == .fail {
-                    throw BatonError(.data, "\(record.file ?? sourceName):\(record.line): \(message)")
+                    throw BatonError.badRecord(at: "\(record.file ?? sourceName):\(record.line)", message)
                 }
                 return SeedChunk.Record(key: record.file.map { "\($0):line:\(record.line)" }, payload: nil, line: record.line,
                                         error: message, raw: String(text.prefix(1000)))
@@ -159,7 +159,7 @@ actor SeedChunkReader {
         }
         if let message = error {
             if pipeline.source.onError == .fail {
-                throw BatonError(.data, "\(record.file ?? sourceName):\(record.line): \(message)")
+                throw BatonError.badRecord(at: "\(record.file ?? sourceName):\(record.line)", message)
             }
             error = message
             // Records of a file set fail under a key naming their file (`line:N` would collide).

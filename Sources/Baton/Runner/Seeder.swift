@@ -134,6 +134,14 @@ actor Seeder {
         expected = nil
     }
 
+    /// Removes the run if it is still seeded in bulk (``Store/discardBulkRun(_:runID:)``), on a
+    /// connection of its own: the seeder's may be the one that failed.
+    func discardBulkRun() throws -> Bool {
+        connection = nil
+        let conn = try Connection(database)
+        return try Store.discardBulkRun(conn, runID: runID)
+    }
+
     /// The run's seed position as stored.
     func storedPosition() throws -> (position: SourcePosition, done: Bool) {
         let conn = try self.connection ?? Connection(database)

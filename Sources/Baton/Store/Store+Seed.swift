@@ -168,14 +168,24 @@ extension Store {
                     INSERT INTO baton.counters (run_id, stage, counter, amount) VALUES ($1, $2, 'deduplicated', $3)
                     """, [target.runID, target.firstStage, deduplicated]))
             }
+            var release: Int?
             if bulk && chunk.isLast {
+                release = statements.count
                 // The last chunk of a bulk seeding: the run's table gets its indexes, its place
                 // under baton.item_rows and its batches, in this transaction.
                 statements.append(.init("SELECT baton.release_bulk_seed($1)", [target.runID]))
+                // No check counted the source before the run: its records are the items and the
+                // duplicates dropped.
+                statements.append(.init("""
+                    UPDATE baton.runs SET source_total = coalesce(source_total,
+                        (SELECT coalesce(sum(size), 0) FROM baton.batches WHERE run_id = $1)
+                        + (SELECT coalesce(sum(amount), 0) FROM baton.counters WHERE run_id = $1 AND counter = 'deduplicated'))
+                    WHERE id = $1
+                    """, [target.runID]))
             }
             // Building the indexes takes seconds per million items: more than one answer's usual bound.
             let written = try conn.pipeline(statements, timeout: bulk && chunk.isLast ? Store.bulkReleaseTimeout : nil)
-            if bulk && chunk.isLast, let dropped = try written.last?.rows.first?.decode(Int.self, 0) {
+            if let release, let dropped = try written[release].rows.first?.decode(Int.self, 0) {
                 deduplicated += dropped
             }
             return .seeded(inserted: inserted, deduplicated: deduplicated, malformed: plan.bad.count)
@@ -185,6 +195,22 @@ extension Store {
     /// How long the transaction releasing a bulk seeding (index builds over every item of the
     /// run) may take to answer: about a minute per 10 000 000 items on the bench's machine.
     static let bulkReleaseTimeout: Duration = .seconds(900)
+
+    /// Removes a run still seeded in bulk, with its item table: a record of its source cannot
+    /// be enqueued (``BatonError/isBadRecord``), and until its release nothing of it was
+    /// visible or claimable, so nothing is left behind, as when the record is found by the
+    /// check before a run exists. Returns false, and removes nothing, for a run not (or no
+    /// longer) in bulk.
+    package static func discardBulkRun(_ conn: Connection, runID: Int64) throws -> Bool {
+        try conn.transaction { conn in
+            let bulk = try conn.query("SELECT bulk_max_attempts IS NOT NULL FROM baton.runs WHERE id = $1 FOR UPDATE", [runID])
+                .rows.first?.decode(Bool.self, 0) ?? false
+            guard bulk else { return false }
+            try conn.query("DELETE FROM baton.runs WHERE id = $1", [runID])
+            try conn.execute("DROP TABLE IF EXISTS baton.item_rows_\(runID)")
+            return true
+        }
+    }
 
     /// COPY into the run's table, then the batches (sizes known: nothing is skipped), unless
     /// the run is seeded in bulk (its batches are made from its rows when seeding ends).

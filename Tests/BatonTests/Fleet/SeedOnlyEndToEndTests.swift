@@ -5,13 +5,13 @@ import Testing
 
 /// `baton run --seed-only`: one machine enqueues the source, `baton work` processes work it.
 /// The seeder reads the next chunk while the database loads the one before; these runs span
-/// several chunks (5 000 records each), so a chunk read ahead is used, or dropped when
-/// another process seeded it.
+/// several chunks (50 000 records each in bulk), so a chunk read ahead is used, or dropped
+/// when another process seeded it.
 @Suite("baton run --seed-only (end to end)", .serialized)
 struct SeedOnlyEndToEndTests {
     static let items = 12_345
 
-    static func pipeline(_ ws: Workspace) throws -> String {
+    static func pipeline(_ ws: Workspace, items: Int = items) throws -> String {
         try ws.write("fixtures/many.jsonl", (1...items).map { #"{"id": \#($0), "note": "tab\there \\ back"}"# }.joined(separator: "\n") + "\n")
         return try ws.write("many.yaml", """
             pipeline: many
@@ -52,7 +52,8 @@ struct SeedOnlyEndToEndTests {
         try await TestDatabase.with { db in
             let ws = try Workspace()
             defer { ws.remove() }
-            let file = try Self.pipeline(ws)
+            let items = 123_456  // three chunks
+            let file = try Self.pipeline(ws, items: items)
             let processes = try (0..<2).map { _ in
                 try BatonProcess.start(["run", file, "--run", "shared", "--seed-only", "--json", "--progress", "none"], database: db)
             }
@@ -61,12 +62,12 @@ struct SeedOnlyEndToEndTests {
                 #expect(output.status == 0, "\(output)")
             }
             let conn = try db.connect()
-            #expect(try Ops.rows(conn, "SELECT seeded || ' ' || seed_done FROM baton.runs WHERE name = 'shared'") == ["12345 true"])
-            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.item_rows") == Self.items)
-            #expect(try Ops.count(conn, "SELECT coalesce(sum(size), 0) FROM baton.batches WHERE state = 'pending'") == Self.items)
+            #expect(try Ops.rows(conn, "SELECT seeded || ' ' || seed_done FROM baton.runs WHERE name = 'shared'") == ["\(items) true"])
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.item_rows") == items)
+            #expect(try Ops.count(conn, "SELECT coalesce(sum(size), 0) FROM baton.batches WHERE state = 'pending'") == items)
             let resumed = try await BatonProcess.start(["resume", "shared", "--progress", "none"], database: db).wait(timeout: .seconds(180))
             #expect(resumed.status == 0, "\(resumed)")
-            #expect(try Ops.count(conn, "SELECT count(*) FROM out_many") == Self.items)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM out_many") == items)
         }
     }
     /// `--seed-only` of a file seeds in bulk (migration 9): records whose key an earlier chunk
@@ -76,8 +77,8 @@ struct SeedOnlyEndToEndTests {
         try await TestDatabase.with { db in
             let ws = try Workspace()
             defer { ws.remove() }
-            // Lines 7001–7010 repeat ids 11–20 (another chunk: chunks hold 5 000 records).
-            let lines = (1...12_000).map { line in #"{"id": \#(line > 7000 && line <= 7010 ? line - 6990 : line), "v": \#(line)}"# }
+            // Lines 70 001–70 010 repeat ids 11–20 (another chunk: in bulk, chunks hold 50 000 records).
+            let lines = (1...120_000).map { line in #"{"id": \#(line > 70_000 && line <= 70_010 ? line - 69_990 : line), "v": \#(line)}"# }
             try ws.write("dup.jsonl", lines.joined(separator: "\n") + "\n")
             let file = try ws.write("dup.yaml", """
                 pipeline: dup
@@ -93,10 +94,11 @@ struct SeedOnlyEndToEndTests {
                 .wait(timeout: .seconds(120))
             #expect(seeded.status == 0, "\(seeded)")
             let conn = try db.connect()
-            #expect(try Ops.rows(conn, "SELECT seeded || ' ' || seed_done || ' ' || (bulk_max_attempts IS NULL) FROM baton.runs") == ["11990 true true"])
+            #expect(try Ops.rows(conn, "SELECT seeded || ' ' || seed_done || ' ' || (bulk_max_attempts IS NULL) FROM baton.runs") == ["119990 true true"])
             #expect(try Ops.count(conn, "SELECT coalesce(sum(amount), 0) FROM baton.counters WHERE counter = 'deduplicated'") == 10)
-            #expect(try Ops.count(conn, "SELECT sum(size) FROM baton.batches WHERE state = 'pending'") == 11_990)
-            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'pending'") == 11_990)
+            #expect(try Ops.rows(conn, "SELECT source_total FROM baton.runs") == ["120000"], "counted as it was loaded")
+            #expect(try Ops.count(conn, "SELECT sum(size) FROM baton.batches WHERE state = 'pending'") == 119_990)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.items WHERE state = 'pending'") == 119_990)
             #expect(try Ops.count(conn, """
                 SELECT count(*) FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_inherits h ON h.inhrelid = c.oid
                 WHERE c.relname = 'item_rows_1' AND x.indisunique
@@ -104,8 +106,79 @@ struct SeedOnlyEndToEndTests {
             let worked = try await BatonProcess.start(["work", "--once", "--poll", "0.2", "--progress", "none"], database: db)
                 .wait(timeout: .seconds(180))
             #expect(worked.status == 0, "\(worked)")
-            #expect(try Ops.count(conn, "SELECT count(*) FROM out_dup") == 11_990)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM out_dup") == 119_990)
             #expect(try Ops.rows(conn, "SELECT string_agg(v::text, ',' ORDER BY id) FROM out_dup WHERE id BETWEEN 11 AND 20") == ["11,12,13,14,15,16,17,18,19,20"])
+        }
+    }
+
+    /// Seeding in bulk has no check of the whole file before the run exists: a record it
+    /// cannot enqueue, two chunks (of 50 000) in, fails the seeding (exit 65, naming file and line) and
+    /// removes the run, its table and what the chunks before had loaded. Nothing is left behind.
+    @Test func aBadRecordMetWhileSeedingInBulkRemovesTheRun() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let lines = (1...120_000).map { $0 == 110_000 ? #"{"id": 110000, "broken""# : #"{"id": \#($0)}"# }
+            try ws.write("bad.jsonl", lines.joined(separator: "\n") + "\n")
+            let file = try ws.write("bad.yaml", """
+                pipeline: bad
+                source:
+                  jsonl: \(ws.url.path)/bad.jsonl
+                  key: .id
+                stages:
+                  - name: shape
+                    jq: .
+                """)
+            let seeded = try await BatonProcess.start(["run", file, "--run", "b", "--seed-only", "--progress", "none"], database: db)
+                .wait(timeout: .seconds(120))
+            #expect(seeded.status == 65, "\(seeded)")
+            #expect(seeded.stderr.contains("bad.jsonl:110000: "), "\(seeded)")
+            #expect(seeded.stderr.contains("nothing was enqueued: run b, seeded in bulk, was removed"), "\(seeded)")
+            let conn = try db.connect()
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.runs") == 0)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM pg_class WHERE relname ~ '^item_rows_[0-9]+$'") == 0, "its table is dropped")
+            // The same name is free again, and the fixed file seeds.
+            try ws.write("bad.jsonl", (1...120_000).map { #"{"id": \#($0)}"# }.joined(separator: "\n") + "\n")
+            let again = try await BatonProcess.start(["run", file, "--run", "b", "--seed-only", "--progress", "none"], database: db)
+                .wait(timeout: .seconds(120))
+            #expect(again.status == 0, "\(again)")
+            #expect(try Ops.rows(conn, "SELECT seeded || ' ' || seed_done FROM baton.runs WHERE name = 'b'") == ["120000 true"])
+        }
+    }
+
+    /// SIGINT while the last chunk's transaction builds the indexes (seconds for a large run):
+    /// the release commits, so the seeding the process was asked for is done: exit 0, as
+    /// without the signal (it exited 130, though every record was enqueued).
+    @Test func aSignalDuringTheBulkReleaseStillExitsZero() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let total = 300_000
+            try ws.write("rel.jsonl", (1...total).map { #"{"id": \#($0), "pad": "\#(String(repeating: "y", count: 40))"}"# }.joined(separator: "\n") + "\n")
+            let file = try ws.write("rel.yaml", """
+                pipeline: rel
+                source:
+                  jsonl: \(ws.url.path)/rel.jsonl
+                  key: .id
+                stages:
+                  - name: shape
+                    jq: .
+                """)
+            let conn = try db.connect()
+            let process = try BatonProcess.start(["run", file, "--run", "r", "--seed-only", "--progress", "none"], database: db)
+            let deadline = ContinuousClock.now + .seconds(90)
+            var releasing = false
+            while ContinuousClock.now < deadline && !releasing {
+                releasing = (try? Ops.count(conn, """
+                    SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%release_bulk_seed%' AND pid <> pg_backend_pid()
+                    """)) ?? 0 > 0
+                if !releasing { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            #expect(releasing, "the release was seen running")
+            process.signal(SIGINT)
+            let output = try await process.wait(timeout: .seconds(120))
+            #expect(output.status == 0, "\(output)")
+            #expect(try Ops.rows(conn, "SELECT seeded || ' ' || seed_done || ' ' || (bulk_max_attempts IS NULL) FROM baton.runs") == ["\(total) true true"])
         }
     }
 
