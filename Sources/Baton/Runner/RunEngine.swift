@@ -144,13 +144,10 @@ package enum RunEngine {
                 try await setup.withConnection { conn -> (RunRecord, [StageSummary], RunProgress?, RunController.StopReason) in
                     var stop = asked
                     // Stopped, but the work it let finish was the last: the run is done (exit 0),
-                    // not interrupted with nothing left to resume.
-                    if stop == .interrupt || stop == .terminate, !options.seedOnly, try Store.progress(conn, runID: run.id).isComplete {
-                        stop = .none
-                    }
-                    // With --seed-only the work is the seeding: a stop that came while its last
-                    // chunk committed (a bulk release takes seconds) stopped nothing.
-                    if stop == .interrupt || stop == .terminate, options.seedOnly, try Store.run(conn, id: run.id)?.seedDone == true {
+                    // not interrupted with nothing left to resume. With --seed-only the work is the
+                    // seeding (a stop that came while its last chunk committed stopped nothing).
+                    if stop == .interrupt || stop == .terminate,
+                       try options.seedOnly ? Store.run(conn, id: run.id)?.seedDone == true : Store.progress(conn, runID: run.id).isComplete {
                         stop = .none
                     }
                     if stop == .none { try Store.finishRunIfComplete(conn, runID: run.id) }

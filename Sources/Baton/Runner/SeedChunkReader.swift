@@ -43,6 +43,11 @@ actor SeedChunkReader {
 
     private var sourceName: String { pipeline.source.definition.displayName }
 
+    /// `record` cannot be enqueued (`on_error: fail`), for `problem`: named by file and line.
+    private func badRecord(_ record: SourceRecord, _ problem: String) -> BatonError {
+        BatonError.badRecord(at: "\(record.file ?? sourceName):\(record.line)", problem)
+    }
+
     private func openReader(cursor: String?) throws -> any SourceReader {
         try pipeline.source.definition.makeReader(SourceReaderContext(
             database: database, pipeline: pipeline.name, runID: runID, cursor: cursor, shouldStop: shouldStop, logger: logger
@@ -67,7 +72,7 @@ actor SeedChunkReader {
             // first two were checked here, and a NUL at line 12 001 was met after 10 000 records
             // were enqueued and 1 400 of them loaded.
             if let error = record.error {
-                throw BatonError.badRecord(at: "\(record.file ?? sourceName):\(record.line)", error)
+                throw badRecord(record, error)
             }
             _ = try prepare(record)
         }
@@ -138,7 +143,7 @@ actor SeedChunkReader {
             } catch {
                 let message = (error as? StageError)?.message ?? String(describing: error)
                 if pipeline.source.onError == .fail {
-                    throw BatonError.badRecord(at: "\(record.file ?? sourceName):\(record.line)", message)
+                    throw badRecord(record, message)
                 }
                 return SeedChunk.Record(key: record.file.map { "\($0):line:\(record.line)" }, payload: nil, line: record.line,
                                         error: message, raw: String(text.prefix(1000)))
@@ -159,7 +164,7 @@ actor SeedChunkReader {
         }
         if let message = error {
             if pipeline.source.onError == .fail {
-                throw BatonError.badRecord(at: "\(record.file ?? sourceName):\(record.line)", message)
+                throw badRecord(record, message)
             }
             error = message
             // Records of a file set fail under a key naming their file (`line:N` would collide).

@@ -25,6 +25,21 @@ struct SeedOnlyEndToEndTests {
             """)
     }
 
+    /// Pipeline NAME over NAME.jsonl: `total` records `{"id": N, "pad": "xx…"}` (several bulk
+    /// chunks), keyed by id, with `stages` (YAML list items, indented two spaces).
+    static func paddedPipeline(_ ws: Workspace, name: String, total: Int, setup: String? = nil, stages: String) throws -> String {
+        try ws.write("\(name).jsonl", (1...total).map { #"{"id": \#($0), "pad": "\#(String(repeating: "x", count: 40))"}"# }.joined(separator: "\n") + "\n")
+        return try ws.write("\(name).yaml", """
+            pipeline: \(name)
+            \(setup.map { "setup: \($0)" } ?? "")
+            source:
+              jsonl: \(ws.url.path)/\(name).jsonl
+              key: .id
+            stages:
+            \(stages)
+            """)
+    }
+
     @Test func seedsEverythingExitsZeroAndLeavesTheRunToTheWorkers() async throws {
         try await TestDatabase.with { db in
             let ws = try Workspace()
@@ -154,13 +169,7 @@ struct SeedOnlyEndToEndTests {
             let ws = try Workspace()
             defer { ws.remove() }
             let total = 300_000
-            try ws.write("rel.jsonl", (1...total).map { #"{"id": \#($0), "pad": "\#(String(repeating: "y", count: 40))"}"# }.joined(separator: "\n") + "\n")
-            let file = try ws.write("rel.yaml", """
-                pipeline: rel
-                source:
-                  jsonl: \(ws.url.path)/rel.jsonl
-                  key: .id
-                stages:
+            let file = try Self.paddedPipeline(ws, name: "rel", total: total, stages: """
                   - name: shape
                     jq: .
                 """)
@@ -193,14 +202,7 @@ struct SeedOnlyEndToEndTests {
             let ws = try Workspace()
             defer { ws.remove() }
             let total = 300_000
-            try ws.write("big.jsonl", (1...total).map { #"{"id": \#($0), "pad": "\#(String(repeating: "x", count: 40))"}"# }.joined(separator: "\n") + "\n")
-            let file = try ws.write("big.yaml", """
-                pipeline: big
-                setup: CREATE TABLE IF NOT EXISTS out_big (id int PRIMARY KEY)
-                source:
-                  jsonl: \(ws.url.path)/big.jsonl
-                  key: .id
-                stages:
+            let file = try Self.paddedPipeline(ws, name: "big", total: total, setup: "CREATE TABLE IF NOT EXISTS out_big (id int PRIMARY KEY)", stages: """
                   - name: load
                     sql: insert into out_big (id) values (:id)
                 """)
