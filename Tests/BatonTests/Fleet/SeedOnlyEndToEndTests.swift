@@ -177,11 +177,12 @@ struct SeedOnlyEndToEndTests {
             let process = try BatonProcess.start(["run", file, "--run", "r", "--seed-only", "--progress", "none"], database: db)
             let deadline = ContinuousClock.now + .seconds(90)
             var releasing = false
-            // This database's release only: other suites seed in bulk on the same server meanwhile.
+            // This database's release call only: other suites seed in bulk on the same server
+            // meanwhile, and the migration that creates the function names it too.
             while ContinuousClock.now < deadline && !releasing {
                 releasing = (try? Ops.count(conn, """
                     SELECT count(*) FROM pg_stat_activity
-                    WHERE datname = current_database() AND state = 'active' AND query LIKE '%release_bulk_seed%' AND pid <> pg_backend_pid()
+                    WHERE datname = current_database() AND state = 'active' AND query LIKE 'SELECT baton.release_bulk_seed(%' AND pid <> pg_backend_pid()
                     """)) ?? 0 > 0
                 if !releasing { try await Task.sleep(for: .milliseconds(5)) }
             }
