@@ -7,13 +7,15 @@ final class CurlEasy {
     /// `CURLOPT_ERRORBUFFER`: libcurl writes a message for a failed transfer here.
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
-    /// Returns `nil` when libcurl cannot allocate a handle.
+    /// Returns `nil` when libcurl cannot allocate a handle. The handle is as ``reset()``
+    /// leaves it.
     init?() {
         CurlGlobal.initialize()
         guard let raw = curl_easy_init() else { return nil }
         self.raw = raw
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        guard (try? setDefaults()) != nil else { return nil }
     }
 
     deinit {
@@ -25,6 +27,10 @@ final class CurlEasy {
     /// (`CURLOPT_NOSIGNAL`, the error buffer). Open connections and caches stay.
     func reset() throws(HTTPError) {
         curl_easy_reset(raw)
+        try setDefaults()
+    }
+
+    private func setDefaults() throws(HTTPError) {
         errorBuffer[0] = 0
         try set(CURLOPT_NOSIGNAL, 1)
         try check(baton_curl_easy_setopt_pointer(raw, CURLOPT_ERRORBUFFER, errorBuffer))

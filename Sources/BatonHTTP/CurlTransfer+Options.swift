@@ -4,10 +4,10 @@ extension CurlTransfer {
     /// The schemes allowed, for the request and for every redirect.
     private static let protocols = "http,https"
 
-    /// Sets every option of `request` on the (freshly reset) easy handle.
+    /// Sets every option of `request` on the easy handle, which is new or reset (the
+    /// driver resets a handle when its transfer ends: one reset per request, not two).
     func configure(_ request: HTTPRequest) throws(HTTPError) {
         try Self.validate(request)
-        try easy.reset()
 
         try easy.set(CURLOPT_URL, string: request.url)
         try easy.set(CURLOPT_PROTOCOLS_STR, string: Self.protocols)

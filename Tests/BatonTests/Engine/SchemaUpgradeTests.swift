@@ -31,11 +31,60 @@ struct SchemaUpgradeTests {
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.items") == 0)
             // Migration 9 (seeding in bulk) leaves the runs already there as they are.
             try conn.execute("INSERT INTO baton.runs (id, pipeline, name, definition, definition_hash) OVERRIDING SYSTEM VALUE VALUES (99, 'p', 'r', '{}', 'h')")
-            #expect(try Store.migrate(conn) == [9])
+            #expect(try Store.migrate(conn, through: 9) == [9])
             #expect(try EngineFixture.count(conn, "SELECT baton.release_bulk_seed(99)") == 0, "not seeded in bulk: nothing to release")
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.item_rows WHERE run_id = 99") == 2)
+            #expect(try Store.migrate(conn, through: 9).isEmpty)
+        }
+    }
+
+    /// Migration 10 puts the key first in the unique index of every run's table: of runs
+    /// already there, of a run seeded in bulk at the time (its release builds the new one),
+    /// and of new runs; keys stay unique per stage, and `ON CONFLICT (run_id, stage, key)`
+    /// still finds the index.
+    @Test func theUniqueItemIndexLeadsWithTheKeyInOldAndNewRuns() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            try Store.migrate(conn, through: 9)
+            try conn.execute("""
+                INSERT INTO baton.runs (id, pipeline, name, definition, definition_hash) OVERRIDING SYSTEM VALUE
+                VALUES (99, 'p', 'old', '{}', 'h'), (100, 'p', 'bulk', '{}', 'h');
+                SELECT baton.add_run_partition(99);
+                INSERT INTO baton.item_rows (run_id, id, stage, key, payload, batch_id)
+                VALUES (99, 1, 's', 'a', '{}', 1), (99, 2, 't', 'a', '{}', 1);
+                SELECT baton.add_bulk_run_table(100);
+                UPDATE baton.runs SET bulk_max_attempts = 3 WHERE id = 100;
+                INSERT INTO baton.item_rows_100 (run_id, id, stage, key, payload, batch_id)
+                VALUES (100, 3, 's', 'x', '{}', 2), (100, 4, 's', 'x', '{}', 2), (100, 5, 's', 'y', '{}', 2);
+                """)
+            #expect(try Self.uniqueColumns(conn, "item_rows_99") == "run_id, stage, key")
+            #expect(try Store.migrate(conn) == [10])
+            #expect(try Self.uniqueColumns(conn, "item_rows") == "key, stage, run_id")
+            #expect(try Self.uniqueColumns(conn, "item_rows_99") == "key, stage, run_id")
+            #expect(throws: PostgresError.self) {
+                try conn.execute("INSERT INTO baton.item_rows (run_id, id, stage, key, payload, batch_id) VALUES (99, 6, 's', 'a', '{}', 1)")
+            }
+            try conn.execute("""
+                INSERT INTO baton.item_rows (run_id, id, stage, key, payload, batch_id) VALUES (99, 7, 's', 'a', '{}', 1), (99, 8, 's', 'b', '{}', 1)
+                ON CONFLICT (run_id, stage, key) DO NOTHING
+                """)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.item_rows WHERE run_id = 99") == 3)
+            // The run seeded in bulk meanwhile: its release drops the repeated key and builds the new index.
+            #expect(try EngineFixture.count(conn, "SELECT baton.release_bulk_seed(100)") == 1)
+            #expect(try Self.uniqueColumns(conn, "item_rows_100") == "key, stage, run_id")
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.item_rows WHERE run_id = 100") == 2)
+            try conn.execute("SELECT baton.add_run_partition(101)")
+            #expect(try Self.uniqueColumns(conn, "item_rows_101") == "key, stage, run_id")
             #expect(try Store.migrate(conn).isEmpty)
         }
+    }
+
+    /// The columns of the unique index (not the primary key) of `baton.<table>`, in order.
+    private static func uniqueColumns(_ conn: Connection, _ table: String) throws -> String {
+        try conn.query("""
+            SELECT substring(pg_get_indexdef(i.indexrelid) FROM '\\((.*)\\)') FROM pg_index i
+            WHERE i.indrelid = ('baton.' || $1)::regclass AND i.indisunique AND NOT i.indisprimary
+            """, [table]).rows[0].decode(String.self, 0)
     }
 
     private static func keyCollation(_ conn: Connection, _ table: String) throws -> String {
