@@ -1,11 +1,13 @@
 internal import CLibPQ
 
 extension Connection {
-    /// Runs `COPY … FROM STDIN` (text format) and streams the rows `body` writes.
-    /// Returns the number of rows the server loaded. If `body` throws, the COPY is aborted
-    /// (nothing is loaded) and the error is rethrown.
+    /// Runs `COPY … FROM STDIN` and streams the rows `body` writes, in `format` (which `sql`
+    /// must name: `(FORMAT binary)` for ``CopyFormat/binary``). Returns the number of rows
+    /// the server loaded. If `body` throws, the COPY is aborted (nothing is loaded) and the
+    /// error is rethrown.
     @discardableResult
-    public func copyIn(_ sql: String, timeout: Duration? = nil, _ body: (inout CopyWriter) throws -> Void) throws -> Int {
+    public func copyIn(_ sql: String, format: CopyFormat = .text, timeout: Duration? = nil,
+                       _ body: (inout CopyWriter) throws -> Void) throws -> Int {
         let deadline = deadline(timeout)
         try ensureUsable()
         guard sql.withCString({ PQsendQuery(handle, $0) }) == 1 else { throw error(.client, fallback: "could not send COPY") }
@@ -18,10 +20,10 @@ extension Connection {
             throw failure
         }
         PQclear(start)
-        var writer = CopyWriter(connection: self, deadline: deadline)
+        var writer = CopyWriter(connection: self, format: format, deadline: deadline)
         do {
             try body(&writer)
-            try writer.flush()
+            try writer.finish()
         } catch {
             if isHealthy {
                 _ = "aborted by client".withCString { PQputCopyEnd(handle, $0) }
@@ -60,19 +62,59 @@ extension Connection {
 public struct CopyWriter: ~Copyable {
     private let connection: Connection
     private let deadline: ContinuousClock.Instant
+    private let format: CopyFormat
     private var buffer: [UInt8] = []
     private static let flushSize = 64 * 1024
     /// Rows written so far.
     public private(set) var rowCount = 0
 
-    init(connection: Connection, deadline: ContinuousClock.Instant) {
+    init(connection: Connection, format: CopyFormat, deadline: ContinuousClock.Instant) {
         self.connection = connection
+        self.format = format
         self.deadline = deadline
         buffer.reserveCapacity(CopyWriter.flushSize + 4096)
+        if format == .binary {
+            // The signature, no flags, no header extension.
+            buffer.append(contentsOf: Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00])
+            appendInteger(UInt32(0))
+            appendInteger(UInt32(0))
+        }
     }
+
+    // MARK: Binary format
+
+    /// Begins a row of `fields` fields (binary format); write each with ``appendBinary(_:)-(String?)``
+    /// or ``appendBinary(_:)-(Int64)``, then ``endRow()``.
+    public mutating func beginBinaryRow(fields: Int) {
+        precondition(format == .binary, "a binary row in a text COPY")
+        appendInteger(UInt16(fields))
+    }
+
+    /// A text (or varchar) field of a binary row, its UTF-8 bytes as they are; nil is NULL.
+    public mutating func appendBinary(_ field: String?) {
+        guard var field else { return appendInteger(UInt32.max) }  // length -1: NULL
+        field.withUTF8 { bytes in
+            appendInteger(UInt32(bytes.count))
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    /// A bigint field of a binary row.
+    public mutating func appendBinary(_ value: Int64) {
+        appendInteger(UInt32(8))
+        appendInteger(UInt64(bitPattern: value))
+    }
+
+    /// Big-endian, as the binary format has every integer.
+    private mutating func appendInteger<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) }
+    }
+
+    // MARK: Text format
 
     /// Appends one row; nil fields are NULL. Tabs, newlines and backslashes are escaped.
     public mutating func appendRow(_ fields: [String?]) throws {
+        precondition(format == .text, "a text row in a binary COPY")
         for (index, field) in fields.enumerated() {
             if index > 0 { buffer.append(UInt8(ascii: "\t")) }
             appendField(field)
@@ -111,9 +153,15 @@ public struct CopyWriter: ~Copyable {
 
     /// Ends the current row.
     public mutating func endRow() throws {
-        buffer.append(UInt8(ascii: "\n"))
+        if format == .text { buffer.append(UInt8(ascii: "\n")) }
         rowCount += 1
         if buffer.count >= CopyWriter.flushSize { try flush() }
+    }
+
+    /// Sends what is left (and the binary format's trailer).
+    mutating func finish() throws {
+        if format == .binary { appendInteger(UInt16.max) }  // field count -1
+        try flush()
     }
 
     mutating func flush() throws {
@@ -121,4 +169,13 @@ public struct CopyWriter: ~Copyable {
         try buffer.withUnsafeBufferPointer { try connection.putCopyData($0, until: deadline) }
         buffer.removeAll(keepingCapacity: true)
     }
+}
+
+/// The data format of a `COPY … FROM STDIN`.
+public enum CopyFormat: Sendable {
+    /// Tab-separated text, `\N` for NULL, escapes for tabs, newlines and backslashes.
+    case text
+    /// PostgreSQL's binary format: a length before each field, no escaping, no parsing of
+    /// numbers on the server (cheaper for both sides).
+    case binary
 }

@@ -129,6 +129,42 @@ struct ConnectionTests {
         }
     }
 
+    /// The binary format: bigints, text taken byte for byte (tabs, newlines, backslashes,
+    /// non-ASCII), NULLs; a row with the wrong number of fields is the server's error, and
+    /// the connection goes on.
+    @Test func binaryCopyLoadsRowsExactly() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            try conn.execute("CREATE TABLE t (id bigint, label text, note text)")
+            let loaded = try conn.copyIn("COPY t (id, label, note) FROM STDIN (FORMAT binary)", format: .binary) { writer in
+                for i in 0..<100_000 {
+                    writer.beginBinaryRow(fields: 3)
+                    writer.appendBinary(Int64(i) - 50_000)
+                    writer.appendBinary("row \(i)\twith tab\\ and \n newline\r\\")
+                    writer.appendBinary(i % 10 == 0 ? nil : "ü\\N")
+                    try writer.endRow()
+                }
+            }
+            #expect(loaded == 100_000)
+            let row = try conn.query("SELECT count(*), count(note), sum(id), max(label) FILTER (WHERE id = -49993), min(id), max(note) FROM t").rows[0]
+            #expect(try row.decode(Int.self, 0) == 100_000)
+            #expect(try row.decode(Int.self, 1) == 90_000)
+            #expect(try row.decode(Int.self, 2) == -50_000)
+            #expect(try row.decode(String.self, 3) == "row 7\twith tab\\ and \n newline\r\\")
+            #expect(try row.decode(Int.self, 4) == -50_000)
+            #expect(try row.decode(String.self, 5) == "ü\\N")
+            #expect(throws: PostgresError.self) {
+                try conn.copyIn("COPY t (id, label, note) FROM STDIN (FORMAT binary)", format: .binary) { writer in
+                    writer.beginBinaryRow(fields: 2)
+                    writer.appendBinary(Int64(1))
+                    writer.appendBinary("short")
+                    try writer.endRow()
+                }
+            }
+            #expect(try conn.query("SELECT count(*) FROM t").rows[0].decode(Int.self, 0) == 100_000)
+        }
+    }
+
     @Test func copyAbortedByAThrownErrorLoadsNothing() async throws {
         struct Stop: Error {}
         try await TestDatabase.with { db in

@@ -17,7 +17,7 @@ struct RecordKeying {
     /// the same record spaced differently is the same item. Throws the key program's error.
     func admit(_ record: SourceRecord) throws -> (key: String, payload: String)? {
         guard let payload = record.payload else { return nil }
-        if let keys { return (try keys.singleText(json: payload, what: "source key"), payload) }
+        if let keys { return (try keys.singleText(json: payload, what: "source key", strict: record.verbatim), payload) }
         // A verbatim record is strict JSON (the reader checked it): no second validation.
         let compact = record.verbatim ? JSONScan.compacted(strict: payload) : payload
         return (StableHash.hex(compact), compact)
@@ -52,12 +52,12 @@ struct RecordKeying {
 
     /// True when the JSON text holds the escape `\u0000` (a byte scan, no string search).
     static func containsEscapedNUL(_ text: String) -> Bool {
-        let needle: [UInt8] = Array("\\u0000".utf8)
         var text = text
         return text.withUTF8 { bytes in
-            guard bytes.count >= needle.count else { return false }
-            var index = 0
-            let last = bytes.count - needle.count
+            guard bytes.count >= 6, let base = bytes.baseAddress,
+                  var index = memchr(base, Int32(UInt8(ascii: "\\")), bytes.count).map({ UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base })
+            else { return false }  // most records hold no backslash at all
+            let last = bytes.count - 6
             while index <= last {
                 if bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
                    bytes[index + 2] == UInt8(ascii: "0"), bytes[index + 3] == UInt8(ascii: "0"),

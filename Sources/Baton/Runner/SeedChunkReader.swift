@@ -120,6 +120,9 @@ actor SeedChunkReader {
         if let incremental = pipeline.source.incremental {
             chunk.cursor = SeedChunk.CursorUpdate(kind: incremental.kind, highest: highest)
         }
+        // Here, not in the chunk's transaction: read ahead, the rows are made while the
+        // database loads the chunk before (9 ms of every 50 000-record bulk chunk's 75).
+        chunk.prepare(batchSize: pipeline.stages[0].batchSize)
         return chunk
     }
 

@@ -86,8 +86,8 @@ package final class JQProgramPool: @unchecked Sendable {
 
     /// The single value the program gives for `json` as plain text (strings unquoted), for
     /// keys. Throws unless there is exactly one output.
-    package func singleText(json: String, what: String) throws -> String {
-        try plainText(json: json) { count in
+    package func singleText(json: String, what: String, strict: Bool = false) throws -> String {
+        try plainText(json: json, strict: strict) { count in
             StageError.permanent("\(what) `\(source)` gave \(count) values, expected exactly 1", class: "key")
         } ?? "null"
     }
@@ -96,9 +96,11 @@ package final class JQProgramPool: @unchecked Sendable {
     /// nil for null; `tooMany` is the error for any other number of outputs. A program that is
     /// only member names (`.id`) reads strict JSON without jq, and asks jq whenever the scan
     /// cannot tell (keys, templates: the per-item hot paths).
-    package func plainText(json: String, tooMany: (Int) -> StageError) throws -> String? {
+    /// `strict`: `json` is known to be strict JSON (``JSONScan/isStrict(_:)``), which the scan
+    /// then does not check again.
+    package func plainText(json: String, strict: Bool = false, tooMany: (Int) -> StageError) throws -> String? {
         if let simplePath {
-            switch JSONScan.lookup(simplePath, in: json) {
+            switch JSONScan.lookup(simplePath, in: json, strict: strict) {
             case .text(let text): return text
             case .null, .missing: return nil
             case .unknown: break

@@ -232,6 +232,47 @@ struct LivenessTests {
         try Self.expectExactSink(after, items)
     }
 
+    /// Seeding in bulk does not wait for its chunks' commits to reach the disk (nothing of
+    /// the run is visible until its last chunk, whose commit is flushed with every earlier
+    /// one). A crash of the server mid-seeding may lose the last chunks' commits, and with
+    /// them their rows and the seed position alike: the process reconnects, seeds again from
+    /// the position that stayed, and every record is an item exactly once.
+    @Test func aServerCrashWhileSeedingInBulkLosesNoRecordAndDoublesNone() async throws {
+        let cluster = try PrivateCluster()
+        defer { cluster.stop() }
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let total = 400_000
+        let file = try SeedOnlyEndToEndTests.paddedPipeline(ws, name: "crash", total: total, stages: """
+              - name: shape
+                jq: .
+            """)
+        let conn = try Connection(ConnectionConfig(url: cluster.url))
+        let process = try BatonProcess.start(["run", file, "--run", "c", "--seed-only", "--progress", "none", "--database-url", cluster.url],
+                                             database: nil)
+        let deadline = ContinuousClock.now + .seconds(90)
+        var seeded = 0
+        while seeded < 100_000, process.process.isRunning, ContinuousClock.now < deadline {
+            seeded = (try? Ops.count(conn, "SELECT coalesce(max(seeded), 0) FROM baton.runs WHERE name = 'c'")) ?? 0
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(seeded >= 100_000 && seeded < total, "the crash came mid-seeding (\(seeded) seeded)")
+        try cluster.restart(mode: "immediate")
+        let output = try await process.wait(timeout: .seconds(120))
+        #expect(output.status == 0, "\(output)")
+        #expect(output.stderr.contains("seeding: database reachable again"), "the seeding met the crash: \(output)")
+        let after = try Connection(ConnectionConfig(url: cluster.url))
+        #expect(try Ops.rows(after, "SELECT state || ' ' || seeded || ' ' || seed_done FROM baton.runs WHERE name = 'c'") == ["running \(total) true"])
+        let items = try after.query("""
+            SELECT count(*), count(DISTINCT key), coalesce(sum(key::bigint), 0)::bigint FROM baton.item_rows i
+            JOIN baton.runs r ON r.id = i.run_id WHERE r.name = 'c'
+            """).rows[0]
+        #expect(try items.decode(Int.self, 0) == total)
+        #expect(try items.decode(Int.self, 1) == total)
+        #expect(try items.decode(Int64.self, 2) == Int64(total) * Int64(total + 1) / 2)
+        #expect(try Ops.count(after, "SELECT coalesce(sum(size), 0) FROM baton.batches b JOIN baton.runs r ON r.id = b.run_id WHERE r.name = 'c'") == total)
+    }
+
     /// A server can lose commits it acknowledged (a crash with `synchronous_commit = off`):
     /// a chaos round once saw the workers find the run complete, and then two batches were
     /// running again under this process's old leases; the process ended with exit 75 and the

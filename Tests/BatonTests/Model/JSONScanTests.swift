@@ -32,7 +32,7 @@ struct JSONScanTests {
             #"{"id":"k-1","n":1.50,"big":1e400,"neg":-0.0,"t":true,"nested":{"id":7,"deep":{"x":"y"}}}"#,
             #"{"id":null,"nested":null}"#, #"{"id":[1,2]}"#, #"{"id":{"a":1}}"#, #"[{"id":1}]"#, #"{"i\u0064":5}"#,
             #"{"id":"caf\u00e9"}"#, #"{"id":"\/slash"}"#, #"{"nested":{"id":"x","id":"y"}}"#, #"{"nested":3}"#,
-        ]
+        ] + Self.integers.map { #"{"id":\#($0)}"# }
         for path in [".id", ".nested.id", ".nested.deep.x", ".missing", ".n", ".big", ".neg", ".t"] {
             let names = try #require(JSONScan.simplePath(ofProgram: path))
             let program = try JQProgram(path)
@@ -54,6 +54,23 @@ struct JSONScanTests {
                 }
             }
         }
+    }
+
+    /// Integer literals around the scan's fast path (up to 15 digits: the literal is the text).
+    static let integers = ["0", "-0", "7", "-12", "100", "10.0", "999999999999999", "-123456789012345", "1000000000000000",
+                           "1234567890123456", "9007199254740993", "-9007199254740993", "0.5", "1e2"]
+
+    /// Seeding tells the scan that a record is strict (the reader checked it): the answer is
+    /// the same as when the scan checks it itself, and not-objects are still scanned.
+    @Test func aTextKnownStrictIsLookedUpAlike() throws {
+        let documents = Self.strict + Self.integers.map { #" {"id":\#($0), "nested": {"id": "x"}} "# }
+        for path in [".id", ".nested.id", ".missing"] {
+            let names = try #require(JSONScan.simplePath(ofProgram: path))
+            for document in documents where JSONScan.isStrict(document) {
+                #expect(JSONScan.lookup(names, in: document, strict: true) == JSONScan.lookup(names, in: document), "\(path) on \(document)")
+            }
+        }
+        #expect(JSONScan.lookup(["id"], in: #" {"id": 123456789012345} "#, strict: true) == .text("123456789012345"))
     }
 
     @Test func onlyMemberPathsAreSimple() {
