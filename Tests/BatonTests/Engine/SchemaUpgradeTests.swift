@@ -58,7 +58,7 @@ struct SchemaUpgradeTests {
                 VALUES (100, 3, 's', 'x', '{}', 2), (100, 4, 's', 'x', '{}', 2), (100, 5, 's', 'y', '{}', 2);
                 """)
             #expect(try Self.uniqueColumns(conn, "item_rows_99") == "run_id, stage, key")
-            #expect(try Store.migrate(conn) == [10])
+            #expect(try Store.migrate(conn, through: 10) == [10])
             #expect(try Self.uniqueColumns(conn, "item_rows") == "key, stage, run_id")
             #expect(try Self.uniqueColumns(conn, "item_rows_99") == "key, stage, run_id")
             #expect(throws: PostgresError.self) {
@@ -75,8 +75,67 @@ struct SchemaUpgradeTests {
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.item_rows WHERE run_id = 100") == 2)
             try conn.execute("SELECT baton.add_run_partition(101)")
             #expect(try Self.uniqueColumns(conn, "item_rows_101") == "key, stage, run_id")
-            #expect(try Store.migrate(conn).isEmpty)
+            #expect(try Store.migrate(conn, through: 10).isEmpty)
         }
+    }
+
+    /// Migration 11 drops the results' foreign key to the runs: a deleted run's results go
+    /// with it all the same (a trigger), other runs' stay.
+    @Test func aDeletedRunTakesItsResultsWithoutAForeignKey() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            try Store.migrate(conn, through: 10)
+            try Self.twoRunsWithResults(conn)
+            #expect(try Store.migrate(conn) == [11])
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'baton.results'::regclass AND contype = 'f'") == 0)
+            try conn.execute("DELETE FROM baton.runs WHERE id = 1")
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results WHERE run_id = 1") == 0)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results WHERE run_id = 2") == 1)
+        }
+    }
+
+    /// A commit that fenced its batch and wrote a result while the run is deleted (`prune`):
+    /// the deletion waits for the commit, then removes what it wrote; nothing is left behind.
+    @Test func aResultCommittedWhileItsRunIsDeletedGoesWithTheRun() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            try Store.migrate(conn)
+            try Self.twoRunsWithResults(conn)
+            try conn.execute("""
+                INSERT INTO baton.batches (id, run_id, stage, state, max_attempts, size, lease_token, leased_until)
+                VALUES (77, 1, 's', 'running', 1, 1, '00000000-0000-0000-0000-000000000077', now() + interval '1 minute')
+                """)
+            let committer = try db.connect()
+            try committer.execute("BEGIN")
+            try committer.execute("SELECT baton.hold_batches(ARRAY[77]::bigint[], '00000000-0000-0000-0000-000000000077')")
+            try committer.execute("INSERT INTO baton.results (run_id, key, stage, payload) VALUES (1, 'late', 's', '{}')")
+            let deletion = Task.detached {
+                let pruner = try db.connect()
+                return try pruner.query("DELETE FROM baton.runs WHERE id = 1").affectedRows
+            }
+            // The deletion waits for the committer's lock on the batch.
+            var waiting = false
+            for _ in 0..<200 where !waiting {
+                try await Task.sleep(for: .milliseconds(20))
+                waiting = try EngineFixture.count(conn, """
+                    SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                    AND query LIKE 'DELETE FROM baton.runs%'
+                    """) == 1
+            }
+            #expect(waiting, "the deletion waited for the commit")
+            try committer.execute("COMMIT")
+            #expect(try await deletion.value == 1)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results WHERE run_id = 1") == 0)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.results WHERE run_id = 2") == 1)
+        }
+    }
+
+    private static func twoRunsWithResults(_ conn: Connection) throws {
+        try conn.execute("""
+            INSERT INTO baton.runs (id, pipeline, name, definition, definition_hash) OVERRIDING SYSTEM VALUE
+            VALUES (1, 'p', 'one', '{}', 'h'), (2, 'p', 'two', '{}', 'h');
+            INSERT INTO baton.results (run_id, key, stage, payload) VALUES (1, 'a', 's', '{}'), (1, 'b', 's', '{}'), (2, 'a', 's', '{}');
+            """)
     }
 
     /// The columns of the unique index (not the primary key) of `baton.<table>`, in order.
