@@ -18,8 +18,8 @@ final class CurlTransfer {
     let limit: Int
 
     private var body: [UInt8] = []
-    private var headers: [(String, String)] = []
-    private var headerBytes = 0
+    /// The current response's header lines as received (``HTTPResponse`` reads them if asked).
+    private var headerBlock: [UInt8] = []
     /// Set when a callback refused data over ``limit``.
     private(set) var exceededLimit = false
 
@@ -48,7 +48,7 @@ final class CurlTransfer {
         }
         let response = HTTPResponse(
             status: easy.info(CURLINFO_RESPONSE_CODE),
-            headers: headers,
+            headerBlock: headerBlock,
             body: body,
             effectiveURL: easy.info(string: CURLINFO_EFFECTIVE_URL) ?? "",
             totalTime: .microseconds(easy.info(offset: CURLINFO_TOTAL_TIME_T)),
@@ -78,45 +78,20 @@ final class CurlTransfer {
     }
 
     /// `CURLOPT_HEADERFUNCTION`: called once per header line of every response, including
-    /// the status lines of redirects and of `100 Continue`.
+    /// the status lines of redirects and of `100 Continue`. Keeps the lines of the latest
+    /// response; they are parsed only if someone asks for a header.
     fileprivate func receiveHeader(_ bytes: UnsafeRawBufferPointer) -> Int {
-        // Byte by byte: header lines are ASCII in practice, and String's Character-wise
-        // operations cost more than the rest of a small response ("\r\n" is one Character).
-        var end = bytes.endIndex
-        while end > bytes.startIndex, bytes[end - 1] == 10 || bytes[end - 1] == 13 { end -= 1 }
-        let line = UnsafeRawBufferPointer(rebasing: bytes[..<end])
-        let isStatusLine = line.starts(with: Self.statusPrefix)
-        if isStatusLine {
+        if bytes.starts(with: HTTPResponse.statusPrefix) {
             // A new response begins: forget the previous one's headers (and any body).
-            headers.removeAll(keepingCapacity: true)
+            headerBlock.removeAll(keepingCapacity: true)
             body.removeAll(keepingCapacity: true)
-            headerBytes = 0
         }
-        headerBytes += bytes.count
-        guard headerBytes <= limit else {
+        guard bytes.count <= limit - headerBlock.count else {
             exceededLimit = true
             return 0
         }
-        if isStatusLine || line.isEmpty {
-            // The status line, or the blank line that ends the block.
-        } else if line[0] == 32 || line[0] == 9, !headers.isEmpty {
-            // Obsolete line folding: continues the previous header's value.
-            headers[headers.count - 1].1 += " " + Self.trimmed(line[...])
-        } else if let colon = line.firstIndex(of: 58) {
-            let name = String(decoding: line[..<colon].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
-            headers.append((name, Self.trimmed(line[(colon + 1)...])))
-        }
+        headerBlock.append(contentsOf: bytes)
         return bytes.count
-    }
-
-    private static let statusPrefix = Array("HTTP/".utf8)
-
-    /// The bytes without leading and trailing spaces and tabs, as text.
-    private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
-        let isBlank: (UInt8) -> Bool = { $0 == 32 || $0 == 9 }
-        guard let start = bytes.firstIndex(where: { !isBlank($0) }) else { return "" }
-        let end = bytes.lastIndex(where: { !isBlank($0) })!
-        return String(decoding: bytes[start...end], as: UTF8.self)
     }
 }
 
