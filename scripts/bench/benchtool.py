@@ -142,10 +142,14 @@ def report(results_path: str, md_path: str) -> None:
 
     # 3. seeding alone: baton run --seed-only, process wall
     seed, span = num(r, "seed.wall"), num(r, "seed.seed_seconds")
+    # The faster of two \copy runs of the file (row 1's and one just after the seeding): the
+    # reference varied by a third between runs on these shared cores.
+    if "seed.copy" in r:
+        cp = min(cp, num(r, "seed.copy"))
     sr = (base / seed) / (base / cp)
     spanned = f"; seeding span {span:.1f} s = {100 * cp / span:.0f} %" if span else ""
     rows.append((f"3. seeding alone {count(base)}, baton run --seed-only", f"{seed:.1f} s ({rate(base / seed)}){spanned}",
-                 f"{cp:.1f} s ({rate(base / cp)}) \\copy → jsonb", f"{100 * sr:.0f} %", "≥ 70 %" + mark(sr >= 0.70)))
+                 f"{cp:.1f} s ({rate(base / cp)}) \\copy → jsonb, the faster of two", f"{100 * sr:.0f} %", "≥ 70 %" + mark(sr >= 0.70)))
 
     # 4. http
     # The reference is the plain libcurl loop (the issue allows wrk or it): the same client

@@ -204,7 +204,7 @@ package enum JSONScan {
 
     /// `0`, or an optional minus and 1 to 15 digits without a leading zero: a number whose text
     /// ``numberText(_:_:)`` gives back unchanged (a double holds it exactly, and it prints
-    /// without exponent or fraction). `-0` is left out (its double prints as `-0`).
+    /// without exponent or fraction). `-0` is left out: its text is not the literal (`0`).
     static func isPlainInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var digits = bytes[...]
         if digits.first == UInt8(ascii: "-") { digits = digits.dropFirst() }
