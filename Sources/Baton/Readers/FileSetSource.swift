@@ -31,6 +31,8 @@ package struct FileSetSource: SourceDefinition {
     }
     /// Bad records of a file set are left out of a replay (they belong to one of many files).
     package var rereadsRecords: Bool { false }
+    /// Each run reads the files no earlier run read.
+    package var isSharedBetweenRuns: Bool { true }
 
     package func makeReader(_ context: SourceReaderContext) throws -> any SourceReader {
         let format = self.format

@@ -18,4 +18,11 @@ package protocol SourceDefinition: Sendable {
     /// Whether one record can be read again by its line (`baton replay` of bad records):
     /// files and inline items yes, a query no (its rows are not addressable one by one).
     var rereadsRecords: Bool { get }
+    /// Whether what a run reads depends on what earlier runs of the pipeline read (a file set
+    /// skips the files they read): two runs reading at once would both read what is new.
+    var isSharedBetweenRuns: Bool { get }
+}
+
+extension SourceDefinition {
+    package var isSharedBetweenRuns: Bool { false }
 }

@@ -36,6 +36,25 @@ extension Store {
     /// Creates the run `name` of `pipeline`, or returns the existing one (a resume): never a
     /// second run of the same name. `created` says which. `bulk`: a created run is seeded in
     /// bulk (migration 9): its item table starts alone and without indexes.
+    /// A file set's next run reads the files no run read before, an incremental source's the
+    /// records past the stored cursor: what a run reads is only known once the runs before it
+    /// are done reading. Two new runs reading at once both read every new file (or record):
+    /// the second is refused while the first still seeds (taken in turn under an advisory lock,
+    /// so two that start at the same moment are told apart too).
+    private static func refuseWhileAnotherRunReads(_ conn: Connection, pipeline: Pipeline) throws {
+        try conn.query("SELECT pg_advisory_xact_lock($1)", [Int64(bitPattern: StableHash.fnv1a64("reading\u{1}\(pipeline.name)"))])
+        guard let other = try conn.query("""
+            SELECT \(runColumns) FROM baton.runs WHERE pipeline = $1 AND state = 'running' AND NOT seed_done ORDER BY id LIMIT 1
+            """, [pipeline.name]).rows.first.map(decodeRun) else { return }
+        let what = pipeline.source.incremental != nil ? "from the stored cursor" : "the files no run read yet"
+        throw BatonError(.temporary, """
+            pipeline \(pipeline.name): run \(other.name) is still reading its source (\(other.seeded) records seeded so far); \
+            a new run reads \(what), so two reading at once would both read the same new records. \
+            Wait for its seeding to end (baton status \(other.name)), resume it if its process is gone \
+            (baton resume \(other.name)), or cancel it (baton cancel \(other.name))
+            """)
+    }
+
     package static func createOrFindRun(_ conn: Connection, pipeline: Pipeline, name: String, bulk: Bool = false) throws -> (run: RunRecord, created: Bool) {
         let stages: [JSON] = pipeline.stages.map { stage in
             JSON.object([
@@ -50,6 +69,9 @@ extension Store {
             return (try decodeRun(row), false)
         }
         let created = try conn.transaction { conn -> RunRecord? in
+            if pipeline.source.definition.isSharedBetweenRuns || pipeline.source.incremental != nil {
+                try refuseWhileAnotherRunReads(conn, pipeline: pipeline)
+            }
             let inserted = try conn.query("""
                 INSERT INTO baton.runs (pipeline, name, definition, definition_text, definition_hash, file)
                 VALUES ($1, $2, $3::jsonb, $4, $5, $6)

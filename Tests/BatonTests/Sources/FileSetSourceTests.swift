@@ -139,4 +139,74 @@ struct FileSetSourceTests {
             #expect(try EngineFixture.count(conn, "SELECT count(*) FROM baton.source_files") == 3)
         }
     }
+    /// Two new runs of one file set started at once each read every new file (each run reads
+    /// what no run read before, and neither had read anything yet): every record twice. The
+    /// second is now refused (exit 75) while the first still reads, or, if the first was done
+    /// reading, finds nothing new.
+    @Test func twoNewRunsStartedAtOnceReadEachRecordOnce() async throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        for name in ["a", "b", "c"] { try ws.write("in/\(name).jsonl", Self.lines(name, 1...20_000)) }
+        let file = try Self.pipeline(ws, source: "jsonl: in/*.jsonl")
+        try await TestDatabase.with { db in
+            let first = try BatonProcess.start(["run", file, "--progress", "none"], database: db, directory: ws.url)
+            let second = try BatonProcess.start(["run", file, "--progress", "none"], database: db, directory: ws.url)
+            let outputs = [try await first.wait(), try await second.wait()]
+            #expect(outputs.allSatisfy { $0.status == 0 || $0.status == 75 }, "\(outputs)")
+            #expect(outputs.contains { $0.status == 0 }, "\(outputs)")
+            for refused in outputs where refused.status == 75 {
+                #expect(refused.stderr.contains("is still reading its source"), "\(refused)")
+            }
+            let conn = try db.connect()
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM got") == 60_000)
+            #expect(try EngineFixture.count(conn, "SELECT count(DISTINCT (file, n)) FROM got") == 60_000)
+        }
+    }
+
+    /// A run stopped while it read its files (killed) holds the files it had not finished: a
+    /// new run is refused, naming it, until it is resumed (or cancelled); then each record
+    /// was read once.
+    @Test func aNewRunWaitsForARunStoppedWhileReading() async throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        for name in ["a", "b", "c"] { try ws.write("in/\(name).jsonl", Self.lines(name, 1...20_000)) }
+        // A small backlog: the seeder waits for the stage, so it is caught reading.
+        let file = try ws.write("files.yaml", """
+            pipeline: files
+            defaults: { backlog: 2000, lease: 2s }
+            setup: CREATE TABLE IF NOT EXISTS got (file text, n int, run text)
+            source:
+              jsonl: in/*.jsonl
+              key: '"\\(.file)-\\(.n)"'
+            stages:
+              - name: load
+                sql: insert into got (file, n, run) values (:file, :n, :_run)
+            """)
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            let stopped = try BatonProcess.start(["run", file, "--run", "first", "--progress", "none"], database: db, directory: ws.url)
+            var state = ""
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline, stopped.process.isRunning {
+                state = (try? Ops.rows(conn, "SELECT CASE WHEN seeded > 0 AND NOT seed_done THEN 'reading' END FROM baton.runs WHERE name = 'first'").first) ?? ""
+                if state == "reading" { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try #require(state == "reading", "the run was still reading when it was killed")
+            stopped.signal(SIGKILL)
+            _ = try await stopped.wait()
+            let refused = try await BatonProcess.run(["run", file, "--progress", "none"], database: db, directory: ws.url)
+            #expect(refused.status == 75, "\(refused)")
+            #expect(refused.stderr.contains("run first is still reading its source"), "\(refused)")
+            #expect(refused.stderr.contains("baton resume first"), "\(refused)")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.runs") == 1, "no run was made")
+            let resumed = try await BatonProcess.run(["resume", "first", "--progress", "none"], database: db, directory: ws.url)
+            #expect(resumed.status == 0, "\(resumed)")
+            let next = try await SourceRun.run(file, db, run: "next", directory: ws.url)
+            #expect(next.status == 0, "\(next)")
+            #expect(try SourceRun.done(next) == 0)
+            #expect(try EngineFixture.count(conn, "SELECT count(*) FROM got") == 60_000)
+            #expect(try EngineFixture.count(conn, "SELECT count(DISTINCT (file, n)) FROM got") == 60_000)
+        }
+    }
 }
