@@ -121,9 +121,13 @@ package struct CommitPlan: Sendable {
         completions.flatMap { completion in completion.children.map { (completion.item, $0) } }
     }
 
-    /// Batch ids the commit creates: one per retry group, one per `nextBatchSize` children.
-    package func batchesNeeded(nextBatchSize: Int) -> Int {
+    /// Batch ids the commit creates: one per retry group, one per `childBatchSize` children
+    /// (none for children that are no stage's items: nil, the last stage). The last stage once
+    /// asked for one id per result, and its worker fetched a new reserve of ids (a
+    /// transaction of its own, flushed to disk) at every commit.
+    package func batchesNeeded(childBatchSize: Int?) -> Int {
+        guard let childBatchSize else { return retries.count }
         let children = completions.reduce(0) { $0 + $1.children.count }
-        return retries.count + (children + nextBatchSize - 1) / max(1, nextBatchSize)
+        return retries.count + (children + childBatchSize - 1) / max(1, childBatchSize)
     }
 }

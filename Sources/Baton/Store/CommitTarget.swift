@@ -8,6 +8,9 @@ package struct CommitTarget: Sendable {
     package var nextMaxAttempts: Int
     /// Children per batch of the next stage.
     package var nextBatchSize: Int
+    /// Children per batch, nil when there is no next stage: the children of the last stage
+    /// are results (or nothing), which take no batch.
+    package var childBatchSize: Int? { nextStage == nil ? nil : nextBatchSize }
     /// Write outputs of the last stage to `baton.results`.
     package var writesResults: Bool
     /// Recorded with failed attempts (`host:pid/wN`).

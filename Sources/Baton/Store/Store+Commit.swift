@@ -134,9 +134,9 @@ private struct CommitWriter {
     /// constraints would otherwise fail at the implicit COMMIT, blaming no item).
     func commitAtOnce(_ plan: CommitPlan, parts: [Fusion.Part] = []) throws -> CommitReport {
         let partPlans = parts.map { CommitPlan(batches: [], completions: $0.completions, failures: []) }
-        var needed = plan.batchesNeeded(nextBatchSize: target.nextBatchSize)
+        var needed = plan.batchesNeeded(childBatchSize: target.childBatchSize)
         for (part, partPlan) in zip(parts, partPlans) {
-            needed += 1 + partPlan.batchesNeeded(nextBatchSize: part.target.nextBatchSize)
+            needed += 1 + partPlan.batchesNeeded(childBatchSize: part.target.childBatchSize)
         }
         var fresh = try ids.take(needed, conn)[...]
         func take(_ count: Int) -> [Int64] {
@@ -150,7 +150,7 @@ private struct CommitWriter {
         // Where each level's enqueued count comes back (nil: nothing queued), with its children's count.
         var enqueuedAt: [(index: Int?, children: Int)] = []
         func enqueue(_ writer: CommitWriter, _ children: [(parent: ClaimedItem, child: ChildItem)]) {
-            let batchIDs = take(writer.target.nextStage == nil ? 0 : (children.count + writer.target.nextBatchSize - 1) / writer.target.nextBatchSize)
+            let batchIDs = take(writer.target.childBatchSize.map { (children.count + $0 - 1) / $0 } ?? 0)
             let (count, statement) = writer.childStatement(children, batchIDs: batchIDs)
             enqueuedAt.append((statement.map { _ in statements.count }, count))
             if let statement { statements.append(statement) }
@@ -262,7 +262,7 @@ private struct CommitWriter {
                 pending = pending.dropFirst(succeeded + 1)
             }
             let final = CommitPlan(batches: batches, completions: completions, failures: failures)
-            let newBatches = try ids.take(final.batchesNeeded(nextBatchSize: target.nextBatchSize), conn)
+            let newBatches = try ids.take(final.batchesNeeded(childBatchSize: target.childBatchSize), conn)
             var statements = [finish(final)] + bookkeeping(final, newBatches: newBatches)
             let (children, childrenStatement) = childStatement(final.children, batchIDs: Array(newBatches.dropFirst(final.retries.count)))
             let childIndex = childrenStatement.map { _ in statements.count }

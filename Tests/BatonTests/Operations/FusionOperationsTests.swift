@@ -191,4 +191,31 @@ struct FusionOperationsTests {
             #expect(try Ops.rows(conn, "SELECT key FROM baton.results ORDER BY (payload->>'id')::int LIMIT 2") == ["1/0/0", "2/0/0"])
         }
     }
+    /// The last stage's outputs are results, in no batch: its commits take no batch ids. They
+    /// once asked for one id per result, and each commit fetched a new reserve of ids in a
+    /// transaction of its own (one more flush to disk per commit).
+    @Test func aLastStageWritingResultsTakesNoBatchIds() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            try ws.write("fixtures/in.jsonl", try Ops.jsonl((1...5_000).map { ["id": $0] }))
+            let file = try ws.write("results.yaml", """
+                pipeline: last
+                source:
+                  jsonl: \(ws.url.path)/fixtures/in.jsonl
+                  key: .id
+                stages:
+                  - name: only
+                    batch_size: 100
+                    jq: '{id, twice: (.id * 2)}'
+                """)
+            let run = try await BatonProcess.run(["run", file, "--run", "r", "--progress", "none"], database: db)
+            #expect(run.status == 0, "\(run)")
+            let conn = try db.connect()
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.results") == 5_000)
+            // 50 seeded batches and the workers' reserves (64 ids each); 5 000 and more before.
+            let used = try Ops.count(conn, "SELECT last_value FROM baton.batch_ids")
+            #expect(used < 1_000, "\(used) batch ids taken")
+        }
+    }
 }
