@@ -11,7 +11,7 @@ final class CurlDriver {
     /// Running transfers by easy handle. Keeps each transfer alive while libcurl may call
     /// back into it.
     private var running: [UnsafeMutableRawPointer: CurlTransfer] = [:]
-    /// Idle easy handles, already reset.
+    /// Idle easy handles: reset, or set up for requests like their last (``CurlEasy/profile``).
     private var idle: [CurlEasy] = []
 
     init(multi: CurlMulti, maxConcurrentTransfers: Int) {
@@ -169,16 +169,17 @@ final class CurlDriver {
         running[transfer.easy.raw] = nil
         transfer.group?.running -= 1
         multi.remove(transfer.easy)
-        recycle(transfer)
+        // A handle whose transfer got an answer keeps its options for the next request like
+        // it (``CurlEasy/profile``); any other is reset.
+        recycle(transfer, keepingOptions: (try? result.get()) != nil)
         transfer.complete(result)
     }
 
-    /// Frees the transfer's header list and returns its easy handle, reset, to the pool.
-    /// libcurl keeps no pointer into the transfer after this.
-    private func recycle(_ transfer: CurlTransfer) {
-        let resetOK = (try? transfer.easy.reset()) != nil
-        transfer.headerList = nil
-        if resetOK, idle.count < maxConcurrentTransfers {
+    /// Returns the transfer's easy handle to the pool, reset unless `keepingOptions`. libcurl
+    /// calls no callback of an idle handle, and the next transfer sets its own context.
+    private func recycle(_ transfer: CurlTransfer, keepingOptions: Bool = false) {
+        let ready = keepingOptions || (try? transfer.easy.reset()) != nil
+        if ready, idle.count < maxConcurrentTransfers {
             idle.append(transfer.easy)
         }
     }

@@ -6,6 +6,13 @@ final class CurlEasy {
     let raw: UnsafeMutableRawPointer
     /// `CURLOPT_ERRORBUFFER`: libcurl writes a message for a failed transfer here.
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// The options of the requests this handle is set up for (all but the URL, the body and
+    /// the transfer's callbacks' context), nil after a reset: a request with the same ones
+    /// sets only those (``CurlTransfer/configure(_:)``).
+    var profile: CurlProfile?
+    /// The header lines the handle sends, alive as long as it may send them (libcurl does not
+    /// copy the list).
+    var headerList: CurlHeaderList?
 
     /// Returns `nil` when libcurl cannot allocate a handle. The handle is as ``reset()``
     /// leaves it.
@@ -27,8 +34,13 @@ final class CurlEasy {
     /// (`CURLOPT_NOSIGNAL`, the error buffer). Open connections and caches stay.
     func reset() throws(HTTPError) {
         curl_easy_reset(raw)
+        profile = nil
+        headerList = nil
         try setDefaults()
     }
+
+    /// Forgets the last transfer's error message (a reused handle's next transfer).
+    func clearError() { errorBuffer[0] = 0 }
 
     private func setDefaults() throws(HTTPError) {
         errorBuffer[0] = 0

@@ -4,12 +4,40 @@ extension CurlTransfer {
     /// The schemes allowed, for the request and for every redirect.
     private static let protocols = "http,https"
 
-    /// Sets every option of `request` on the easy handle, which is new or reset (the
-    /// driver resets a handle when its transfer ends: one reset per request, not two).
+    /// Sets the options of `request` on the easy handle: all of them on a new or reset
+    /// handle, or on one set up for other requests (which is reset first); only the URL, the
+    /// body and the callbacks' context on a handle whose last request had the same profile
+    /// (the same method, headers, limits, timeouts and TLS settings: the requests of one
+    /// stage), which spares libcurl a reset and a dozen options per request.
     func configure(_ request: HTTPRequest) throws(HTTPError) {
         try Self.validate(request)
-
+        let profile = CurlProfile(request)
+        if easy.profile == profile {
+            easy.clearError()
+        } else {
+            if easy.profile != nil { try easy.reset() }
+            try setProfile(request, profile)
+            easy.profile = profile
+        }
         try easy.set(CURLOPT_URL, string: request.url)
+        if profile.sendsBody {
+            // CURLOPT_COPYPOSTFIELDS copies the bytes: nothing to keep alive. The size goes
+            // first so that NUL bytes are copied too.
+            let bytes = request.body ?? []
+            try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: bytes.count)
+            let copied: CURLcode = (bytes.isEmpty ? [0] : bytes).withUnsafeBufferPointer {
+                baton_curl_easy_setopt_pointer(easy.raw, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress))
+            }
+            guard copied == CURLE_OK else {
+                throw HTTPError(code: .other, curlCode: Int(copied.rawValue), message: HTTPError.curlMessage(copied))
+            }
+        }
+        try easy.set(CURLOPT_WRITEDATA, pointer: context)
+        try easy.set(CURLOPT_HEADERDATA, pointer: context)
+    }
+
+    /// Every option of the profile, on a new or reset handle.
+    private func setProfile(_ request: HTTPRequest, _ profile: CurlProfile) throws(HTTPError) {
         try easy.set(CURLOPT_PROTOCOLS_STR, string: Self.protocols)
         try easy.set(CURLOPT_REDIR_PROTOCOLS_STR, string: Self.protocols)
         if request.maxRedirects > 0 {
@@ -35,48 +63,19 @@ extension CurlTransfer {
         }
 
         let list = CurlHeaderList()
-        for (name, value) in request.headers {
-            try list.append(value.isEmpty ? "\(name);" : "\(name): \(value)")
-        }
-        if !request.headers.contains(where: { $0.0.lowercased() == "expect" }) {
-            try list.append("Expect:")  // no 100-continue round trip before large bodies
-        }
-        headerList = list
+        for line in profile.headerLines { try list.append(line) }
+        easy.headerList = list
         try easy.set(CURLOPT_HTTPHEADER, list: list)
 
-        try setMethodAndBody(request)
+        switch (request.method, profile.sendsBody) {
+        case ("GET", false): try easy.set(CURLOPT_HTTPGET, 1)
+        case ("HEAD", false): try easy.set(CURLOPT_NOBODY, 1)
+        case ("POST", _): break  // the body (CURLOPT_COPYPOSTFIELDS) makes it a POST
+        case (let method, _): try easy.set(CURLOPT_CUSTOMREQUEST, string: method)
+        }
 
         try easy.set(CURLOPT_WRITEFUNCTION, callback: curlWriteBody)
-        try easy.set(CURLOPT_WRITEDATA, pointer: context)
         try easy.set(CURLOPT_HEADERFUNCTION, callback: curlWriteHeader)
-        try easy.set(CURLOPT_HEADERDATA, pointer: context)
-    }
-
-    private func setMethodAndBody(_ request: HTTPRequest) throws(HTTPError) {
-        switch (request.method, request.body) {
-        case ("GET", nil):
-            try easy.set(CURLOPT_HTTPGET, 1)
-        case ("HEAD", nil):
-            try easy.set(CURLOPT_NOBODY, 1)
-        case (let method, let body):
-            if body != nil || method == "POST" {
-                // CURLOPT_COPYPOSTFIELDS copies the bytes: nothing to keep alive. The size
-                // goes first so that NUL bytes are copied too.
-                let bytes = body ?? []
-                try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: bytes.count)
-                let copied: CURLcode = (bytes.isEmpty ? [0] : bytes).withUnsafeBufferPointer {
-                    baton_curl_easy_setopt_pointer(
-                        easy.raw, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)
-                    )
-                }
-                guard copied == CURLE_OK else {
-                    throw HTTPError(code: .other, curlCode: Int(copied.rawValue), message: HTTPError.curlMessage(copied))
-                }
-            }
-            if method != "POST" {
-                try easy.set(CURLOPT_CUSTOMREQUEST, string: method)
-            }
-        }
     }
 
     /// Rejects what libcurl would send wrongly or interpret: a URL without an http(s)
@@ -137,5 +136,41 @@ extension CurlTransfer {
         case .http2: CURL_HTTP_VERSION_2_0
         case .http3: CURL_HTTP_VERSION_3
         }
+    }
+}
+
+/// What a request sets on an easy handle besides its URL and body (``CurlEasy/profile``).
+struct CurlProfile: Equatable {
+    let method: String
+    /// A body is sent (`CURLOPT_COPYPOSTFIELDS`): any request with one, and every POST.
+    let sendsBody: Bool
+    /// The header lines as libcurl gets them (`Name: value`, `Name;` for an empty value,
+    /// `Expect:` unless the request has its own).
+    let headerLines: [String]
+    let connectTimeout: Duration
+    let timeout: Duration
+    let maxRedirects: Int
+    let maxResponseBytes: Int
+    let insecure: Bool
+    let caFile: String?
+    let httpVersion: HTTPVersion?
+    let acceptEncoding: Bool
+
+    init(_ request: HTTPRequest) {
+        method = request.method
+        sendsBody = request.body != nil || request.method == "POST"
+        var lines = request.headers.map { name, value in value.isEmpty ? "\(name);" : "\(name): \(value)" }
+        if !request.headers.contains(where: { $0.0.lowercased() == "expect" }) {
+            lines.append("Expect:")  // no 100-continue round trip before large bodies
+        }
+        headerLines = lines
+        connectTimeout = request.connectTimeout
+        timeout = request.timeout
+        maxRedirects = request.maxRedirects
+        maxResponseBytes = request.maxResponseBytes
+        insecure = request.insecure
+        caFile = request.caFile
+        httpVersion = request.httpVersion
+        acceptEncoding = request.acceptEncoding
     }
 }

@@ -12,8 +12,6 @@ final class CurlTransfer {
     let ticket: CurlLoop.Ticket
     let group: HTTPTransferGroup?
     private var completion: CurlLoop.Completion?
-    /// The request's header lines, alive as long as the transfer (libcurl does not copy them).
-    var headerList: CurlHeaderList?
     /// The largest body (and the largest header block) accepted.
     let limit: Int
 

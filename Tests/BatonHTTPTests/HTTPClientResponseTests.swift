@@ -68,6 +68,37 @@ struct HTTPClientResponseTests {
         #expect(received.header("expect") == nil)
     }
 
+    /// One after the other, the requests reuse one easy handle, which keeps the options of a
+    /// request like the last one and is set up again for any other: each arrives as it was
+    /// made (method, body, headers), none carries a former one's.
+    @Test func requestsOneAfterTheOtherEachArriveAsMade() async throws {
+        let server = try TestHTTPServer.start { _ in .text("ok") }
+        defer { server.stop() }
+        let base = server.baseURL
+        let requests = [
+            HTTPRequest(method: "POST", url: "\(base)/a", headers: [("X-One", "1")], body: Array("first".utf8)),
+            HTTPRequest(method: "POST", url: "\(base)/b", headers: [("X-One", "1")], body: Array("second".utf8)),
+            HTTPRequest(url: "\(base)/c"),
+            HTTPRequest(method: "PUT", url: "\(base)/d", headers: [("X-Two", "2")], body: Array("third".utf8)),
+            HTTPRequest(method: "DELETE", url: "\(base)/e"),
+            HTTPRequest(url: "\(base)/f", headers: [("X-Three", "3")]),
+            HTTPRequest(url: "\(base)/g", headers: [("X-Three", "3")]),
+        ]
+        for request in requests {
+            #expect(try await client.send(request).status == 200)
+        }
+        let received = server.requests
+        try #require(received.count == requests.count)
+        for (sent, got) in zip(requests, received) {
+            #expect(got.method == sent.method, "\(sent.url)")
+            #expect(got.target == String(sent.url.dropFirst(base.count)))
+            #expect(got.body == (sent.body ?? []), "\(sent.url)")
+            for name in ["x-one", "x-two", "x-three"] {
+                #expect(got.header(name) == sent.headers.first { $0.0.lowercased() == name }?.1, "\(sent.url) \(name)")
+            }
+        }
+    }
+
     @Test func postWithoutBodySendsAnEmptyBody() async throws {
         let server = try TestHTTPServer.start { _ in .status(204) }
         defer { server.stop() }
