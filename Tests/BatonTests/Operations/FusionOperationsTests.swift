@@ -218,4 +218,36 @@ struct FusionOperationsTests {
             #expect(used < 1_000, "\(used) batch ids taken")
         }
     }
+    /// Results are inserted without `ON CONFLICT` (no path of Baton's writes one key twice:
+    /// a replay deletes the results it redoes); a key already there all the same makes the
+    /// commit go again with the upsert, and the new output replaces the old.
+    @Test func aResultKeyAlreadyThereIsReplacedAndTheRunSucceeds() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            try ws.write("fixtures/in.jsonl", try Ops.jsonl((1...300).map { ["id": $0] }))
+            let file = try ws.write("again.yaml", """
+                pipeline: again
+                source:
+                  jsonl: \(ws.url.path)/fixtures/in.jsonl
+                  key: .id
+                stages:
+                  - name: only
+                    batch_size: 50
+                    jq: '{id, n: (.id + 1)}'
+                """)
+            let seeded = try await BatonProcess.run(["run", file, "--run", "r", "--seed-only", "--progress", "none"], database: db)
+            #expect(seeded.status == 0, "\(seeded)")
+            let conn = try db.connect()
+            try conn.execute("""
+                INSERT INTO baton.results (run_id, key, stage, payload)
+                SELECT id, k, 'only', '{"stale": true}' FROM baton.runs, unnest(ARRAY['7/0', '123/0', '300/0']) AS k WHERE name = 'r'
+                """)
+            let run = try await BatonProcess.run(["resume", "r", "--progress", "none"], database: db)
+            #expect(run.status == 0, "\(run)")
+            #expect(try Ops.rows(conn, "SELECT state FROM baton.runs WHERE name = 'r'") == ["succeeded"])
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.results") == 300)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.results WHERE (payload->>'n')::int = (payload->>'id')::int + 1") == 300)
+        }
+    }
 }
