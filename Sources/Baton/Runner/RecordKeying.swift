@@ -51,20 +51,25 @@ struct RecordKeying {
     }
 
     /// True when the JSON text holds the escape `\u0000` (a byte scan, no string search).
+    /// An escaped backslash is skipped whole: `"\\u0000"` is a backslash and the text
+    /// `u0000`, which Postgres stores (it was once refused as a NUL).
     static func containsEscapedNUL(_ text: String) -> Bool {
         var text = text
         return text.withUTF8 { bytes in
             guard bytes.count >= 6, let base = bytes.baseAddress,
                   var index = memchr(base, Int32(UInt8(ascii: "\\")), bytes.count).map({ UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base })
             else { return false }  // most records hold no backslash at all
-            let last = bytes.count - 6
-            while index <= last {
-                if bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
-                   bytes[index + 2] == UInt8(ascii: "0"), bytes[index + 3] == UInt8(ascii: "0"),
-                   bytes[index + 4] == UInt8(ascii: "0"), bytes[index + 5] == UInt8(ascii: "0") {
+            while index + 1 < bytes.count {
+                guard bytes[index] == UInt8(ascii: "\\") else {
+                    index += 1
+                    continue
+                }
+                // An escape: a backslash and the character it escapes, `\u` and four hex digits.
+                if bytes[index + 1] == UInt8(ascii: "u"), index + 5 < bytes.count, bytes[index + 2] == UInt8(ascii: "0"),
+                   bytes[index + 3] == UInt8(ascii: "0"), bytes[index + 4] == UInt8(ascii: "0"), bytes[index + 5] == UInt8(ascii: "0") {
                     return true
                 }
-                index += 1
+                index += 2
             }
             return false
         }

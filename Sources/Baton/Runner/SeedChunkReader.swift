@@ -162,6 +162,7 @@ actor SeedChunkReader {
             // What Postgres would refuse would fail the whole chunk: make it a bad record.
             if error == nil, let problem = RecordKeying.storageProblem(payload: text, key: key ?? "") {
                 error = problem
+                raw = String(text.prefix(1000))  // kept for `failures`, as for a record that is no JSON
             }
             if error != nil { key = nil }
         }

@@ -50,8 +50,9 @@ extension Store {
         throw BatonError(.temporary, """
             pipeline \(pipeline.name): run \(other.name) is still reading its source (\(other.seeded) records seeded so far); \
             a new run reads \(what), so two reading at once would both read the same new records. \
-            Wait for its seeding to end (baton status \(other.name)), resume it if its process is gone \
-            (baton resume \(other.name)), or cancel it (baton cancel \(other.name))
+            Wait for its seeding to end (baton status \(other.name)), or resume it if its process is gone \
+            (baton resume \(other.name)). Cancelling it (baton cancel \(other.name)) lets new runs start, \
+            but the file it was in the middle of is then read again from its start, its first records a second time
             """)
     }
 

@@ -61,4 +61,15 @@ package enum Store {
     package static func isCurrent(_ conn: Connection) throws -> Bool {
         try migrationStatus(conn).allSatisfy { $0.appliedAt != nil }
     }
+
+    /// Whether the schema is there but older than this baton's: some migrations applied,
+    /// not all (a store an earlier version made; `baton run`, `work` and `migrate` upgrade it).
+    /// Then what to say, else nil.
+    package static func olderSchema(_ conn: Connection) throws -> String? {
+        let status = try migrationStatus(conn)
+        let applied = status.filter { $0.appliedAt != nil }.count
+        guard applied > 0, applied < status.count else { return nil }
+        return "Baton's schema in this database is older than this baton's (\(applied) of \(status.count) migrations applied): "
+            + "upgrade it with `baton migrate` (`baton run` and `baton work` do it too)"
+    }
 }

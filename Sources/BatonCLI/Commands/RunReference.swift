@@ -10,6 +10,7 @@ enum RunReference {
         if let why = global.missingLocalCluster() { throw BatonError(.usage, "no run named \(reference): \(why)") }
         return try await global.withConnection { conn in
             guard try Store.isCurrent(conn) else {
+                if let older = try Store.olderSchema(conn) { throw BatonError(.usage, older) }
                 throw BatonError(.usage, "no runs yet: Baton's schema is not in this database (run `baton migrate` or `baton run`)")
             }
             return try Store.findRun(conn, reference)

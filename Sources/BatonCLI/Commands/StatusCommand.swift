@@ -67,7 +67,11 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let limit = self.limit
         let rows = try await global.withConnection { conn -> [Listed] in
-            guard try Store.isCurrent(conn) else { return [] }
+            guard try Store.isCurrent(conn) else {
+                // An older store holds runs this baton cannot list as they are: say so, not "no runs yet".
+                if let older = try Store.olderSchema(conn) { throw BatonError(.usage, older) }
+                return []
+            }
             let attended = try Store.attendedRuns(conn)
             return try Store.recentRuns(conn, limit: limit).map { run in
                 var counts: [String: Int] = [:]

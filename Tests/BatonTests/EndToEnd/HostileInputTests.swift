@@ -137,6 +137,26 @@ struct HostileInputTests {
         }
     }
 
+    /// `"\\u0000"` is an escaped backslash and the text `u0000`, which Postgres stores: it
+    /// was refused as a NUL character. A real `\u0000` is still a bad record, and keeps its
+    /// raw line for `failures` (it was stored empty).
+    @Test func anEscapedBackslashBeforeU0000IsNoNULAndARealNULKeepsItsLine() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            try ws.write("fixtures/nul.jsonl", [
+                #"{"id": "a", "p": "\\u0000"}"#, #"{"id": "b", "p": "x\\\\u0000"}"#, #"{"id": "c", "p": "\\\u0000"}"#,
+            ].joined(separator: "\n") + "\n")
+            let file = try pipeline(ws, source: "  jsonl: \(ws.url.path)/fixtures/nul.jsonl", onError: "skip")
+            let output = try await BatonProcess.run(["run", file, "--run", "n", "--progress", "none"], database: db)
+            #expect(output.status == 1, "one bad record: \(output)")
+            let conn = try db.connect()
+            #expect(try Ops.rows(conn, "SELECT key || ' ' || (payload->>'p') FROM baton.items WHERE state = 'done' ORDER BY key")
+                    == [#"a \u0000"#, #"b x\\u0000"#])
+            #expect(try Ops.rows(conn, "SELECT payload->>'raw' FROM baton.items WHERE state = 'failed'") == [#"{"id":"c","p":"\\\u0000"}"#], "compacted by jq: not strict JSON")
+        }
+    }
+
     /// 64-bit ids past 2⁵³ lost their last digits without a jq stage in sight: through SQL
     /// parameters (`9007199254740993` loaded as …992), `_payload`, and the content key of an
     /// unkeyed record (two ids 1 apart became one item, counted as a duplicate).

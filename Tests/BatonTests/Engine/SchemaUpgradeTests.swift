@@ -130,6 +130,22 @@ struct SchemaUpgradeTests {
         }
     }
 
+    /// A store an older baton made (some migrations applied, not all): `status` and the
+    /// commands that look a run up said "no runs yet" (`status` with exit 0). Now they say
+    /// the schema is older and how to upgrade it, with exit 64.
+    @Test func anOlderStoreIsNamedAsSuchNotAsEmpty() async throws {
+        try await TestDatabase.with { db in
+            let conn = try db.connect()
+            try Store.migrate(conn, through: 9)
+            for arguments in [["status"], ["status", "r"], ["resume", "r"]] {
+                let output = try await BatonProcess.run(arguments + ["--progress", "none"].filter { _ in arguments[0] == "resume" }, database: db)
+                #expect(output.status == 64, "\(arguments): \(output)")
+                #expect(output.stderr.contains("older than this baton's (9 of 11 migrations applied)"), "\(arguments): \(output)")
+                #expect(output.stderr.contains("baton migrate"), "\(arguments): \(output)")
+            }
+        }
+    }
+
     private static func twoRunsWithResults(_ conn: Connection) throws {
         try conn.execute("""
             INSERT INTO baton.runs (id, pipeline, name, definition, definition_hash) OVERRIDING SYSTEM VALUE
