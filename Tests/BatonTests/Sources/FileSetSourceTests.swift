@@ -15,9 +15,10 @@ struct FileSetSourceTests {
         range.map { #"{"file": "\#(file)", "n": \#($0)}"# }.joined(separator: "\n") + "\n"
     }
 
-    static func pipeline(_ ws: Workspace, source: String, onError: String = "fail") throws -> String {
+    static func pipeline(_ ws: Workspace, source: String, onError: String = "fail", defaults: String? = nil) throws -> String {
         try ws.write("files.yaml", """
             pipeline: files
+            \(defaults.map { "defaults: \($0)" } ?? "")
             setup: CREATE TABLE IF NOT EXISTS got (file text, n int, run text)
             source:
               \(source)
@@ -171,17 +172,7 @@ struct FileSetSourceTests {
         defer { ws.remove() }
         for name in ["a", "b", "c"] { try ws.write("in/\(name).jsonl", Self.lines(name, 1...20_000)) }
         // A small backlog: the seeder waits for the stage, so it is caught reading.
-        let file = try ws.write("files.yaml", """
-            pipeline: files
-            defaults: { backlog: 2000, lease: 2s }
-            setup: CREATE TABLE IF NOT EXISTS got (file text, n int, run text)
-            source:
-              jsonl: in/*.jsonl
-              key: '"\\(.file)-\\(.n)"'
-            stages:
-              - name: load
-                sql: insert into got (file, n, run) values (:file, :n, :_run)
-            """)
+        let file = try Self.pipeline(ws, source: "jsonl: in/*.jsonl", defaults: "{ backlog: 2000, lease: 2s }")
         try await TestDatabase.with { db in
             let conn = try db.connect()
             let stopped = try BatonProcess.start(["run", file, "--run", "first", "--progress", "none"], database: db, directory: ws.url)
