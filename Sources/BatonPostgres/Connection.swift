@@ -152,11 +152,30 @@ public final class Connection {
     @discardableResult
     public func execute(_ sql: String, timeout: Duration? = nil) throws -> QueryResult {
         let deadline = deadline(timeout)
+        try sendSimple(sql, until: deadline)
+        return try collectResults(until: deadline)
+    }
+
+    /// Runs one statement (as ``execute(_:timeout:)``) on each connection at once: every
+    /// statement is sent before any answer is read, so the server works on them side by side,
+    /// one backend each. Returns each statement's result or error, in order; a failure of one
+    /// leaves the others to finish, and every connection ready for its next statement.
+    public static func executeTogether(_ work: [(Connection, String)], timeout: Duration? = nil) -> [Result<QueryResult, any Error>] {
+        let sent: [Result<ContinuousClock.Instant, any Error>] = work.map { conn, sql in
+            let deadline = conn.deadline(timeout)
+            return Result { try conn.sendSimple(sql, until: deadline); return deadline }
+        }
+        return zip(work, sent).map { job, sent in
+            sent.flatMap { deadline in Result { try job.0.collectResults(until: deadline) } }
+        }
+    }
+
+    /// Queues a statement of the simple query protocol and sends it, without reading the answer.
+    private func sendSimple(_ sql: String, until deadline: ContinuousClock.Instant) throws {
         try ensureUsable()
         let sql = isPooled && sql.uppercased() == "BEGIN" ? beginStatement : sql
         guard sql.withCString({ PQsendQuery(handle, $0) }) == 1 else { throw error(.client, fallback: "could not send the statement") }
         try flush(until: deadline)
-        return try collectResults(until: deadline)
     }
 
     /// Queues one statement (prepared if possible) without waiting for its result.

@@ -198,7 +198,7 @@ package enum RunEngine {
         // In bulk, nothing waits for a chunk's items: larger chunks, fewer commits (each flushes the WAL).
         let chunkSize = run.isSeedingInBulk ? max(options.seedChunkSize, RunOptions.bulkSeedChunkSize) : options.seedChunkSize
         let seeder = try Seeder(pipeline: pipeline, runID: run.id, database: context.database, chunkSize: chunkSize,
-                                shouldStop: { context.isComplete || (controller.isStopping && !controller.isYielding) }, logger: context.logger)
+                                inBulk: run.isSeedingInBulk, shouldStop: { context.isComplete || (controller.isStopping && !controller.isYielding) }, logger: context.logger)
         if validateSource && pipeline.source.onError == .fail {
             try await seeder.validateWholeSource()
         }

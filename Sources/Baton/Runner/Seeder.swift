@@ -24,13 +24,16 @@ actor Seeder {
     /// than the chunk being written: a page fetched twice is a request the API sees twice.
     private let readsAhead: Bool
     private let ids = BatchIDPool()
+    /// The run was created to be seeded in bulk: its last chunk builds its indexes first.
+    private let inBulk: Bool
     private let logger: Logger
 
     /// `shouldStop`: true once the run is stopping (a reader's long waits give up).
-    init(pipeline: Pipeline, runID: Int64, database: ConnectionConfig, chunkSize: Int,
+    init(pipeline: Pipeline, runID: Int64, database: ConnectionConfig, chunkSize: Int, inBulk: Bool = false,
          shouldStop: @escaping @Sendable () -> Bool = { false }, logger: Logger = Logger(label: "baton.seed")) throws {
         self.pipeline = pipeline
         self.runID = runID
+        self.inBulk = inBulk
         self.database = database
         self.logger = logger
         readsAhead = pipeline.source.definition.isCheckedBeforeSeeding
@@ -85,6 +88,7 @@ actor Seeder {
         let first = pipeline.stages[0]
         let target = SeedTarget(runID: runID, pipeline: pipeline.name, firstStage: first.name, maxAttempts: first.retry.maxAttempts,
                                 batchSize: first.batchSize, dedupeWindow: pipeline.source.dedupeWindow)
+        if chunk.isLast && inBulk { buildBulkIndexes(conn) }
         let next = SourcePosition(offset: chunk.endPosition, line: chunk.endLine, state: chunk.endState)
         // The next chunk is read meanwhile, on the reader's thread (a child task: an error
         // here waits for it, and it is thrown when that chunk is due).
@@ -100,6 +104,21 @@ actor Seeder {
             // Another process seeded past us: continue from where it got to.
             expected = SourcePosition(offset: position, line: line, state: state)
             return (done, 0)
+        }
+    }
+
+    /// The run's two indexes, side by side on this connection and one more
+    /// (``Store/buildBulkIndexes(_:_:runID:)``), before its last chunk's transaction.
+    private func buildBulkIndexes(_ conn: Connection) {
+        let started = ContinuousClock.now
+        do {
+            let outcome = Store.buildBulkIndexes(conn, try Connection(database), runID: runID)
+            for error in outcome.errors {
+                logger.info("an index was not built ahead of the release, which builds it", metadata: ["run": "\(runID)", "error": "\(error)"])
+            }
+            logger.debug("bulk indexes built", metadata: ["run": "\(runID)", "built": "\(outcome.built)", "seconds": "\(ContinuousClock.now - started)"])
+        } catch {
+            logger.info("the indexes were not built ahead of the release, which builds them", metadata: ["run": "\(runID)", "error": "\(error)"])
         }
     }
 

@@ -7,7 +7,7 @@ enum Migrations {
         let sql: String
     }
 
-    static let all: [Migration] = [initial, batches, sources, runOrigin, workers, notify, fused, byteKeys, bulkSeed, keyFirst, resultsWithoutKey]
+    static let all: [Migration] = [initial, batches, sources, runOrigin, workers, notify, fused, byteKeys, bulkSeed, keyFirst, resultsWithoutKey, bulkIndexes]
 
     static let initial = Migration(version: 1, name: "runs, items, attempts, results", sql: """
             CREATE TABLE baton.runs (

@@ -231,8 +231,40 @@ extension Store {
         }
     }
 
-    /// COPY into the run's table, then the batches (sizes known: nothing is skipped), unless
-    /// the run is seeded in bulk (its batches are made from its rows when seeding ends).
+    /// Before the last chunk of a run seeded in bulk: builds its two indexes side by side, one
+    /// on each connection (``Migrations/bulkIndexes``), so that chunk's release only adds their
+    /// constraints. Returns how many were built (none for a run not, or no longer, in bulk, or
+    /// with nothing seeded yet) and why any could not be. Each build commits on its own and
+    /// the release builds what is missing, so a failed build (a key seeded twice, a lost
+    /// connection) only costs time.
+    package static func buildBulkIndexes(_ conn: Connection, _ other: Connection, runID: Int64) -> (built: Int, errors: [any Error]) {
+        let seeded: Bool
+        do {
+            seeded = try conn.query("""
+                SELECT EXISTS (SELECT 1 FROM baton.runs WHERE id = $1 AND bulk_max_attempts IS NOT NULL AND seeded > 0)
+                """, [runID]).rows.first?.decode(Bool.self, 0) ?? false
+        } catch {
+            return (0, [error])
+        }
+        guard seeded else { return (0, []) }
+        let outcomes = Connection.executeTogether([
+            (conn, "SELECT baton.build_bulk_index(\(runID), true)"),
+            (other, "SELECT baton.build_bulk_index(\(runID), false)"),
+        ], timeout: bulkReleaseTimeout)
+        var built = 0
+        var errors: [any Error] = []
+        for outcome in outcomes {
+            do {
+                if try outcome.get().rows.first?.decode(Bool.self, 0) == true { built += 1 }
+            } catch {
+                errors.append(error)
+            }
+        }
+        return (built, errors)
+    }
+
+    /// COPY into the run's table, then the batches (sizes known: nothing is skipped); for a run
+    /// seeded in bulk they are kept aside until its release.
     private static func seedDirect(_ conn: Connection, target: SeedTarget, plan: SeedPlan, addBatches: Bool) throws -> Int {
         // Binary: no escaping here, no parsing of numbers there (with the text format this
         // loop was half of the seeding thread's time in a bulk seeding of a million records).
@@ -253,8 +285,11 @@ extension Store {
                 try writer.endRow()
             }
         }
+        let batches = plan.batchSizes.map { ($0.batch, $0.size, $0.failed) }
         if addBatches {
-            try insertBatches(conn, target: target, batches: plan.batchSizes.map { ($0.batch, $0.size, $0.failed) })
+            try insertBatches(conn, target: target, batches: batches)
+        } else {
+            try keepBulkBatches(conn, target: target, batches: batches)
         }
         return plan.good.count
     }
@@ -311,6 +346,19 @@ extension Store {
             FROM unnest($4::bigint[], $5::int[], $6::int[]) AS b(id, size, failed)
             """, [
                 target.runID, target.firstStage, target.maxAttempts, PostgresArray(batches.map { String($0.batch) }),
+                PostgresArray(batches.map(\.size)), PostgresArray(batches.map(\.failed)),
+            ])
+    }
+
+    /// A chunk of a run seeded in bulk: its batches, kept for the run's release
+    /// (``Migrations/bulkIndexes``), which makes them the run's batches.
+    private static func keepBulkBatches(_ conn: Connection, target: SeedTarget, batches: [(batch: Int64, size: Int, failed: Int)]) throws {
+        guard !batches.isEmpty else { return }
+        try conn.query("""
+            INSERT INTO baton.bulk_batches (run_id, id, stage, size, failed)
+            SELECT $1, b.id, $2, b.size, b.failed FROM unnest($3::bigint[], $4::int[], $5::int[]) AS b(id, size, failed)
+            """, [
+                target.runID, target.firstStage, PostgresArray(batches.map { String($0.batch) }),
                 PostgresArray(batches.map(\.size)), PostgresArray(batches.map(\.failed)),
             ])
     }

@@ -194,6 +194,51 @@ struct SeedOnlyEndToEndTests {
         }
     }
 
+    /// SIGKILL while the indexes are built ahead of the last chunk: nothing of the run is
+    /// visible meanwhile; the rerun adopts what was built, enqueues every record once, and the
+    /// run's table ends with one index of each kind; its items are worked.
+    @Test func aBulkSeedingKilledWhileItsIndexesAreBuiltResumesCleanly() async throws {
+        try await TestDatabase.with { db in
+            let ws = try Workspace()
+            defer { ws.remove() }
+            let total = 300_000
+            let file = try Self.paddedPipeline(ws, name: "idx", total: total, setup: "CREATE TABLE IF NOT EXISTS out_idx (id int PRIMARY KEY)", stages: """
+                  - name: load
+                    sql: insert into out_idx (id) values (:id)
+                """)
+            let conn = try db.connect()
+            let process = try BatonProcess.start(["run", file, "--run", "i", "--seed-only", "--progress", "none"], database: db)
+            let deadline = ContinuousClock.now + .seconds(90)
+            var building = false
+            while ContinuousClock.now < deadline && !building {
+                building = (try? Ops.count(conn, """
+                    SELECT count(*) FROM pg_stat_activity
+                    WHERE datname = current_database() AND state = 'active' AND query LIKE 'SELECT baton.build_bulk_index(%' AND pid <> pg_backend_pid()
+                    """)) ?? 0 > 0
+                if !building { try await Task.sleep(for: .milliseconds(2)) }
+            }
+            #expect(building, "the index builds were seen running")
+            process.signal(SIGKILL)
+            _ = try await process.wait(timeout: .seconds(30))
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.runs WHERE name = 'i' AND NOT seed_done AND bulk_max_attempts IS NOT NULL") == 1)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.items") == 0, "nothing visible before the release")
+
+            let resumed = try await BatonProcess.start(["run", file, "--run", "i", "--seed-only", "--progress", "none"], database: db)
+                .wait(timeout: .seconds(120))
+            #expect(resumed.status == 0, "\(resumed)")
+            #expect(try Ops.rows(conn, "SELECT seeded || ' ' || seed_done || ' ' || (bulk_max_attempts IS NULL) FROM baton.runs WHERE name = 'i'") == ["\(total) true true"])
+            #expect(try Ops.rows(conn, """
+                SELECT string_agg(c.contype::text, '' ORDER BY c.contype) FROM pg_index x JOIN baton.runs r ON x.indrelid = ('baton.item_rows_' || r.id)::regclass
+                LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid WHERE r.name = 'i'
+                """) == ["pu"], "one primary key and one unique constraint")
+            #expect(try Ops.count(conn, "SELECT count(DISTINCT key) FROM baton.items WHERE state = 'pending'") == total)
+            #expect(try Ops.count(conn, "SELECT count(*) FROM baton.bulk_batches") == 0)
+            let worked = try await BatonProcess.start(["resume", "i", "--progress", "none"], database: db).wait(timeout: .seconds(180))
+            #expect(worked.status == 0, "\(worked)")
+            #expect(try Ops.count(conn, "SELECT count(*) FROM out_idx") == total)
+        }
+    }
+
     /// SIGKILL in the middle of a bulk seeding: nothing of the run can be claimed or seen
     /// (its table stands alone, with no batches); the rerun goes on where the position says,
     /// and every record is enqueued once. A cancel of such a run makes its items visible, and
