@@ -219,7 +219,7 @@ seeded=$(sql "$db" -c "SELECT seeded || ' ' || seed_done || ' ' || state FROM ba
 [ "$seeded" = "$base true running" ] || fail "seeding: baton.runs (seeded, seed_done, state) = $seeded, expected $base true running"
 [ "$(sql "$db" -c "SELECT count(*) FROM baton.item_rows")" = "$base" ] || fail "seeding: baton.item_rows does not hold $base rows"
 read -r rss cpu _ <<< "$($tool gnutime "$work/seed.time")"
-rec note.30seed "row 3: \`baton run --seed-only\` (process wall), seeded in bulk: the file read once, each record checked as it is loaded, no index until the last chunk, whose transaction builds both; its seeding span alone (index builds included) $($tool field "$work/seed.json" seed_seconds) s; Baton CPU ${cpu} s, peak RSS $(calc "f'{$rss / 1024:.1f}'") MiB; the row-1 run seeded alongside its stages in ${in_run_seed:-n/a} s"
+rec note.30seed "row 3: \`baton run --seed-only\` (process wall), seeded in bulk: the file read once, each record checked as it is loaded, no index until the last chunk, before which both are built side by side (migration 12); its seeding span alone (index builds included) $($tool field "$work/seed.json" seed_seconds) s; Baton CPU ${cpu} s, peak RSS $(calc "f'{$rss / 1024:.1f}'") MiB; the row-1 run seeded alongside its stages in ${in_run_seed:-n/a} s"
 dropdb_ bench_seed
 # The \copy again, right after: row 3 takes the faster of the two (the reference varies too).
 db=$(newdb bench_seed_copy)
