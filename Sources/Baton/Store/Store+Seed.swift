@@ -285,7 +285,7 @@ extension Store {
                 try writer.endRow()
             }
         }
-        let batches = plan.batchSizes.map { ($0.batch, $0.size, $0.failed) }
+        let batches = plan.batchSizes
         if addBatches {
             try insertBatches(conn, target: target, batches: batches)
         } else {
@@ -344,10 +344,12 @@ extension Store {
             SELECT b.id, $1, $2, $3, b.size, b.failed, CASE WHEN b.failed = b.size THEN 'done' ELSE 'pending' END,
                    CASE WHEN b.failed = b.size THEN now() END
             FROM unnest($4::bigint[], $5::int[], $6::int[]) AS b(id, size, failed)
-            """, [
-                target.runID, target.firstStage, target.maxAttempts, PostgresArray(batches.map { String($0.batch) }),
-                PostgresArray(batches.map(\.size)), PostgresArray(batches.map(\.failed)),
-            ])
+            """, [target.runID, target.firstStage, target.maxAttempts] + batchArrays(batches))
+    }
+
+    /// Batch ids, sizes and failed counts as three array parameters (`unnest`ed together).
+    private static func batchArrays(_ batches: [(batch: Int64, size: Int, failed: Int)]) -> [any PostgresEncodable] {
+        [PostgresArray(batches.map { String($0.batch) }), PostgresArray(batches.map(\.size)), PostgresArray(batches.map(\.failed))]
     }
 
     /// A chunk of a run seeded in bulk: its batches, kept for the run's release
@@ -357,10 +359,7 @@ extension Store {
         try conn.query("""
             INSERT INTO baton.bulk_batches (run_id, id, stage, size, failed)
             SELECT $1, b.id, $2, b.size, b.failed FROM unnest($3::bigint[], $4::int[], $5::int[]) AS b(id, size, failed)
-            """, [
-                target.runID, target.firstStage, PostgresArray(batches.map { String($0.batch) }),
-                PostgresArray(batches.map(\.size)), PostgresArray(batches.map(\.failed)),
-            ])
+            """, [target.runID, target.firstStage] + batchArrays(batches))
     }
 
     /// Pending items of a stage, counted up to `limit` (cheap whatever the queue's size).

@@ -40,6 +40,23 @@ struct SeedOnlyEndToEndTests {
             """)
     }
 
+    /// Whether a statement starting with `prefix` is seen running in this test's database
+    /// (polled every few milliseconds, for up to 90 s). This database only: other suites seed
+    /// in bulk on the same server meanwhile, and the migrations that create the functions
+    /// name them too.
+    static func seesRunning(_ conn: Connection, _ prefix: String) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
+            let running = (try? Ops.count(conn, """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND state = 'active' AND starts_with(query, '\(prefix)') AND pid <> pg_backend_pid()
+                """)) ?? 0
+            if running > 0 { return true }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        return false
+    }
+
     @Test func seedsEverythingExitsZeroAndLeavesTheRunToTheWorkers() async throws {
         try await TestDatabase.with { db in
             let ws = try Workspace()
@@ -175,18 +192,7 @@ struct SeedOnlyEndToEndTests {
                 """)
             let conn = try db.connect()
             let process = try BatonProcess.start(["run", file, "--run", "r", "--seed-only", "--progress", "none"], database: db)
-            let deadline = ContinuousClock.now + .seconds(90)
-            var releasing = false
-            // This database's release call only: other suites seed in bulk on the same server
-            // meanwhile, and the migration that creates the function names it too.
-            while ContinuousClock.now < deadline && !releasing {
-                releasing = (try? Ops.count(conn, """
-                    SELECT count(*) FROM pg_stat_activity
-                    WHERE datname = current_database() AND state = 'active' AND query LIKE 'SELECT baton.release_bulk_seed(%' AND pid <> pg_backend_pid()
-                    """)) ?? 0 > 0
-                if !releasing { try await Task.sleep(for: .milliseconds(5)) }
-            }
-            #expect(releasing, "the release was seen running")
+            #expect(try await Self.seesRunning(conn, "SELECT baton.release_bulk_seed("), "the release was seen running")
             process.signal(SIGINT)
             let output = try await process.wait(timeout: .seconds(120))
             #expect(output.status == 0, "\(output)")
@@ -208,16 +214,7 @@ struct SeedOnlyEndToEndTests {
                 """)
             let conn = try db.connect()
             let process = try BatonProcess.start(["run", file, "--run", "i", "--seed-only", "--progress", "none"], database: db)
-            let deadline = ContinuousClock.now + .seconds(90)
-            var building = false
-            while ContinuousClock.now < deadline && !building {
-                building = (try? Ops.count(conn, """
-                    SELECT count(*) FROM pg_stat_activity
-                    WHERE datname = current_database() AND state = 'active' AND query LIKE 'SELECT baton.build_bulk_index(%' AND pid <> pg_backend_pid()
-                    """)) ?? 0 > 0
-                if !building { try await Task.sleep(for: .milliseconds(2)) }
-            }
-            #expect(building, "the index builds were seen running")
+            #expect(try await Self.seesRunning(conn, "SELECT baton.build_bulk_index("), "the index builds were seen running")
             process.signal(SIGKILL)
             _ = try await process.wait(timeout: .seconds(30))
             #expect(try Ops.count(conn, "SELECT count(*) FROM baton.runs WHERE name = 'i' AND NOT seed_done AND bulk_max_attempts IS NOT NULL") == 1)
