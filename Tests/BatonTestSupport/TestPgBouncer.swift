@@ -57,10 +57,10 @@ public final class TestPgBouncer: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Ready once the socket is there.
-        let socket = directory.appendingPathComponent(".s.PGSQL.\(port)").path
+        // Ready once it answers on its socket: the socket file appears at bind(), before
+        // listen(), and a connection in between is refused (seen on a loaded machine).
         let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: socket) {
+        while (try? admin("SHOW VERSION")) == nil {
             guard process.isRunning, Date() < deadline else {
                 let log = (try? String(contentsOf: directory.appendingPathComponent("pgbouncer.log"), encoding: .utf8)) ?? ""
                 stop()
